@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The segloss executable: runs the compiled CLI (dist/ is built by `npm install` via `prepare`).
+import { runCli } from '../dist/src/cli/main.js';
+
+const code = await runCli(process.argv.slice(2));
+process.exitCode = code;
+// Pending timers of tfjs or worker pools must not keep a finished command alive.
+setImmediate(() => process.exit(code));

@@ -1,0 +1,106 @@
+/**
+ * Settings precedence (issue 2): built-in defaults < YAML config file < environment variables <
+ * command-line flags. Each command declares its settings once in a table; `resolveSettings`
+ * layers the four sources and validates YAML keys.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { Command } from 'commander';
+import { InputError, UsageError, errorMessage } from '../util/errors.js';
+
+export type SettingValue = string | number | boolean | string[] | number[];
+
+export interface SettingSpec {
+  /** camelCase key as commander stores it and as YAML accepts it (kebab-case also accepted in YAML). */
+  key: string;
+  /** Environment variable that sets it, if any. */
+  env?: string;
+  default?: SettingValue;
+  parse?: (raw: string) => SettingValue;
+}
+
+/** Read a YAML file into a plain object, or raise a one-line InputError naming the file. */
+export function readYamlFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InputError(file, `cannot read: ${errorMessage(err)}`);
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (err) {
+    throw new InputError(file, `invalid YAML: ${errorMessage(err).split('\n')[0]}`);
+  }
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new InputError(file, 'expected a mapping of settings at the top level');
+  return value as Record<string, unknown>;
+}
+
+export function kebabToCamel(key: string): string {
+  return key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Resolve settings for a command. `cmd` is the commander command after parsing; its options must
+ * be declared without commander defaults so that an explicit flag can be told from a default.
+ */
+export function resolveSettings(
+  cmd: Command,
+  specs: readonly SettingSpec[],
+  yamlFile?: string,
+): Record<string, SettingValue | undefined> {
+  const result: Record<string, SettingValue | undefined> = {};
+  for (const s of specs) result[s.key] = s.default;
+
+  if (yamlFile !== undefined) {
+    const yaml = readYamlFile(yamlFile);
+    const known = new Map(specs.map((s) => [s.key, s]));
+    for (const [rawKey, value] of Object.entries(yaml)) {
+      const key = kebabToCamel(rawKey);
+      const spec = known.get(key);
+      if (spec === undefined) {
+        throw new InputError(yamlFile, `unknown setting '${rawKey}' (valid: ${specs.map((s) => s.key).join(', ')})`);
+      }
+      result[key] = typeof value === 'string' && spec.parse ? spec.parse(value) : (value as SettingValue);
+    }
+  }
+  for (const s of specs) {
+    if (s.env === undefined) continue;
+    const raw = process.env[s.env];
+    if (raw === undefined || raw === '') continue;
+    try {
+      result[s.key] = s.parse ? s.parse(raw) : raw;
+    } catch (err) {
+      throw new UsageError(`environment variable ${s.env}: ${errorMessage(err)}`);
+    }
+  }
+  const opts = cmd.opts<Record<string, unknown>>();
+  for (const s of specs) {
+    const source = cmd.getOptionValueSource(s.key);
+    if (source === 'cli' || source === 'env') result[s.key] = opts[s.key] as SettingValue;
+  }
+  return result;
+}
+
+/** Parse helpers for option values; errors name the option. */
+export function parseIntOption(name: string): (raw: string) => number {
+  return (raw: string) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n)) throw new UsageError(`${name}: expected an integer, got '${raw}'`);
+    return n;
+  };
+}
+
+export function parseNumberOption(name: string): (raw: string) => number {
+  return (raw: string) => {
+    const n = Number(raw);
+    if (!Number.isFinite(n)) throw new UsageError(`${name}: expected a number, got '${raw}'`);
+    return n;
+  };
+}
+
+export function parseListOption(raw: string): string[] {
+  return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
