@@ -1,0 +1,177 @@
+/**
+ * Benchmark configuration (issue 9): the grid tasks × losses × learning rates and how to run it.
+ * YAML files in configs/ (smoke.yaml is the embedded default); every key is validated and an
+ * unknown key or loss id is an error naming it.
+ */
+import * as path from 'node:path';
+import { existsSync } from 'node:fs';
+import { InputError } from '../util/errors.js';
+import { readYamlFile } from '../cli/settings.js';
+import { CONFIG_DIR } from '../util/paths.js';
+
+export interface BenchmarkConfig {
+  /** Name of the benchmark; results go to `<results root>/<name>` unless `results` is set. */
+  name: string;
+  /** Path of the YAML file it was read from. */
+  file: string;
+  description: string;
+  tasks: string[];
+  losses: string[];
+  /** Learning rates searched per loss; the best on the validation fold is tested (paper §3.2). */
+  learningRates: number[];
+  /** Cross-validation fold used for training/validation (the test split is never used to choose). */
+  fold: number;
+  /** Planning/training profile: 'cpu' or 'paper' (configs/profiles/<name>.yaml). */
+  profile: string;
+  /** Training overrides; undefined keeps the profile's value. */
+  training: { epochs?: number; iterations?: number; valBatches?: number };
+  /** Per-loss hyper-parameter overrides, e.g. { topk: { k: 30 } }. */
+  lossOptions: Record<string, Record<string, number | boolean | string>>;
+  /** Number of synthetic cases per toy task. */
+  synthCases: number;
+  evaluation: { toleranceMm: number; tta: boolean };
+  ranking: { metrics: string[]; alpha: number; bootstrap: number };
+  deterministic: boolean;
+  /** Parallel cells on one machine (each cell is a child process). */
+  jobs: number;
+  /** Directory overrides (relative to the working directory); undefined = segloss defaults. */
+  paths: { data?: string; synth?: string; preprocessed?: string; results?: string };
+}
+
+type Raw = Record<string, unknown>;
+
+const TOP_KEYS = [
+  'name', 'description', 'tasks', 'losses', 'learning_rates', 'fold', 'profile', 'training',
+  'loss_options', 'synth', 'evaluation', 'ranking', 'deterministic', 'jobs', 'paths',
+] as const;
+
+function checkKeys(file: string, where: string, value: Raw, allowed: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      throw new InputError(file, `unknown key '${where}${key}' (valid: ${allowed.map((k) => where + k).join(', ')})`);
+    }
+  }
+}
+
+function section(file: string, raw: Raw, key: string, allowed: readonly string[]): Raw {
+  const value = raw[key];
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new InputError(file, `'${key}' must be a mapping`);
+  checkKeys(file, `${key}.`, value as Raw, allowed);
+  return value as Raw;
+}
+
+function stringList(file: string, key: string, value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string')) {
+    throw new InputError(file, `'${key}' must be a non-empty list of names`);
+  }
+  return value as string[];
+}
+
+function numberValue(file: string, key: string, value: unknown, check: (n: number) => boolean = Number.isFinite): number {
+  const n = typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !check(n)) throw new InputError(file, `'${key}' has an invalid value '${String(value)}'`);
+  return n;
+}
+
+function optionalNumber(file: string, key: string, value: unknown, check?: (n: number) => boolean): number | undefined {
+  return value === undefined || value === null ? undefined : numberValue(file, key, value, check);
+}
+
+const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
+
+/**
+ * Parse and validate a benchmark config. `validLosses`/`validTasks` are the registries' ids;
+ * they are passed in so this module stays independent of the registries.
+ */
+export function parseBenchmarkConfig(
+  file: string,
+  raw: Raw,
+  registries: { validLosses: readonly string[]; validTasks: readonly string[] },
+): BenchmarkConfig {
+  checkKeys(file, '', raw, TOP_KEYS);
+  const tasks = stringList(file, 'tasks', raw['tasks']);
+  for (const t of tasks) {
+    if (!registries.validTasks.includes(t)) throw new InputError(file, `unknown task '${t}' (valid: ${registries.validTasks.join(', ')})`);
+  }
+  const losses = stringList(file, 'losses', raw['losses']);
+  for (const l of losses) {
+    if (!registries.validLosses.includes(l)) throw new InputError(file, `unknown loss '${l}' (valid: ${registries.validLosses.join(', ')})`);
+  }
+  if (new Set(losses).size !== losses.length) throw new InputError(file, `'losses' lists a loss twice`);
+  const lrRaw = raw['learning_rates'] ?? [3e-4];
+  const learningRates = (Array.isArray(lrRaw) ? lrRaw : [lrRaw]).map((v) => numberValue(file, 'learning_rates', v, (n) => n > 0 && Number.isFinite(n)));
+  const training = section(file, raw, 'training', ['epochs', 'iterations', 'val_batches']);
+  const synth = section(file, raw, 'synth', ['cases']);
+  const evaluation = section(file, raw, 'evaluation', ['tolerance_mm', 'tta']);
+  const ranking = section(file, raw, 'ranking', ['metrics', 'alpha', 'bootstrap']);
+  const paths = section(file, raw, 'paths', ['data', 'synth', 'preprocessed', 'results']);
+  const lossOptionsRaw = raw['loss_options'] ?? {};
+  if (typeof lossOptionsRaw !== 'object' || lossOptionsRaw === null || Array.isArray(lossOptionsRaw)) {
+    throw new InputError(file, `'loss_options' must be a mapping of loss id to options`);
+  }
+  const lossOptions: BenchmarkConfig['lossOptions'] = {};
+  for (const [id, opts] of Object.entries(lossOptionsRaw as Raw)) {
+    if (!losses.includes(id)) throw new InputError(file, `'loss_options.${id}' names a loss that is not in 'losses'`);
+    if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw new InputError(file, `'loss_options.${id}' must be a mapping`);
+    lossOptions[id] = opts as Record<string, number | boolean | string>;
+  }
+  const metrics = ranking['metrics'] === undefined ? ['dsc', 'nsd'] : stringList(file, 'ranking.metrics', ranking['metrics']);
+  for (const m of metrics) if (!['dsc', 'nsd', 'hd95'].includes(m)) throw new InputError(file, `unknown metric '${m}' in 'ranking.metrics' (valid: dsc, nsd, hd95)`);
+  const pathString = (key: string): string | undefined => {
+    const v = paths[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string') throw new InputError(file, `'paths.${key}' must be a path`);
+    return v;
+  };
+  const name = raw['name'] === undefined ? path.basename(file).replace(/\.ya?ml$/, '') : String(raw['name']);
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new InputError(file, `'name' may only contain letters, digits, '.', '_' and '-'`);
+  return {
+    name,
+    file,
+    description: raw['description'] === undefined ? '' : String(raw['description']),
+    tasks,
+    losses,
+    learningRates,
+    fold: numberValue(file, 'fold', raw['fold'] ?? 0, (n) => Number.isInteger(n) && n >= 0 && n < 5),
+    profile: raw['profile'] === undefined ? 'cpu' : String(raw['profile']),
+    training: {
+      epochs: optionalNumber(file, 'training.epochs', training['epochs'], positiveInt),
+      iterations: optionalNumber(file, 'training.iterations', training['iterations'], positiveInt),
+      valBatches: optionalNumber(file, 'training.val_batches', training['val_batches'], positiveInt),
+    },
+    lossOptions,
+    synthCases: numberValue(file, 'synth.cases', synth['cases'] ?? 20, positiveInt),
+    evaluation: {
+      toleranceMm: numberValue(file, 'evaluation.tolerance_mm', evaluation['tolerance_mm'] ?? 1, (n) => n >= 0),
+      tta: evaluation['tta'] === true,
+    },
+    ranking: {
+      metrics,
+      alpha: numberValue(file, 'ranking.alpha', ranking['alpha'] ?? 0.05, (n) => n > 0 && n < 1),
+      bootstrap: numberValue(file, 'ranking.bootstrap', ranking['bootstrap'] ?? 1000, (n) => Number.isInteger(n) && n >= 0),
+    },
+    deterministic: raw['deterministic'] === true,
+    jobs: numberValue(file, 'jobs', raw['jobs'] ?? 1, positiveInt),
+    paths: { data: pathString('data'), synth: pathString('synth'), preprocessed: pathString('preprocessed'), results: pathString('results') },
+  };
+}
+
+/** Resolve `--config`: a path, or the name of a file in configs/ (`smoke` → configs/smoke.yaml). */
+export function resolveConfigPath(config: string | undefined): string {
+  if (config === undefined) return path.join(CONFIG_DIR, 'smoke.yaml');
+  if (existsSync(config)) return path.resolve(config);
+  for (const candidate of [path.join(CONFIG_DIR, config), path.join(CONFIG_DIR, `${config}.yaml`)]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new InputError(config, 'no such benchmark config (give a YAML path or the name of a file in configs/)');
+}
+
+export function loadBenchmarkConfig(
+  config: string | undefined,
+  registries: { validLosses: readonly string[]; validTasks: readonly string[] },
+): BenchmarkConfig {
+  const file = resolveConfigPath(config);
+  return parseBenchmarkConfig(file, readYamlFile(file), registries);
+}

@@ -1,0 +1,103 @@
+/**
+ * Running the grid elsewhere (issue 9): `--emit slurm` writes a Slurm job-array per phase
+ * (prepare → pretrain → train → test → rank), chained with dependencies so that fine-tuning waits
+ * for its pre-trained model and the tests wait for every learning rate; `--emit jsonl` writes the
+ * same cells one JSON object per line for other schedulers. Each array task runs the exact
+ * `segloss` commands a local run would, against the shared results directory.
+ */
+import * as path from 'node:path';
+import type { Cell, CellKind } from './grid.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { SEGLOSS_BIN } from './runner.js';
+
+const PHASES: CellKind[] = ['prepare', 'pretrain', 'train', 'test', 'rank'];
+
+/** POSIX shell quoting of one argument. */
+export function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** One shell line performing a cell: its commands joined by && (or ; when failures are tolerated). */
+export function cellShellLine(cell: Cell, nodePath: string = process.execPath, bin: string = SEGLOSS_BIN): string {
+  const commands = cell.commands.map((args) => [nodePath, bin, ...args].map(shellQuote).join(' '));
+  if (!cell.continueOnFailure) return commands.join(' && ');
+  // Run every command; the cell's exit code is the last command's (evaluation decides a test cell).
+  return commands.join(' ; ');
+}
+
+export function cellsToJsonl(cells: Cell[]): string {
+  return cells
+    .map((c) =>
+      JSON.stringify({
+        id: c.id,
+        kind: c.kind,
+        task: c.task ?? null,
+        loss: c.loss ?? null,
+        learning_rate: c.learningRate ?? null,
+        depends_on: c.dependsOn,
+        continue_on_failure: c.continueOnFailure,
+        commands: c.commands.map((args) => ['segloss', ...args]),
+        shell: cellShellLine(c),
+      }),
+    )
+    .join('\n') + '\n';
+}
+
+export interface SlurmOptions {
+  /** Benchmark name, used for job names. */
+  name: string;
+  /** Extra #SBATCH lines (partition, GPUs, time), e.g. ['--gres=gpu:1', '--time=48:00:00']. */
+  sbatch: string[];
+}
+
+/** Write the Slurm scripts into `dir`; returns the files written. */
+export async function writeSlurm(cells: Cell[], dir: string, options: SlurmOptions): Promise<string[]> {
+  const files: string[] = [];
+  const phases = PHASES.map((kind) => ({ kind, cells: cells.filter((c) => c.kind === kind) })).filter((p) => p.cells.length > 0);
+  for (const phase of phases) {
+    const file = path.join(dir, `${phase.kind}.cells`);
+    await writeFileAtomic(file, phase.cells.map((c) => cellShellLine(c)).join('\n') + '\n');
+    files.push(file);
+  }
+  const arrayScript = path.join(dir, 'cell.sbatch');
+  await writeFileAtomic(
+    arrayScript,
+    [
+      '#!/usr/bin/env bash',
+      `#SBATCH --job-name=segloss-${options.name}`,
+      `#SBATCH --output=${path.join(dir, 'logs', '%x-%A_%a.out')}`,
+      ...options.sbatch.map((s) => `#SBATCH ${s}`),
+      '# One array task = one benchmark cell: line SLURM_ARRAY_TASK_ID+1 of the phase file given as $1.',
+      'set -uo pipefail',
+      'line=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" "$1")',
+      'echo "cell: $line"',
+      'eval "$line"',
+      '',
+    ].join('\n'),
+  );
+  files.push(arrayScript);
+  const submit = path.join(dir, 'submit.sh');
+  const lines = [
+    '#!/usr/bin/env bash',
+    `# Submits the ${options.name} benchmark as one Slurm job array per phase, each waiting for the previous one.`,
+    '# afterany: a diverged training must not block its test cell (it is ranked as N/A, as in the study).',
+    'set -euo pipefail',
+    `cd ${shellQuote(dir)}`,
+    'mkdir -p logs',
+    'dep=""',
+  ];
+  for (const phase of phases) {
+    lines.push(
+      `jid=$(sbatch --parsable $dep --array=0-${phase.cells.length - 1} --job-name=segloss-${options.name}-${phase.kind} cell.sbatch ${phase.kind}.cells)`,
+      `echo "${phase.kind}: job $jid (${phase.cells.length} cells)"`,
+      'dep="--dependency=afterany:${jid%%;*}"',
+    );
+  }
+  lines.push('echo "$jid" > last-job-id', '');
+  await writeFileAtomic(submit, lines.join('\n'));
+  files.push(submit);
+  const { chmodSync } = await import('node:fs');
+  chmodSync(submit, 0o755);
+  chmodSync(arrayScript, 0o755);
+  return files;
+}

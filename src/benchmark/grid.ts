@@ -1,0 +1,224 @@
+/**
+ * The benchmark grid as cells (issue 9). A cell is one unit of work with the exact `segloss`
+ * commands that perform it and the cells it waits for:
+ *
+ *   prepare:<task>                       synthesize (toy tasks) and preprocess
+ *   pretrain:<task>:<loss>               the model a special schedule starts from (CE for Lovász,
+ *                                        Dice for DiceBD/DiceHD), shared by all its fine-tunings
+ *   train:<task>:<loss>:<lr>             one training run on the validation fold
+ *   test:<task>:<loss>                   predict the test split with the learning rate that won on
+ *                                        the validation fold, then evaluate DSC/NSD/HD95
+ *   rank                                 rank every loss over all tasks, write leaderboard + report
+ *
+ * The same cells drive the local runner, `segloss status`, and the Slurm/JSONL emitters, so a
+ * cluster runs exactly what a laptop runs.
+ */
+import * as path from 'node:path';
+import type { BenchmarkConfig } from './config.js';
+import { UsageError } from '../util/errors.js';
+
+export type CellKind = 'prepare' | 'pretrain' | 'train' | 'test' | 'rank';
+
+export interface Cell {
+  id: string;
+  kind: CellKind;
+  task?: string;
+  loss?: string;
+  learningRate?: number;
+  /** Ids of the cells that must have finished (successfully or not) first. */
+  dependsOn: string[];
+  /** segloss argument lists run one after the other. */
+  commands: string[][];
+  /** Whether a command's failure still lets the next one run (test: evaluate scores a failed training as N/A). */
+  continueOnFailure: boolean;
+}
+
+export interface GridPaths {
+  /** Raw data root for real tasks (undefined: $SEGLOSS_DATA / task defaults). */
+  data?: string;
+  synth: string;
+  preprocessed: string;
+  /** Results root of this benchmark: runs, test predictions, evaluations, ranking. */
+  results: string;
+}
+
+export interface GridOptions {
+  seed: number;
+  backend?: string;
+  /** Whether the task is a synthetic toy task (synthesized by the prepare cell). */
+  isSynthetic: (task: string) => boolean;
+  /** The pre-training loss a loss's schedule starts from (undefined for plug-and-play losses). */
+  pretrainLossOf: (loss: string) => string | undefined;
+}
+
+/** Learning rate as it appears in file names and ids: 3e-4 → "3e-4", 0.001 → "1e-3". */
+export function formatLearningRate(lr: number): string {
+  const [mantissa, exponent] = lr.toExponential().split('e') as [string, string];
+  return `${Number(mantissa)}e${Number(exponent)}`;
+}
+
+export function preprocessedDir(paths: GridPaths, task: string): string {
+  return path.join(paths.preprocessed, task);
+}
+
+export function lossDir(paths: GridPaths, task: string, loss: string): string {
+  return path.join(paths.results, task, loss);
+}
+
+export function testDir(paths: GridPaths, task: string, loss: string, fold: number): string {
+  return path.join(lossDir(paths, task, loss), 'test', `fold-${fold}`);
+}
+
+export function rankingDir(paths: GridPaths): string {
+  return path.join(paths.results, 'ranking');
+}
+
+function commonFlags(options: GridOptions): string[] {
+  const flags = ['--seed', String(options.seed), '--quiet'];
+  if (options.backend !== undefined) flags.push('--backend', options.backend);
+  return flags;
+}
+
+function trainFlags(config: BenchmarkConfig, paths: GridPaths, task: string, loss: string): string[] {
+  const flags = [
+    'train', '--task', task, '--loss', loss, '--fold', String(config.fold), '--profile', config.profile,
+    '--preprocessed', paths.preprocessed, '--results', paths.results,
+  ];
+  if (paths.data !== undefined) flags.push('--data', paths.data);
+  if (config.training.epochs !== undefined) flags.push('--epochs', String(config.training.epochs));
+  if (config.training.iterations !== undefined) flags.push('--iterations', String(config.training.iterations));
+  if (config.training.valBatches !== undefined) flags.push('--val-batches', String(config.training.valBatches));
+  if (config.deterministic) flags.push('--deterministic');
+  for (const [key, value] of Object.entries(config.lossOptions[loss] ?? {})) flags.push('--loss-opt', `${key}=${String(value)}`);
+  return flags;
+}
+
+/**
+ * All cells of a benchmark, in an order that respects dependencies. `keep` (from `--only`) restricts
+ * the train and test cells; the prepare and pretrain cells they need are kept with them.
+ */
+export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: GridOptions, keep?: (cell: Cell) => boolean): Cell[] {
+  const cells: Cell[] = [];
+  const common = commonFlags(options);
+  for (const task of config.tasks) {
+    const commands: string[][] = [];
+    let dataDir = paths.data;
+    if (options.isSynthetic(task)) {
+      dataDir = path.join(paths.synth, task);
+      commands.push([...common, 'synth', '--task', task, '--cases', String(config.synthCases), '--out', dataDir]);
+    }
+    const preprocess = [...common, 'preprocess', '--task', task, '--profile', config.profile, '--out', preprocessedDir(paths, task)];
+    if (dataDir !== undefined) preprocess.push('--data', dataDir);
+    commands.push(preprocess);
+    cells.push({ id: `prepare:${task}`, kind: 'prepare', task, dependsOn: [], commands, continueOnFailure: false });
+  }
+  for (const task of config.tasks) {
+    const pretrainLosses = new Set(config.losses.map(options.pretrainLossOf).filter((l): l is string => l !== undefined));
+    for (const base of pretrainLosses) {
+      cells.push({
+        id: `pretrain:${task}:${base}`,
+        kind: 'pretrain',
+        task,
+        loss: base,
+        dependsOn: [`prepare:${task}`],
+        commands: [[...common, ...trainFlags(config, paths, task, base), '--pretrain-only', '--lr', formatLearningRate(config.learningRates[0] as number)]],
+        continueOnFailure: false,
+      });
+    }
+    for (const loss of config.losses) {
+      const base = options.pretrainLossOf(loss);
+      const trainIds: string[] = [];
+      for (const lr of config.learningRates) {
+        const id = `train:${task}:${loss}:${formatLearningRate(lr)}`;
+        trainIds.push(id);
+        cells.push({
+          id,
+          kind: 'train',
+          task,
+          loss,
+          learningRate: lr,
+          dependsOn: [`prepare:${task}`, ...(base === undefined ? [] : [`pretrain:${task}:${base}`])],
+          commands: [[...common, ...trainFlags(config, paths, task, loss), '--lr', formatLearningRate(lr)]],
+          continueOnFailure: false,
+        });
+      }
+      const out = testDir(paths, task, loss, config.fold);
+      const predict = [
+        ...common, 'predict', '--run', lossDir(paths, task, loss), '--fold', String(config.fold), '--split', 'test',
+        '--out', path.join(out, 'predictions'),
+      ];
+      if (config.evaluation.tta) predict.push('--tta');
+      cells.push({
+        id: `test:${task}:${loss}`,
+        kind: 'test',
+        task,
+        loss,
+        dependsOn: trainIds,
+        commands: [
+          predict,
+          [
+            ...common, 'evaluate', '--pred', path.join(out, 'predictions'), '--split', 'test', '--preprocessed', preprocessedDir(paths, task),
+            '--tolerance', String(config.evaluation.toleranceMm), '--task', task, '--loss', loss, '--out', path.join(out, 'evaluation'),
+          ],
+        ],
+        // A training that diverged has no model: prediction fails, and evaluation then scores every
+        // test case as an empty prediction (the study's N/A), so the loss stays in the ranking.
+        continueOnFailure: true,
+      });
+    }
+  }
+  const selected = keep === undefined ? cells : withDependencies(cells, cells.filter((c) => (c.kind === 'train' || c.kind === 'test') && keep(c)));
+  cells.length = 0;
+  cells.push(...selected);
+  cells.push({
+    id: 'rank',
+    kind: 'rank',
+    dependsOn: cells.filter((c) => c.kind === 'test').map((c) => c.id),
+    commands: [[
+      ...common, 'rank', '--results', ...rankInputs(config, paths, cells),
+      '--out', rankingDir(paths), '--metrics', config.ranking.metrics.join(','), '--alpha', String(config.ranking.alpha),
+      '--bootstrap', String(config.ranking.bootstrap),
+    ]],
+    continueOnFailure: false,
+  });
+  return cells;
+}
+
+/** The evaluation results the rank cell reads: one results.csv per tested (task, loss). */
+function rankInputs(config: BenchmarkConfig, paths: GridPaths, cells: Cell[]): string[] {
+  return cells
+    .filter((c) => c.kind === 'test')
+    .map((c) => path.join(testDir(paths, c.task as string, c.loss as string, config.fold), 'evaluation', 'results.csv'));
+}
+
+/** Parse `--only task=pancreas,loss=dice,lr=3e-4` into a filter of train and test cells. */
+export function parseOnly(only: string | undefined): ((cell: Cell) => boolean) | undefined {
+  if (only === undefined) return undefined;
+  const wanted: Record<string, string[]> = {};
+  for (const part of only.split(',')) {
+    const [key, value] = part.split('=').map((s) => s.trim());
+    if (key === undefined || value === undefined || !['task', 'loss', 'lr'].includes(key)) {
+      throw new UsageError(`--only: expected task=…,loss=…,lr=… but got '${part}'`);
+    }
+    (wanted[key] ??= []).push(value);
+  }
+  return (cell) => {
+    if (wanted['task'] && !wanted['task'].includes(cell.task as string)) return false;
+    if (wanted['loss'] && !wanted['loss'].includes(cell.loss as string)) return false;
+    if (wanted['lr'] && cell.kind === 'train' && !wanted['lr'].some((lr) => Number(lr) === cell.learningRate)) return false;
+    return true;
+  };
+}
+
+/** The given cells plus everything they depend on, in the original order. */
+function withDependencies(all: Cell[], roots: Cell[]): Cell[] {
+  const byId = new Map(all.map((c) => [c.id, c]));
+  const selected = new Set<string>();
+  const visit = (id: string) => {
+    if (selected.has(id)) return;
+    selected.add(id);
+    for (const dep of byId.get(id)?.dependsOn ?? []) visit(dep);
+  };
+  for (const c of roots) visit(c.id);
+  return all.filter((c) => selected.has(c.id));
+}
