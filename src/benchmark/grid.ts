@@ -167,9 +167,18 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
       });
     }
   }
-  const selected = keep === undefined ? cells : withDependencies(cells, cells.filter((c) => (c.kind === 'train' || c.kind === 'test') && keep(c)));
-  cells.length = 0;
-  cells.push(...selected);
+  if (keep !== undefined) {
+    const keptTrain = new Set(cells.filter((c) => c.kind === 'train' && keep(c)).map((c) => c.id));
+    // A test cell then chooses among the kept learning rates only.
+    const roots = cells
+      .filter((c) => c.kind === 'test' && keep(c))
+      .map((c) => ({ ...c, dependsOn: c.dependsOn.filter((d) => keptTrain.has(d)) }))
+      .filter((c) => c.dependsOn.length > 0);
+    const byId = new Map(cells.map((c) => [c.id, c]));
+    for (const r of roots) byId.set(r.id, r);
+    const selected = withDependencies([...byId.values()], roots);
+    cells.splice(0, cells.length, ...selected);
+  }
   cells.push({
     id: 'rank',
     kind: 'rank',

@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseBenchmarkConfig } from '../../src/benchmark/config.js';
+import { planGrid, parseOnly, formatLearningRate, type GridPaths, type GridOptions } from '../../src/benchmark/grid.js';
+import { cellShellLine, cellsToJsonl, shellQuote } from '../../src/benchmark/emit.js';
+import { InputError } from '../../src/util/errors.js';
+
+const registries = { validLosses: ['ce', 'dice', 'dicece', 'dicebd', 'lovasz', 'dicehd'], validTasks: ['toy-liver', 'toy-pancreas', 'liver'] };
+const paths: GridPaths = { synth: '/s', preprocessed: '/p', results: '/r' };
+const options: GridOptions = {
+  seed: 7,
+  isSynthetic: (t) => t.startsWith('toy-'),
+  pretrainLossOf: (l) => ({ dicebd: 'dice', dicehd: 'dice', lovasz: 'ce' })[l],
+};
+
+function config(extra: Record<string, unknown> = {}) {
+  return parseBenchmarkConfig('/c/test.yaml', { tasks: ['toy-liver', 'toy-pancreas'], losses: ['ce', 'dice', 'dicebd', 'lovasz'], learning_rates: [3e-3, 3e-4], ...extra }, registries);
+}
+
+test('config: defaults and name from the file name', () => {
+  const c = config();
+  assert.equal(c.name, 'test');
+  assert.deepEqual(c.learningRates, [3e-3, 3e-4]);
+  assert.equal(c.fold, 0);
+  assert.deepEqual(c.ranking.metrics, ['dsc', 'nsd']);
+  assert.equal(c.evaluation.toleranceMm, 1);
+});
+
+test('config: unknown keys, losses, tasks and metrics are errors naming them', () => {
+  assert.throws(() => config({ epochz: 3 }), (e: unknown) => e instanceof InputError && /unknown key 'epochz'/.test(e.message) && /test\.yaml/.test(e.message));
+  assert.throws(() => config({ training: { epoch: 3 } }), /unknown key 'training\.epoch'/);
+  assert.throws(() => config({ losses: ['dice', 'dicee'] }), /unknown loss 'dicee'/);
+  assert.throws(() => config({ tasks: ['kidney'] }), /unknown task 'kidney'/);
+  assert.throws(() => config({ ranking: { metrics: ['jaccard'] } }), /unknown metric 'jaccard'/);
+  assert.throws(() => config({ learning_rates: [-1] }), /learning_rates/);
+});
+
+test('learning rates are formatted as in run directory names', () => {
+  assert.equal(formatLearningRate(3e-4), '3e-4');
+  assert.equal(formatLearningRate(0.001), '1e-3');
+  assert.equal(formatLearningRate(3e-3), '3e-3');
+  assert.equal(formatLearningRate(1.5e-5), '1.5e-5');
+});
+
+test('grid: cells, dependencies and pre-training shared per task', () => {
+  const cells = planGrid(config(), paths, options);
+  const ids = cells.map((c) => c.id);
+  // 2 prepare + 2×2 pretrain (dice, ce) + 2 tasks × 4 losses × 2 rates train + 2×4 test + rank
+  assert.equal(cells.length, 2 + 4 + 16 + 8 + 1);
+  assert.ok(ids.includes('pretrain:toy-liver:dice') && ids.includes('pretrain:toy-liver:ce'));
+  const bd = cells.find((c) => c.id === 'train:toy-liver:dicebd:3e-4');
+  assert.deepEqual(bd?.dependsOn, ['prepare:toy-liver', 'pretrain:toy-liver:dice']);
+  const testCell = cells.find((c) => c.id === 'test:toy-pancreas:lovasz');
+  assert.deepEqual(testCell?.dependsOn, ['train:toy-pancreas:lovasz:3e-3', 'train:toy-pancreas:lovasz:3e-4']);
+  assert.equal(testCell?.continueOnFailure, true);
+  // Every cell comes after its dependencies.
+  for (const [i, c] of cells.entries()) for (const d of c.dependsOn) assert.ok(ids.indexOf(d) < i, `${d} before ${c.id}`);
+  // The toy task is synthesized, then preprocessed from the synthesized folder.
+  const prepare = cells[0];
+  assert.deepEqual(prepare?.commands.map((c) => c[c.indexOf('--quiet') + 1]), ['synth', 'preprocess']);
+  assert.ok(prepare?.commands[1]?.join(' ').includes('--data /s/toy-liver'));
+});
+
+test('grid: --only keeps the selected cells and what they need', () => {
+  const keep = parseOnly('task=toy-pancreas,loss=dicebd,lr=3e-4');
+  const cells = planGrid(config(), paths, options, keep);
+  assert.deepEqual(cells.map((c) => c.id), [
+    'prepare:toy-pancreas',
+    'pretrain:toy-pancreas:dice',
+    'train:toy-pancreas:dicebd:3e-4',
+    'test:toy-pancreas:dicebd',
+    'rank',
+  ]);
+  const rank = cells.at(-1);
+  assert.deepEqual(rank?.dependsOn, ['test:toy-pancreas:dicebd']);
+  assert.throws(() => parseOnly('model=unet'), /--only/);
+});
+
+test('emit: shell quoting and JSONL cells', () => {
+  assert.equal(shellQuote('/a/b-c_d.yaml'), '/a/b-c_d.yaml');
+  assert.equal(shellQuote("it's here"), `'it'\\''s here'`);
+  const cells = planGrid(config(), paths, options);
+  const lines = cellsToJsonl(cells).trim().split('\n').map((l) => JSON.parse(l) as { id: string; commands: string[][]; depends_on: string[] });
+  assert.equal(lines.length, cells.length);
+  assert.deepEqual(lines[0]?.commands[0]?.slice(0, 1), ['segloss']);
+  const testCell = cells.find((c) => c.kind === 'test');
+  assert.ok(testCell !== undefined && cellShellLine(testCell, 'node', 'segloss.js').includes(' ; '));
+  const trainCell = cells.find((c) => c.kind === 'prepare');
+  assert.ok(trainCell !== undefined && cellShellLine(trainCell, 'node', 'segloss.js').includes(' && '));
+});
