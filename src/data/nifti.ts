@@ -1,0 +1,541 @@
+/**
+ * NIfTI-1 / NIfTI-2 reading and NIfTI-1 writing (issue 2).
+ *
+ * Reading: `.nii` or gzip-compressed `.nii.gz` (detected from the content, not the name), both
+ * byte orders, datatypes uint8, int8, int16, uint16, int32, uint32, float32, float64.
+ * - Images (`kind: 'image'`, the default) become Float32Array with the scaling applied:
+ *   value = scl_slope · stored + scl_inter, skipped when scl_slope is 0 or not finite (NIfTI rule).
+ * - Labels (`kind: 'label'`) ignore the scaling, are rounded to the nearest integer (a value more
+ *   than 1e-3 from an integer, or NaN/∞, is an error) and become Uint8Array when every value is in
+ *   0..255, else Int32Array.
+ * - Geometry: spacing = pixdim[1..3]; affine = sform if sform_code > 0, else qform if
+ *   qform_code > 0, else diag(pixdim) (nibabel's precedence); the header fields are kept in
+ *   `volume.geometry` so a derived volume is written with exactly the input's geometry.
+ * - Memory: the file is decompressed into one buffer (zlib, output buffer sized from the gzip
+ *   trailer) and converted into the output array; at most the raw voxel bytes and the output array
+ *   are alive at once (two full-size copies).
+ *
+ * Writing: NIfTI-1, little-endian, 348-byte header + 4-byte extension flag (vox_offset 352),
+ * gzip when the name ends in `.gz`, atomically (temporary sibling, then rename).
+ */
+import { readFileSync, promises as fsp, openSync, writeSync, closeSync, renameSync, rmSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { promisify } from 'node:util';
+import { InputError, UsageError, errorMessage } from '../util/errors.js';
+import { temporaryPathFor } from '../util/atomic.js';
+import type { Affine, NiftiGeometry, Vec3, Volume, VoxelArray } from './volume.js';
+import { bestAffine, affinesClose, affineSpacing, geometryFromAffine } from './geometry.js';
+
+export type NiftiDatatype = 'uint8' | 'int8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64';
+export type VolumeKind = 'image' | 'label';
+
+export interface ReadOptions {
+  kind?: VolumeKind;
+}
+
+export interface WriteOptions {
+  /** Stored datatype; default from the TypedArray (Float32Array → float32, Uint8Array → uint8, …). */
+  datatype?: NiftiDatatype;
+}
+
+/** NIfTI datatype codes (nifti1.h) and byte sizes. */
+const DATATYPES: Record<NiftiDatatype, { code: number; bytes: number }> = {
+  uint8: { code: 2, bytes: 1 },
+  int16: { code: 4, bytes: 2 },
+  int32: { code: 8, bytes: 4 },
+  float32: { code: 16, bytes: 4 },
+  float64: { code: 64, bytes: 8 },
+  int8: { code: 256, bytes: 1 },
+  uint16: { code: 512, bytes: 2 },
+  uint32: { code: 768, bytes: 4 },
+};
+const DATATYPE_BY_CODE = new Map<number, NiftiDatatype>(Object.entries(DATATYPES).map(([name, d]) => [d.code, name as NiftiDatatype]));
+const OTHER_DATATYPES: Record<number, string> = { 1: 'binary', 32: 'complex64', 128: 'RGB24', 1024: 'int64', 1280: 'uint64', 1536: 'float128', 1792: 'complex128', 2048: 'complex256', 2304: 'RGBA32' };
+
+/** The header fields segloss uses, for either NIfTI version. */
+export interface NiftiHeader {
+  version: 1 | 2;
+  littleEndian: boolean;
+  /** dim[0..7]. */
+  dim: number[];
+  datatype: NiftiDatatype;
+  bitpix: number;
+  voxOffset: number;
+  sclSlope: number;
+  sclInter: number;
+  geometry: NiftiGeometry;
+}
+
+const NIFTI1_HEADER_BYTES = 348;
+const NIFTI2_HEADER_BYTES = 540;
+const WRITE_VOX_OFFSET = 352;
+/** Largest voxel payload accepted (2 GiB − 1): a larger one cannot be held in one JS typed array here. */
+const MAX_PAYLOAD_BYTES = 2 ** 31 - 1;
+
+/** Parse a NIfTI-1 or NIfTI-2 header from the start of `buf` (the whole decompressed file). */
+export function parseNiftiHeader(file: string, buf: Buffer): NiftiHeader {
+  if (buf.length < 4) throw new InputError(file, `not a NIfTI file (only ${buf.length} bytes)`);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const le1 = view.getInt32(0, true);
+  const be1 = view.getInt32(0, false);
+  let version: 1 | 2;
+  let littleEndian: boolean;
+  if (le1 === NIFTI1_HEADER_BYTES || be1 === NIFTI1_HEADER_BYTES) {
+    version = 1;
+    littleEndian = le1 === NIFTI1_HEADER_BYTES;
+  } else if (le1 === NIFTI2_HEADER_BYTES || be1 === NIFTI2_HEADER_BYTES) {
+    version = 2;
+    littleEndian = le1 === NIFTI2_HEADER_BYTES;
+  } else {
+    throw new InputError(file, `not a NIfTI file (header size field is ${le1}, expected 348 for NIfTI-1 or 540 for NIfTI-2)`);
+  }
+  const headerBytes = version === 1 ? NIFTI1_HEADER_BYTES : NIFTI2_HEADER_BYTES;
+  if (buf.length < headerBytes) throw new InputError(file, `truncated NIfTI-${version} header (${buf.length} of ${headerBytes} bytes)`);
+  return version === 1 ? parseNifti1(file, buf, view, littleEndian) : parseNifti2(file, buf, view, littleEndian);
+}
+
+function checkMagic(file: string, buf: Buffer, offset: number, expected: string, version: 1 | 2): void {
+  const magic = buf.subarray(offset, offset + expected.length).toString('latin1');
+  if (magic === expected) return;
+  if (version === 1 && magic === 'ni1\0') throw new InputError(file, 'separate .hdr/.img NIfTI pairs are not supported; convert to a single .nii or .nii.gz');
+  const shown = JSON.stringify(magic.replace(/\0+$/, ''));
+  throw new InputError(file, `wrong NIfTI-${version} magic string ${shown} (expected ${JSON.stringify(expected.replace(/\0.*$/s, ''))})`);
+}
+
+function datatypeOf(file: string, code: number, bitpix: number): NiftiDatatype {
+  const name = DATATYPE_BY_CODE.get(code);
+  if (name === undefined) {
+    const known = OTHER_DATATYPES[code];
+    throw new InputError(file, `unsupported NIfTI datatype ${code}${known ? ` (${known})` : ''}; supported: ${Object.keys(DATATYPES).join(', ')}`);
+  }
+  if (bitpix !== DATATYPES[name].bytes * 8) throw new InputError(file, `header bitpix ${bitpix} does not match datatype ${name} (${DATATYPES[name].bytes * 8} bits)`);
+  return name;
+}
+
+function parseNifti1(file: string, buf: Buffer, v: DataView, le: boolean): NiftiHeader {
+  checkMagic(file, buf, 344, 'n+1\0', 1);
+  const dim = Array.from({ length: 8 }, (_, i) => v.getInt16(40 + 2 * i, le));
+  const pixdim = Array.from({ length: 8 }, (_, i) => v.getFloat32(76 + 4 * i, le));
+  const f32 = (o: number) => v.getFloat32(o, le);
+  const geometry: NiftiGeometry = {
+    qformCode: v.getInt16(252, le),
+    sformCode: v.getInt16(254, le),
+    quatern: [f32(256), f32(260), f32(264), f32(268), f32(272), f32(276)],
+    pixdim,
+    srow: [0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => f32(280 + 16 * r + 4 * c))) as [number[], number[], number[]],
+    xyztUnits: v.getUint8(123),
+  };
+  return {
+    version: 1,
+    littleEndian: le,
+    dim,
+    datatype: datatypeOf(file, v.getInt16(70, le), v.getInt16(72, le)),
+    bitpix: v.getInt16(72, le),
+    voxOffset: f32(108),
+    sclSlope: f32(112),
+    sclInter: f32(116),
+    geometry,
+  };
+}
+
+function parseNifti2(file: string, buf: Buffer, v: DataView, le: boolean): NiftiHeader {
+  checkMagic(file, buf, 4, 'n+2\0\r\n\x1a\n', 2);
+  const i64 = (o: number) => Number(v.getBigInt64(o, le));
+  const f64 = (o: number) => v.getFloat64(o, le);
+  const dim = Array.from({ length: 8 }, (_, i) => i64(16 + 8 * i));
+  const pixdim = Array.from({ length: 8 }, (_, i) => f64(104 + 8 * i));
+  const geometry: NiftiGeometry = {
+    qformCode: v.getInt32(344, le),
+    sformCode: v.getInt32(348, le),
+    quatern: [f64(352), f64(360), f64(368), f64(376), f64(384), f64(392)],
+    pixdim,
+    srow: [0, 1, 2].map((r) => [0, 1, 2, 3].map((c) => f64(400 + 32 * r + 8 * c))) as [number[], number[], number[]],
+    xyztUnits: v.getInt32(500, le),
+  };
+  return {
+    version: 2,
+    littleEndian: le,
+    dim,
+    datatype: datatypeOf(file, v.getInt16(12, le), v.getInt16(14, le)),
+    bitpix: v.getInt16(14, le),
+    voxOffset: i64(168),
+    sclSlope: f64(176),
+    sclInter: f64(184),
+    geometry,
+  };
+}
+
+/** Volume shape from dim[]: [ni, nj, nk] or [ni, nj, nk, nc] where nc = dim[4]·…·dim[dim0]. */
+function shapeOf(file: string, dim: number[]): number[] {
+  const rank = dim[0] as number;
+  if (!(rank >= 1 && rank <= 7)) throw new InputError(file, `invalid number of dimensions dim[0] = ${rank} (expected 1 to 7)`);
+  for (let d = 1; d <= rank; d++) {
+    const n = dim[d] as number;
+    if (!(n >= 1)) throw new InputError(file, `dimension ${d} has size ${n} (sizes must be positive)`);
+  }
+  const size = (d: number) => (d <= rank ? (dim[d] as number) : 1);
+  let channels = 1;
+  for (let d = 4; d <= rank; d++) channels *= size(d);
+  return channels > 1 ? [size(1), size(2), size(3), channels] : [size(1), size(2), size(3)];
+}
+
+/** Decompress if gzip (by magic bytes), sizing zlib's single output chunk from the trailer's ISIZE. */
+function inflateSyncSized(file: string, raw: Buffer): Buffer {
+  if (!(raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b)) return raw;
+  try {
+    return zlib.gunzipSync(raw, { chunkSize: gzipChunkSize(raw) });
+  } catch (err) {
+    throw new InputError(file, `corrupt or truncated gzip data (${errorMessage(err)})`);
+  }
+}
+
+const gunzipAsync = promisify(zlib.gunzip) as (buf: Buffer, options: zlib.ZlibOptions) => Promise<Buffer>;
+
+async function inflateSized(file: string, raw: Buffer): Promise<Buffer> {
+  if (!(raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b)) return raw;
+  try {
+    return await gunzipAsync(raw, { chunkSize: gzipChunkSize(raw) });
+  } catch (err) {
+    throw new InputError(file, `corrupt or truncated gzip data (${errorMessage(err)})`);
+  }
+}
+
+/**
+ * One output chunk of the uncompressed size (gzip ISIZE, the size mod 2³²) + 1, so zlib produces a
+ * single buffer instead of many chunks that are then concatenated (a third copy). The trailer is
+ * only trusted up to deflate's maximum ratio (1032:1) and 1 GiB; otherwise zlib's default applies.
+ */
+function gzipChunkSize(raw: Buffer): number {
+  if (raw.length < 18) return zlib.constants.Z_DEFAULT_CHUNK;
+  const isize = raw.readUInt32LE(raw.length - 4);
+  if (isize < 64 || isize > raw.length * 1032 || isize > 2 ** 30) return zlib.constants.Z_DEFAULT_CHUNK;
+  return isize + 1;
+}
+
+/** Decode a whole decompressed NIfTI file into a Volume. */
+export function decodeNifti(file: string, buf: Buffer, options: ReadOptions = {}): Volume {
+  const header = parseNiftiHeader(file, buf);
+  const shape = shapeOf(file, header.dim);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const bytesPer = DATATYPES[header.datatype].bytes;
+  const payload = count * bytesPer;
+  if (payload > MAX_PAYLOAD_BYTES) throw new InputError(file, `voxel data of ${payload} bytes is too large (limit 2 GiB)`);
+  const minOffset = header.version === 1 ? NIFTI1_HEADER_BYTES : NIFTI2_HEADER_BYTES;
+  const offset = header.voxOffset;
+  if (!Number.isInteger(offset) || offset < minOffset) throw new InputError(file, `invalid vox_offset ${offset} (must be an integer ≥ ${minOffset})`);
+  if (buf.length !== offset + payload) {
+    throw new InputError(
+      file,
+      `header declares ${shape.join('×')} ${header.datatype} voxels (${payload} bytes at offset ${offset}) but the ${buf.length < offset + payload ? 'file is truncated' : 'file has extra data'}: ${buf.length - offset} bytes after the header`,
+    );
+  }
+  const spacing = header.geometry.pixdim.slice(1, 4).map((s) => (Number.isFinite(s) && s !== 0 ? Math.abs(s) : 1)) as Vec3;
+  const affine = bestAffine(header.geometry);
+  const stored = storedArray(buf, offset, count, header.datatype, header.littleEndian);
+  const data = options.kind === 'label' ? labelArray(file, stored) : imageArray(stored, header.sclSlope, header.sclInter);
+  return { shape, spacingMm: spacing, affine, data, geometry: header.geometry };
+}
+
+const ARRAY_TYPES = {
+  uint8: Uint8Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  float32: Float32Array,
+  float64: Float64Array,
+} as const;
+
+/**
+ * A typed array over the stored voxels. Big-endian data is byte-swapped in place (the buffer is
+ * ours); misaligned data (vox_offset not a multiple of the element size) is copied once.
+ */
+function storedArray(buf: Buffer, offset: number, count: number, datatype: NiftiDatatype, littleEndian: boolean): VoxelArray {
+  const bytes = DATATYPES[datatype].bytes;
+  const region = buf.subarray(offset, offset + count * bytes);
+  if (!littleEndian && bytes > 1) {
+    if (bytes === 2) region.swap16();
+    else if (bytes === 4) region.swap32();
+    else region.swap64();
+  }
+  const Ctor = ARRAY_TYPES[datatype];
+  if ((region.byteOffset % bytes) === 0) return new Ctor(region.buffer as ArrayBuffer, region.byteOffset, count);
+  const aligned = new Uint8Array(count * bytes);
+  aligned.set(region);
+  return new Ctor(aligned.buffer, 0, count);
+}
+
+function imageArray(stored: VoxelArray, slope: number, inter: number): Float32Array {
+  // NIfTI: scl_slope 0 (or NaN) means "no scaling"; a NaN scl_inter is taken as 0 (as nibabel does).
+  const slopeUsed = Number.isFinite(slope) && slope !== 0 ? slope : 1;
+  const interUsed = Number.isFinite(inter) ? inter : 0;
+  const out = new Float32Array(stored.length);
+  if (slopeUsed === 1 && interUsed === 0) {
+    out.set(stored);
+  } else {
+    for (let n = 0; n < stored.length; n++) out[n] = (stored[n] as number) * slopeUsed + interUsed;
+  }
+  return out;
+}
+
+function labelArray(file: string, stored: VoxelArray): Uint8Array | Int32Array {
+  if (stored instanceof Uint8Array) return stored.slice();
+  let min = Infinity;
+  let max = -Infinity;
+  const isFloat = stored instanceof Float32Array || stored instanceof Float64Array;
+  for (let n = 0; n < stored.length; n++) {
+    const v = stored[n] as number;
+    if (isFloat) {
+      if (!Number.isFinite(v)) throw new InputError(file, `label value ${v} at voxel ${n} is not a number`);
+      if (Math.abs(v - Math.round(v)) > 1e-3) throw new InputError(file, `label value ${v} at voxel ${n} is not an integer (more than 1e-3 from one)`);
+    }
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const lo = Math.round(min);
+  const hi = Math.round(max);
+  if (lo < -(2 ** 31) || hi > 2 ** 31 - 1) throw new InputError(file, `label values ${lo}..${hi} do not fit in int32`);
+  const out = lo >= 0 && hi <= 255 ? new Uint8Array(stored.length) : new Int32Array(stored.length);
+  if (isFloat) for (let n = 0; n < stored.length; n++) out[n] = Math.round(stored[n] as number);
+  else out.set(stored);
+  return out;
+}
+
+/** Read a `.nii` / `.nii.gz` file (see the module comment for images vs labels). */
+export async function readNifti(file: string, options: ReadOptions = {}): Promise<Volume> {
+  let raw: Buffer;
+  try {
+    raw = await fsp.readFile(file);
+  } catch (err) {
+    throw new InputError(file, `cannot read: ${errorMessage(err)}`);
+  }
+  return decodeNifti(file, await inflateSized(file, raw), options);
+}
+
+export function readNiftiSync(file: string, options: ReadOptions = {}): Volume {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(file);
+  } catch (err) {
+    throw new InputError(file, `cannot read: ${errorMessage(err)}`);
+  }
+  return decodeNifti(file, inflateSyncSized(file, raw), options);
+}
+
+/** Read only the header (decompressing the whole file if it is gzip). */
+export function readNiftiHeaderSync(file: string): NiftiHeader {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(file);
+  } catch (err) {
+    throw new InputError(file, `cannot read: ${errorMessage(err)}`);
+  }
+  return parseNiftiHeader(file, inflateSyncSized(file, raw));
+}
+
+/** The datatype a TypedArray is written as by default. */
+export function datatypeOfArray(data: VoxelArray): NiftiDatatype {
+  if (data instanceof Uint8Array) return 'uint8';
+  if (data instanceof Int8Array) return 'int8';
+  if (data instanceof Int16Array) return 'int16';
+  if (data instanceof Uint16Array) return 'uint16';
+  if (data instanceof Int32Array) return 'int32';
+  if (data instanceof Uint32Array) return 'uint32';
+  if (data instanceof Float32Array) return 'float32';
+  return 'float64';
+}
+
+const INTEGER_RANGES: Partial<Record<NiftiDatatype, [number, number]>> = {
+  uint8: [0, 255],
+  int8: [-128, 127],
+  int16: [-32768, 32767],
+  uint16: [0, 65535],
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+  uint32: [0, 2 ** 32 - 1],
+};
+
+/**
+ * Voxels converted to the stored datatype. Integer targets round to nearest; a value outside the
+ * datatype's range or not finite is an error rather than being silently clipped.
+ */
+function toStored(file: string, data: VoxelArray, datatype: NiftiDatatype): VoxelArray {
+  if (datatypeOfArray(data) === datatype) return data;
+  const out = new ARRAY_TYPES[datatype](data.length);
+  const range = INTEGER_RANGES[datatype];
+  if (range === undefined) {
+    out.set(data);
+    return out;
+  }
+  const [lo, hi] = range;
+  for (let n = 0; n < data.length; n++) {
+    const v = Math.round(data[n] as number);
+    if (!(v >= lo && v <= hi)) throw new UsageError(`${file}: value ${data[n]} at voxel ${n} cannot be stored as ${datatype} (range ${lo}..${hi})`);
+    out[n] = v;
+  }
+  return out;
+}
+
+/**
+ * Geometry to write: the volume's own header fields when they still describe `volume.affine`
+ * (so a read → write round trip is exact), otherwise a fresh sform/qform built from the affine
+ * (a derived volume whose affine was changed, e.g. cropped or resampled).
+ */
+function geometryToWrite(volume: Volume): NiftiGeometry {
+  const g = volume.geometry;
+  if (g !== undefined && affinesClose(bestAffine(g), volume.affine, 1e-6)) {
+    const pixdim = [...g.pixdim];
+    while (pixdim.length < 8) pixdim.push(0);
+    // pixdim[1..3] follow spacingMm (identical for read volumes; updated for derived ones).
+    for (let d = 0; d < 3; d++) pixdim[d + 1] = volume.spacingMm[d] as number;
+    return { ...g, pixdim };
+  }
+  const fresh = geometryFromAffine(volume.affine, {
+    qformCode: g?.qformCode || g?.sformCode || 1,
+    sformCode: g?.sformCode || g?.qformCode || 1,
+    pixdimExtra: g?.pixdim.slice(4, 8),
+  });
+  if (g !== undefined) fresh.xyztUnits = g.xyztUnits;
+  const spacing = affineSpacing(volume.affine);
+  for (let d = 0; d < 3; d++) fresh.pixdim[d + 1] = spacing[d] as number;
+  return fresh;
+}
+
+/** The 352-byte NIfTI-1 little-endian header (348 + 4-byte extension flag, all zero). */
+export function niftiHeaderBytes(volume: Volume, datatype: NiftiDatatype): Buffer {
+  const h = Buffer.alloc(WRITE_VOX_OFFSET);
+  const shape = volume.shape;
+  if (shape.length < 3 || shape.length > 4) throw new UsageError(`cannot write a volume of shape [${shape.join(', ')}] (expected 3 or 4 dimensions)`);
+  for (const n of shape) if (!(Number.isInteger(n) && n >= 1 && n <= 32767)) throw new UsageError(`cannot write a volume of shape [${shape.join(', ')}] (NIfTI-1 sizes are 1..32767)`);
+  const g = geometryToWrite(volume);
+  h.writeInt32LE(NIFTI1_HEADER_BYTES, 0);
+  h.writeUInt8(0, 39); // dim_info
+  const rank = shape.length === 4 && (shape[3] as number) > 1 ? 4 : 3;
+  h.writeInt16LE(rank, 40);
+  for (let d = 0; d < 7; d++) h.writeInt16LE(d < rank ? (shape[d] as number) : 1, 42 + 2 * d);
+  h.writeInt16LE(DATATYPES[datatype].code, 70);
+  h.writeInt16LE(DATATYPES[datatype].bytes * 8, 72);
+  for (let d = 0; d < 8; d++) h.writeFloatLE(g.pixdim[d] ?? 0, 76 + 4 * d);
+  if ((g.pixdim[0] ?? 0) === 0) h.writeFloatLE(1, 76); // qfac must be ±1
+  h.writeFloatLE(WRITE_VOX_OFFSET, 108);
+  h.writeFloatLE(1, 112); // scl_slope: data are stored unscaled
+  h.writeFloatLE(0, 116); // scl_inter
+  h.writeUInt8(g.xyztUnits & 0xff, 123);
+  h.write('segloss', 148, 'latin1'); // descrip
+  h.writeInt16LE(g.qformCode, 252);
+  h.writeInt16LE(g.sformCode, 254);
+  for (let q = 0; q < 6; q++) h.writeFloatLE(g.quatern[q] ?? 0, 256 + 4 * q);
+  for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) h.writeFloatLE(g.srow[r]?.[c] ?? 0, 280 + 16 * r + 4 * c);
+  h.write('n+1\0', 344, 'latin1');
+  return h;
+}
+
+/** The complete file bytes (uncompressed) as two buffers: header and voxel data. */
+function encodeNifti(file: string, volume: Volume, options: WriteOptions): [Buffer, Buffer] {
+  const count = volume.shape.reduce((a, b) => a * b, 1);
+  if (volume.data.length !== count) throw new UsageError(`${file}: volume data has ${volume.data.length} voxels but shape [${volume.shape.join(', ')}] needs ${count}`);
+  const datatype = options.datatype ?? datatypeOfArray(volume.data);
+  const header = niftiHeaderBytes(volume, datatype);
+  const stored = toStored(file, volume.data, datatype);
+  // Little-endian host assumed (x86, ARM); the typed array's bytes are the file's bytes.
+  const body = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
+  return [header, body];
+}
+
+function checkExtension(file: string): boolean {
+  if (file.endsWith('.nii.gz')) return true;
+  if (file.endsWith('.nii')) return false;
+  throw new UsageError(`${file}: NIfTI output must end in .nii or .nii.gz`);
+}
+
+/** gzip level: 6 for ordinary volumes, 1 above 64 MB where level 6 costs seconds for ~2% size. */
+function gzipLevel(bytes: number): number {
+  return bytes > 64 * 2 ** 20 ? 1 : 6;
+}
+
+/** Write a volume as NIfTI-1 (`.nii` or `.nii.gz` by extension), atomically. */
+export async function writeNifti(file: string, volume: Volume, options: WriteOptions = {}): Promise<void> {
+  const gz = checkExtension(file);
+  const [header, body] = encodeNifti(file, volume, options);
+  await fsp.mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = temporaryPathFor(path.resolve(file));
+  try {
+    if (gz) {
+      const all = Buffer.concat([header, body]);
+      const compressed = await promisify(zlib.gzip)(all, { level: gzipLevel(all.length) });
+      await fsp.writeFile(tmp, compressed);
+    } else {
+      const handle = await fsp.open(tmp, 'w');
+      try {
+        await handle.write(header);
+        await handle.write(body);
+      } finally {
+        await handle.close();
+      }
+    }
+    await fsp.rename(tmp, file);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Synchronous writeNifti. */
+export function writeNiftiSync(file: string, volume: Volume, options: WriteOptions = {}): void {
+  const gz = checkExtension(file);
+  const [header, body] = encodeNifti(file, volume, options);
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = temporaryPathFor(path.resolve(file));
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      if (gz) {
+        const all = Buffer.concat([header, body]);
+        writeSync(fd, zlib.gzipSync(all, { level: gzipLevel(all.length) }));
+      } else {
+        writeSync(fd, header);
+        writeSync(fd, body);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * A volume with new voxel data (and optionally a new shape with the same first three axes, e.g.
+ * a 3D label of a 4D image) on the same grid: spacing, affine and header geometry are copied.
+ */
+export function withData(volume: Volume, data: VoxelArray, shape?: number[]): Volume {
+  const newShape = shape ?? volume.shape.slice(0, 3);
+  const count = newShape.reduce((a, b) => a * b, 1);
+  if (data.length !== count) throw new UsageError(`withData: ${data.length} voxels do not fill shape [${newShape.join(', ')}]`);
+  return {
+    shape: [...newShape],
+    spacingMm: [...volume.spacingMm] as Vec3,
+    affine: volume.affine.map((r) => [...r]) as Affine,
+    data,
+    geometry: { ...volume.geometry, pixdim: [...volume.geometry.pixdim], quatern: [...volume.geometry.quatern], srow: volume.geometry.srow.map((r) => [...r]) as [number[], number[], number[]] },
+  };
+}
+
+/** A new volume with the given affine (sform and qform code 1) — for data segloss creates. */
+export function makeVolume(data: VoxelArray, shape: number[], affine: Affine): Volume {
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (data.length !== count) throw new UsageError(`makeVolume: ${data.length} voxels do not fill shape [${shape.join(', ')}]`);
+  const geometry = geometryFromAffine(affine);
+  return { shape: [...shape], spacingMm: affineSpacing(affine), affine: affine.map((r) => [...r]) as Affine, data, geometry };
+}
+
+/** One channel of a 4D volume as a 3D volume (a copy-free view of the data). */
+export function channelOf(volume: Volume, channel: number): Volume {
+  const channels = volume.shape[3] ?? 1;
+  if (!(channel >= 0 && channel < channels)) throw new UsageError(`channel ${channel} out of range (volume has ${channels})`);
+  const n = (volume.shape[0] as number) * (volume.shape[1] as number) * (volume.shape[2] as number);
+  return withData(volume, volume.data.subarray(channel * n, (channel + 1) * n) as VoxelArray, volume.shape.slice(0, 3));
+}
