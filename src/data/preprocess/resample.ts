@@ -1,0 +1,429 @@
+/**
+ * Resampling exactly as nnU-Net V1 does it (spec nnunet-v1.md §4), on i-fastest volumes
+ * (shape (ni, nj, nk), see src/data/volume.ts).
+ *
+ * Images (order 3): skimage `resize(order=3, mode='edge', anti_aliasing=False, clip=True)`, which
+ * is `scipy.ndimage.zoom(order=3, mode='nearest', grid_mode=True)` followed by clipping to the
+ * input's min/max. Output voxel o maps to input coordinate x = (o + 0.5)·(n_in/n_out) − 0.5; the
+ * value there is the cubic B-spline interpolant of the input, whose coefficients come from
+ * scipy's prefilter: the line is padded with 12 edge values on each side and filtered with the
+ * recursive cubic B-spline filter (pole z = √3 − 2, gain 6, reflect initialisation). The tensor-
+ * product spline is evaluated separably (one axis at a time), which is the same linear operator
+ * as scipy's 4×4×4 evaluation, up to float rounding.
+ *
+ * Separate z (anisotropic data, §4.1): every slice across the low-resolution axis is resized
+ * in-plane as above (clipped to that slice's min/max), then the low-resolution axis is resampled
+ * with nearest neighbour: x = (o + 0.5)·scale − 0.5, source = clamp(floor(x + 0.5)).
+ *
+ * Labels (§4.3, "one-hot linear"): for every label value c in ascending order the binary mask
+ * (seg == c) is resized with order 1 (same grid, edge mode) and c is written where the result
+ * ≥ 0.5; later labels overwrite earlier ones. Separate z: the same per slice, nearest along z.
+ */
+import type { Vec3 } from '../volume.js';
+
+export type InterpolationOrder = 0 | 1 | 3;
+
+/** Input coordinate of output voxel o, grid mode (align-corners false), as scipy computes it. */
+function gridCoordinate(o: number, nIn: number, nOut: number): number {
+  const zoom = nIn / nOut;
+  return (o + 0.5) * zoom - 0.5;
+}
+
+/** Output shape of a resampling: round(spacingIn / spacingOut · shapeIn) per axis (§4.1). */
+export function resampledShape(shapeIn: Vec3, spacingInMm: Vec3, spacingOutMm: Vec3): Vec3 {
+  return [0, 1, 2].map((a) => Math.max(1, pyRound((spacingInMm[a] as number) / (spacingOutMm[a] as number) * (shapeIn[a] as number)))) as Vec3;
+}
+
+/** numpy `round` (round half to even). */
+export function pyRound(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Anisotropy threshold of nnU-Net (RESAMPLING_SEPARATE_Z_ANISO_THRESHOLD). */
+export const SEPARATE_Z_THRESHOLD = 3;
+
+/** The single low-resolution axis of `spacing` if max/min > 3 and exactly one axis has the max, else null. */
+function lowResAxis(spacingMm: Vec3): number | null {
+  const max = Math.max(...spacingMm);
+  const min = Math.min(...spacingMm);
+  if (!(max / min > SEPARATE_Z_THRESHOLD)) return null;
+  const axes = [0, 1, 2].filter((a) => spacingMm[a] === max);
+  return axes.length === 1 ? (axes[0] as number) : null;
+}
+
+/**
+ * nnU-Net's separate-z decision (§4.1, force_separate_z = None): the case's original spacing
+ * decides if it is anisotropic, else the target spacing; the axis with the largest spacing is
+ * resampled separately. Returns that axis (0, 1, 2 in i, j, k order) or null.
+ */
+export function separateZAxis(originalSpacingMm: Vec3, targetSpacingMm: Vec3): number | null {
+  const max = Math.max(...originalSpacingMm);
+  const min = Math.min(...originalSpacingMm);
+  if (max / min > SEPARATE_Z_THRESHOLD) return lowResAxis(originalSpacingMm);
+  const tmax = Math.max(...targetSpacingMm);
+  const tmin = Math.min(...targetSpacingMm);
+  if (tmax / tmin > SEPARATE_Z_THRESHOLD) return lowResAxis(targetSpacingMm);
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1-D kernels on a block of B columns stored t-major: buf[t·B + b].
+
+const SPLINE_PAD = 12;
+const POLE = Math.sqrt(3) - 2;
+const GAIN = (1 - POLE) * (1 - 1 / POLE);
+
+/**
+ * scipy's cubic B-spline prefilter (ni_splines.c `apply_filter`, reflect init) applied in place
+ * to `len` rows of B columns.
+ */
+function splinePrefilter(buf: Float64Array, len: number, B: number): void {
+  const z = POLE;
+  const n = len * B;
+  for (let x = 0; x < n; x++) buf[x] = (buf[x] as number) * GAIN;
+  // Causal init (reflect): c0 = c0 + z/(1−z^{2n})·Σ_{i=0}^{n−1} z^i (c_i + z^n c_{n−1−i}); terms
+  // below 1e-20 relative are dropped (|z|^i < 1e-20 after 35 terms).
+  const zn = Math.pow(z, len);
+  const terms = Math.min(len, 40);
+  const factor = z / (1 - zn * zn);
+  for (let b = 0; b < B; b++) {
+    const c0 = buf[b] as number;
+    let sum = 0;
+    let zi = 1;
+    for (let i = 0; i < terms; i++) {
+      sum += zi * ((buf[i * B + b] as number) + zn * (buf[(len - 1 - i) * B + b] as number));
+      zi *= z;
+    }
+    buf[b] = sum * factor + c0;
+  }
+  for (let t = 1; t < len; t++) {
+    const row = t * B;
+    const prev = row - B;
+    for (let b = 0; b < B; b++) buf[row + b] = (buf[row + b] as number) + z * (buf[prev + b] as number);
+  }
+  // Anticausal init (reflect): c_{n−1} ·= z/(z − 1).
+  const last = (len - 1) * B;
+  const f2 = z / (z - 1);
+  for (let b = 0; b < B; b++) buf[last + b] = (buf[last + b] as number) * f2;
+  for (let t = len - 2; t >= 0; t--) {
+    const row = t * B;
+    const next = row + B;
+    for (let b = 0; b < B; b++) buf[row + b] = z * ((buf[next + b] as number) - (buf[row + b] as number));
+  }
+}
+
+/** Per output position: first source row and tap weights (indices already clamped for order 0/1). */
+interface Taps {
+  taps: number;
+  index: Int32Array; // nOut × taps source rows (in the buffer's row numbering)
+  weight: Float64Array; // nOut × taps
+}
+
+function makeTaps(nIn: number, nOut: number, order: InterpolationOrder): Taps {
+  const taps = order === 3 ? 4 : order === 1 ? 2 : 1;
+  const index = new Int32Array(nOut * taps);
+  const weight = new Float64Array(nOut * taps);
+  for (let o = 0; o < nOut; o++) {
+    const x = gridCoordinate(o, nIn, nOut);
+    if (order === 0) {
+      index[o] = Math.min(nIn - 1, Math.max(0, Math.floor(x + 0.5)));
+      weight[o] = 1;
+    } else if (order === 1) {
+      const i0 = Math.floor(x);
+      const t = x - i0;
+      index[2 * o] = Math.min(nIn - 1, Math.max(0, i0));
+      index[2 * o + 1] = Math.min(nIn - 1, Math.max(0, i0 + 1));
+      weight[2 * o] = 1 - t;
+      weight[2 * o + 1] = t;
+    } else {
+      // Cubic B-spline weights at t = x − floor(x), taps floor(x)−1 .. floor(x)+2 (padded rows).
+      const f = Math.floor(x);
+      const t = x - f;
+      const t2 = t * t;
+      const t3 = t2 * t;
+      const u = 1 - t;
+      const w = [(u * u * u) / 6, (4 - 6 * t2 + 3 * t3) / 6, (1 + 3 * t + 3 * t2 - 3 * t3) / 6, t3 / 6];
+      for (let k = 0; k < 4; k++) {
+        index[4 * o + k] = f - 1 + k + SPLINE_PAD;
+        weight[4 * o + k] = w[k] as number;
+      }
+    }
+  }
+  return { taps, index, weight };
+}
+
+/**
+ * Resample one axis of an i-fastest array with dimensions `dims` (any rank) to `nOut` samples.
+ * The array is viewed as [outer][n][inner]; columns (outer, inner) are processed in blocks.
+ */
+function resampleAxis(
+  src: ArrayLike<number>,
+  dims: readonly number[],
+  axis: number,
+  nOut: number,
+  order: InterpolationOrder,
+): Float32Array {
+  const n = dims[axis] as number;
+  let inner = 1;
+  for (let a = 0; a < axis; a++) inner *= dims[a] as number;
+  let outer = 1;
+  for (let a = axis + 1; a < dims.length; a++) outer *= dims[a] as number;
+  const out = new Float32Array(outer * nOut * inner);
+  const taps = makeTaps(n, nOut, order);
+  const pad = order === 3 ? SPLINE_PAD : 0;
+  const len = n + 2 * pad;
+  const columns = outer * inner;
+  const B = Math.max(1, Math.min(columns, inner === 1 ? 64 : 2048));
+  const buf = new Float64Array(len * B);
+  const res = new Float64Array(nOut * B);
+  const { index, weight } = taps;
+  const T = taps.taps;
+  for (let c0 = 0; c0 < columns; c0 += B) {
+    const nb = Math.min(B, columns - c0);
+    // Gather the block (with edge padding rows for the spline).
+    for (let b = 0; b < nb; b++) {
+      const col = c0 + b;
+      const o = Math.floor(col / inner);
+      const base = o * n * inner + (col - o * inner);
+      for (let t = 0; t < n; t++) buf[(t + pad) * B + b] = src[base + t * inner] as number;
+      if (pad > 0) {
+        const first = buf[pad * B + b] as number;
+        const last = buf[(pad + n - 1) * B + b] as number;
+        for (let t = 0; t < pad; t++) {
+          buf[t * B + b] = first;
+          buf[(pad + n + t) * B + b] = last;
+        }
+      }
+    }
+    if (order === 3) splinePrefilter(buf, len, B);
+    res.fill(0);
+    for (let m = 0; m < nOut; m++) {
+      const rowOut = m * B;
+      for (let k = 0; k < T; k++) {
+        const w = weight[m * T + k] as number;
+        const rowIn = (index[m * T + k] as number) * B;
+        for (let b = 0; b < nb; b++) res[rowOut + b] = (res[rowOut + b] as number) + w * (buf[rowIn + b] as number);
+      }
+    }
+    for (let b = 0; b < nb; b++) {
+      const col = c0 + b;
+      const o = Math.floor(col / inner);
+      const base = o * nOut * inner + (col - o * inner);
+      for (let m = 0; m < nOut; m++) out[base + m * inner] = res[m * B + b] as number;
+    }
+  }
+  return out;
+}
+
+/**
+ * Resize an N-D (here 2-D or 3-D) i-fastest array to `shapeOut` with a separable spline of the
+ * given order; axes that shrink most are done first (fewer samples to carry). No clipping.
+ */
+export function zoomGrid(data: ArrayLike<number>, shapeIn: readonly number[], shapeOut: readonly number[], order: InterpolationOrder): Float32Array {
+  const dims = [...shapeIn];
+  const axes = dims.map((_, a) => a).filter((a) => dims[a] !== shapeOut[a]);
+  axes.sort((a, b) => (shapeOut[a] as number) / (dims[a] as number) - (shapeOut[b] as number) / (dims[b] as number));
+  let cur: ArrayLike<number> = data;
+  for (const a of axes) {
+    cur = resampleAxis(cur, dims, a, shapeOut[a] as number, order);
+    dims[a] = shapeOut[a] as number;
+  }
+  return cur instanceof Float32Array && cur !== data ? cur : Float32Array.from(cur);
+}
+
+function clipToRange(values: Float32Array, min: number, max: number): void {
+  for (let x = 0; x < values.length; x++) {
+    const v = values[x] as number;
+    if (v < min) values[x] = min;
+    else if (v > max) values[x] = max;
+  }
+}
+
+function minMax(data: ArrayLike<number>, start = 0, end = data.length): [number, number] {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let x = start; x < end; x++) {
+    const v = data[x] as number;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return [min, max];
+}
+
+export interface ResampleOptions {
+  /** Interpolation order within the (in-plane) resize: 3 for images, 1 for probabilities. */
+  order: InterpolationOrder;
+  /** Axis resampled separately with nearest neighbour (see `separateZAxis`), or null. */
+  separateZAxis: number | null;
+  /** Clip each resize to its input's min/max (skimage clip=True). Default true. */
+  clip?: boolean;
+}
+
+/** Dimensions of the slice across `axis` and the strides to address it in an (ni, nj, nk) volume. */
+function sliceGeometry(shape: Vec3, axis: number): { u: number; v: number; su: number; sv: number; sa: number } {
+  const strides = [1, shape[0], shape[0] * shape[1]];
+  const others = [0, 1, 2].filter((a) => a !== axis) as [number, number];
+  return {
+    u: shape[others[0]] as number,
+    v: shape[others[1]] as number,
+    su: strides[others[0]] as number,
+    sv: strides[others[1]] as number,
+    sa: strides[axis] as number,
+  };
+}
+
+function extractSlice(data: ArrayLike<number>, shape: Vec3, axis: number, s: number, out: Float32Array): void {
+  const g = sliceGeometry(shape, axis);
+  const base = s * g.sa;
+  for (let y = 0; y < g.v; y++) {
+    const row = base + y * g.sv;
+    for (let x = 0; x < g.u; x++) out[x + y * g.u] = data[row + x * g.su] as number;
+  }
+}
+
+function insertSlice<T extends { [n: number]: number }>(slice: ArrayLike<number>, out: T, shape: Vec3, axis: number, s: number): void {
+  const g = sliceGeometry(shape, axis);
+  const base = s * g.sa;
+  for (let y = 0; y < g.v; y++) {
+    const row = base + y * g.sv;
+    for (let x = 0; x < g.u; x++) out[row + x * g.su] = slice[x + y * g.u] as number;
+  }
+}
+
+/**
+ * Source slice for each output slice along the separate axis: map_coordinates order 0,
+ * mode 'nearest' on x = (o + 0.5)·(n_in/n_out) − 0.5.
+ */
+function nearestSources(nIn: number, nOut: number): Int32Array {
+  const src = new Int32Array(nOut);
+  const scale = nIn / nOut;
+  for (let o = 0; o < nOut; o++) src[o] = Math.min(nIn - 1, Math.max(0, Math.floor(scale * (o + 0.5) - 0.5 + 0.5)));
+  return src;
+}
+
+/**
+ * Visit every output slice along `axis`: `makeSlice(s)` produces the in-plane-resampled source
+ * slice s (computed once per source slice), `put` writes it to output slice o.
+ */
+function separateZ(
+  shapeIn: Vec3,
+  shapeOut: Vec3,
+  axis: number,
+  makeSlice: (s: number, slice: Float32Array, planeIn: [number, number], planeOut: [number, number]) => ArrayLike<number>,
+  put: (slice: ArrayLike<number>, o: number) => void,
+): void {
+  const gi = sliceGeometry(shapeIn, axis);
+  const go = sliceGeometry(shapeOut, axis);
+  const scratch = new Float32Array(gi.u * gi.v);
+  const sources = nearestSources(shapeIn[axis] as number, shapeOut[axis] as number);
+  let lastSource = -1;
+  let lastSlice: ArrayLike<number> = scratch;
+  for (let o = 0; o < sources.length; o++) {
+    const s = sources[o] as number;
+    if (s !== lastSource) {
+      lastSlice = makeSlice(s, scratch, [gi.u, gi.v], [go.u, go.v]);
+      lastSource = s;
+    }
+    put(lastSlice, o);
+  }
+}
+
+/**
+ * Resample an image channel (i-fastest, shape `shapeIn`) to `shapeOut` the nnU-Net way (§4.2).
+ * Returns the input converted to float32 when the shapes are equal (nnU-Net skips resampling).
+ * NaNs are treated as 0.
+ */
+export function resampleImage(data: ArrayLike<number>, shapeIn: Vec3, shapeOut: Vec3, options: ResampleOptions): Float32Array {
+  const clip = options.clip ?? true;
+  const src = Float32Array.from(data as ArrayLike<number>, (v) => (Number.isNaN(v) ? 0 : v));
+  if (shapeIn.every((n, a) => n === shapeOut[a])) return src;
+  const axis = options.separateZAxis;
+  if (axis === null) {
+    const out = zoomGrid(src, shapeIn, shapeOut, options.order);
+    if (clip && options.order > 1) {
+      const [min, max] = minMax(src);
+      clipToRange(out, min, max);
+    }
+    return out;
+  }
+  const out = new Float32Array(shapeOut[0] * shapeOut[1] * shapeOut[2]);
+  separateZ(
+    shapeIn,
+    shapeOut,
+    axis,
+    (s, slice, planeIn, planeOut) => {
+      extractSlice(src, shapeIn, axis, s, slice);
+      if (planeIn[0] === planeOut[0] && planeIn[1] === planeOut[1]) return slice;
+      const r = zoomGrid(slice, planeIn, planeOut, options.order);
+      if (clip && options.order > 1) {
+        const [min, max] = minMax(slice);
+        clipToRange(r, min, max);
+      }
+      return r;
+    },
+    (slice, o) => insertSlice(slice, out, shapeOut, axis, o),
+  );
+  return out;
+}
+
+export interface LabelResampleOptions {
+  /** 1 = nnU-Net's one-hot linear rule (default), 0 = nearest neighbour. */
+  order?: 0 | 1;
+  separateZAxis: number | null;
+}
+
+/** Sorted distinct values of a label array. */
+export function uniqueLabels(labels: ArrayLike<number>): number[] {
+  const seen = new Set<number>();
+  for (let x = 0; x < labels.length; x++) seen.add(labels[x] as number);
+  return [...seen].sort((a, b) => a - b);
+}
+
+function resizeSegmentation(seg: ArrayLike<number>, shapeIn: readonly number[], shapeOut: readonly number[], order: 0 | 1, out: Int16Array): void {
+  if (order === 0) {
+    const r = zoomGrid(seg, shapeIn, shapeOut, 0);
+    for (let x = 0; x < r.length; x++) out[x] = r[x] as number;
+    return;
+  }
+  out.fill(0);
+  const mask = new Float32Array(seg.length);
+  for (const c of uniqueLabels(seg)) {
+    for (let x = 0; x < seg.length; x++) mask[x] = seg[x] === c ? 1 : 0;
+    const r = zoomGrid(mask, shapeIn, shapeOut, 1);
+    for (let x = 0; x < r.length; x++) if ((r[x] as number) >= 0.5) out[x] = c;
+  }
+}
+
+/**
+ * Resample a label map (values may include −1 for "outside the non-zero region") with nnU-Net's
+ * rule (§4.3). Returns int16 labels of shape `shapeOut`.
+ */
+export function resampleLabels(labels: ArrayLike<number>, shapeIn: Vec3, shapeOut: Vec3, options: LabelResampleOptions): Int16Array {
+  const order = options.order ?? 1;
+  const out = new Int16Array(shapeOut[0] * shapeOut[1] * shapeOut[2]);
+  if (shapeIn.every((n, a) => n === shapeOut[a])) {
+    for (let x = 0; x < out.length; x++) out[x] = labels[x] as number;
+    return out;
+  }
+  const axis = options.separateZAxis;
+  if (axis === null) {
+    resizeSegmentation(labels, shapeIn, shapeOut, order, out);
+    return out;
+  }
+  let planeBuf: Int16Array | undefined;
+  separateZ(
+    shapeIn,
+    shapeOut,
+    axis,
+    (s, slice, planeIn, planeOut) => {
+      extractSlice(labels, shapeIn, axis, s, slice);
+      if (planeIn[0] === planeOut[0] && planeIn[1] === planeOut[1]) return slice;
+      planeBuf = new Int16Array(planeOut[0] * planeOut[1]);
+      resizeSegmentation(slice, planeIn, planeOut, order, planeBuf);
+      return planeBuf;
+    },
+    (slice, o) => insertSlice(slice, out, shapeOut, axis, o),
+  );
+  return out;
+}
