@@ -65,70 +65,85 @@ export interface SignedRankSums {
 /** Largest n for which scipy's 'auto' method uses the exact distribution. */
 export const EXACT_MAX_N = 50;
 
-/** Indices of `d` sorted by |d| ascending (stable; zeros first). NaN-free input expected. */
-export function absOrder(d: ArrayLike<number>): Int32Array {
-  const abs = new Float64Array(d.length);
-  for (let i = 0; i < d.length; i++) abs[i] = Math.abs(d[i] as number);
-  const idx = Array.from({ length: d.length }, (_, i) => i);
+/**
+ * Differences sorted by |d| once, for repeated (weighted) rank sums: `caseIndex[k]` is the case at
+ * sorted position k, `sign[k]` the sign of its difference (0 for a zero difference) and
+ * `groupStart[k]` = 1 where a new tie group of equal |d| begins. NaN-free input expected.
+ */
+export interface SortedDifferences {
+  caseIndex: Int32Array;
+  sign: Int8Array;
+  groupStart: Uint8Array;
+}
+
+export function sortDifferences(d: ArrayLike<number>): SortedDifferences {
+  const m = d.length;
+  const abs = new Float64Array(m);
+  for (let i = 0; i < m; i++) abs[i] = Math.abs(d[i] as number);
+  const idx = Array.from({ length: m }, (_, i) => i);
   idx.sort((a, b) => {
     const va = abs[a] as number;
     const vb = abs[b] as number;
     return va < vb ? -1 : va > vb ? 1 : a - b;
   });
-  return Int32Array.from(idx);
+  const caseIndex = Int32Array.from(idx);
+  const sign = new Int8Array(m);
+  const groupStart = new Uint8Array(m);
+  for (let k = 0; k < m; k++) {
+    const i = idx[k] as number;
+    sign[k] = Math.sign(d[i] as number);
+    groupStart[k] = k === 0 || abs[i] !== abs[idx[k - 1] as number] ? 1 : 0;
+  }
+  return { caseIndex, sign, groupStart };
+}
+
+export function emptySums(): SignedRankSums {
+  return { n: 0, nZero: 0, count: 0, rPlus: 0, rMinus: 0, tieSum: 0, hasTies: false };
 }
 
 /**
- * Rank sums over the differences `d` visited in `order` (from `absOrder(d)`), each case counted
- * `weights[i]` times (default once). Tie groups are runs of equal |d| in that order.
+ * Rank sums of the sorted differences, each case counted `weights[case]` times (default once);
+ * written into `out` (allocation-free for the bootstrap loop) and returned.
  */
-export function signedRankSums(d: ArrayLike<number>, order: ArrayLike<number>, weights?: ArrayLike<number>): SignedRankSums {
-  let n = 0;
+export function signedRankSums(sorted: SortedDifferences, weights?: ArrayLike<number>, out: SignedRankSums = emptySums()): SignedRankSums {
+  const { caseIndex, sign, groupStart } = sorted;
+  const m = caseIndex.length;
   let nZero = 0;
   let position = 0; // number of non-zero differences already ranked
   let rPlus = 0;
   let rMinus = 0;
   let tieSum = 0;
-  let hasTies = false;
-  const m = order.length;
-  let k = 0;
-  while (k < m) {
-    const i = order[k] as number;
-    const di = d[i] as number;
-    const wi = weights === undefined ? 1 : (weights[i] as number);
-    if (di === 0) {
-      n += wi;
-      nZero += wi;
-      k++;
-      continue;
+  let total = 0; // weight of the current tie group
+  let positive = 0;
+  for (let k = 0; k <= m; k++) {
+    if (k === m || groupStart[k] === 1) {
+      if (total > 0) {
+        const averageRank = position + (total + 1) / 2;
+        rPlus += positive * averageRank;
+        rMinus += (total - positive) * averageRank;
+        tieSum += total * total * total - total;
+        position += total;
+      }
+      total = 0;
+      positive = 0;
+      if (k === m) break;
     }
-    const a = Math.abs(di);
-    let total = 0;
-    let positive = 0;
-    let negative = 0;
-    // One tie group: every following entry with the same |d|.
-    while (k < m) {
-      const j = order[k] as number;
-      const dj = d[j] as number;
-      if (Math.abs(dj) !== a) break;
-      const wj = weights === undefined ? 1 : (weights[j] as number);
-      total += wj;
-      if (dj > 0) positive += wj;
-      else negative += wj;
-      k++;
+    const w = weights === undefined ? 1 : (weights[caseIndex[k] as number] as number);
+    const s = sign[k] as number;
+    if (s === 0) nZero += w;
+    else {
+      total += w;
+      if (s > 0) positive += w;
     }
-    if (total === 0) continue;
-    const averageRank = position + (total + 1) / 2;
-    rPlus += positive * averageRank;
-    rMinus += negative * averageRank;
-    if (total > 1) {
-      hasTies = true;
-      tieSum += total * total * total - total;
-    }
-    position += total;
-    n += total;
   }
-  return { n, nZero, count: position, rPlus, rMinus, tieSum, hasTies };
+  out.n = position + nZero;
+  out.nZero = nZero;
+  out.count = position;
+  out.rPlus = rPlus;
+  out.rMinus = rMinus;
+  out.tieSum = tieSum;
+  out.hasTies = tieSum > 0;
+  return out;
 }
 
 /** Cumulative subset-sum counts: cdf[k] = #{S ⊆ {1..m} : ΣS ≤ k}, for k = 0..m(m+1)/2. */
@@ -165,6 +180,26 @@ export function exactPValue(k: number, m: number): number {
   return Math.min(1, 2 * Math.min(pLess, pGreater));
 }
 
+/** Whether the rank sums take scipy's exact path (n ≤ 50, no zero difference, no ties). */
+export function usesExactPath(s: SignedRankSums): boolean {
+  return s.n <= EXACT_MAX_N && s.nZero === 0 && !s.hasTies;
+}
+
+/** z of the normal approximation: (min(R+, R−) − μ)/σ with the tie-corrected σ, no continuity correction. */
+export function normalZ(s: SignedRankSums): number {
+  const c = s.count;
+  const mean = (c * (c + 1)) / 4;
+  const se = Math.sqrt((c * (c + 1) * (2 * c + 1) - 0.5 * s.tieSum) / 24);
+  return (Math.min(s.rPlus, s.rMinus) - mean) / se;
+}
+
+/** Two-sided p-value from rank sums; NaN when untestable (no non-zero difference). */
+export function twoSidedPValue(s: SignedRankSums): number {
+  if (s.count === 0) return NaN;
+  if (usesExactPath(s)) return exactPValue(s.rPlus, s.count);
+  return 2 * normalSf(Math.abs(normalZ(s)));
+}
+
 /** The test result from rank sums (see the file comment for the two paths). */
 export function wilcoxonFromSums(s: SignedRankSums): WilcoxonResult {
   const base = { rPlus: s.rPlus, rMinus: s.rMinus, n: s.n, nZero: s.nZero };
@@ -173,13 +208,8 @@ export function wilcoxonFromSums(s: SignedRankSums): WilcoxonResult {
     return { ...base, statistic: NaN, pvalue: NaN, method: 'untestable', error: 'x − y is zero for all pairs' };
   }
   const statistic = Math.min(s.rPlus, s.rMinus);
-  if (s.n <= EXACT_MAX_N && s.nZero === 0 && !s.hasTies) {
-    return { ...base, statistic, pvalue: exactPValue(s.rPlus, s.count), method: 'exact' };
-  }
-  const c = s.count;
-  const mean = (c * (c + 1)) / 4;
-  const se = Math.sqrt((c * (c + 1) * (2 * c + 1) - 0.5 * s.tieSum) / 24);
-  const z = (statistic - mean) / se;
+  if (usesExactPath(s)) return { ...base, statistic, pvalue: exactPValue(s.rPlus, s.count), method: 'exact' };
+  const z = normalZ(s);
   return { ...base, statistic, pvalue: 2 * normalSf(Math.abs(z)), method: 'approx', z };
 }
 
@@ -196,5 +226,5 @@ export function wilcoxon(x: ArrayLike<number>, y: ArrayLike<number>): WilcoxonRe
       };
     }
   }
-  return wilcoxonFromSums(signedRankSums(d, absOrder(d)));
+  return wilcoxonFromSums(signedRankSums(sortDifferences(d)));
 }

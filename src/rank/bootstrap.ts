@@ -1,0 +1,76 @@
+/**
+ * Ranking stability by bootstrap over cases (paper §5.1; challengeR `bootstrap`): each resample
+ * draws, independently per task, N_t cases with replacement from the task's N_t cases (the same
+ * draw for every loss and metric), recomputes every significance score and the rank score, and
+ * re-ranks. Reported per loss: the distribution of its rank, the median and the 2.5–97.5%
+ * quantiles (R type 7); per resample: Kendall's τ-b between the full-data ranking and the
+ * resample's ranking, overall and per task (the per-task ranking orders losses by their summed
+ * significance scores over the chosen metrics in that task).
+ *
+ * A case drawn w times enters the signed-rank test as w tied copies (weights; see wilcoxon.ts),
+ * so the resampled tests never sort. Random numbers: `Rng(seed).fork('bootstrap')`.
+ */
+import { Rng } from '../util/rng.js';
+import { throwIfInterrupted } from '../util/interrupt.js';
+import { kendallTauB } from './kendall.js';
+import { quantile, ranksFromTotals } from './ranks.js';
+import { scorePairs, type PreparedPairs } from './significance.js';
+import type { BootstrapResult } from './types.js';
+
+export interface BootstrapInput {
+  tasks: string[];
+  losses: string[];
+  /** Number of cases of each task (same order as tasks). */
+  caseCounts: number[];
+  /** Prepared pairs of the chosen metrics, per task (same order as tasks). */
+  pairsByTask: PreparedPairs[][];
+  alpha: number;
+  /** Full-data overall ranks and per-task ranks (per loss). */
+  fullRanks: number[];
+  fullTaskRanks: number[][];
+}
+
+export function bootstrapRanking(input: BootstrapInput, resamples: number, seed: number): BootstrapResult {
+  const L = input.losses.length;
+  const T = input.tasks.length;
+  const rng = new Rng(seed).fork('bootstrap');
+  const rankSamples = Array.from({ length: L }, () => new Float64Array(resamples));
+  const tau = new Array<number>(resamples);
+  const tauByTask = input.tasks.map(() => new Array<number>(resamples));
+  const scores = new Int32Array(L);
+  const totals = new Float64Array(L);
+  const taskTotals = new Float64Array(L);
+  const weights = input.caseCounts.map((n) => new Int32Array(n));
+  for (let b = 0; b < resamples; b++) {
+    if ((b & 63) === 0) throwIfInterrupted();
+    totals.fill(0);
+    for (let t = 0; t < T; t++) {
+      const n = input.caseCounts[t] as number;
+      const w = weights[t] as Int32Array;
+      w.fill(0);
+      for (let i = 0; i < n; i++) {
+        const k = rng.int(n);
+        w[k] = (w[k] as number) + 1;
+      }
+      taskTotals.fill(0);
+      for (const prepared of input.pairsByTask[t] as PreparedPairs[]) {
+        scorePairs(prepared, input.alpha, w, scores);
+        for (let l = 0; l < L; l++) taskTotals[l] = (taskTotals[l] as number) + (scores[l] as number);
+      }
+      for (let l = 0; l < L; l++) totals[l] = (totals[l] as number) + (taskTotals[l] as number);
+      (tauByTask[t] as number[])[b] = kendallTauB(input.fullTaskRanks[t] as number[], ranksFromTotals(taskTotals));
+    }
+    const ranks = ranksFromTotals(totals);
+    for (let l = 0; l < L; l++) (rankSamples[l] as Float64Array)[b] = ranks[l] as number;
+    tau[b] = kendallTauB(input.fullRanks, ranks);
+  }
+  const losses = input.losses.map((loss, l) => {
+    const sorted = (rankSamples[l] as Float64Array).slice().sort();
+    const rankCounts = new Array<number>(L).fill(0);
+    for (const r of sorted) rankCounts[r - 1] = (rankCounts[r - 1] as number) + 1;
+    return { loss, rankCounts, medianRank: quantile(sorted, 0.5), rankLow: quantile(sorted, 0.025), rankHigh: quantile(sorted, 0.975) };
+  });
+  const kendallTauByTask: Record<string, number[]> = {};
+  input.tasks.forEach((task, t) => (kendallTauByTask[task] = tauByTask[t] as number[]));
+  return { resamples, seed, losses, kendallTau: tau, kendallTauByTask };
+}

@@ -1,0 +1,143 @@
+/**
+ * The study's ranking (paper §3.4, step 2): Rank Score(loss) = mean of its significance scores
+ * over all tasks t and the chosen metrics j, (1 / (|T|·|J|)) Σ_t Σ_j score_tj(loss); losses are
+ * ranked by descending rank score, ties sharing the better rank. Stability (paper §5.1): the same
+ * ranking from each single metric beside the chosen combination, and a bootstrap over cases.
+ */
+import { UsageError } from '../util/errors.js';
+import { bootstrapRanking } from './bootstrap.js';
+import { ranksFromTotals } from './ranks.js';
+import { comparePairs, preparePairs, type PreparedPairs } from './significance.js';
+import { buildMetricTables } from './tables.js';
+import {
+  isMetricName,
+  METRICS,
+  type LeaderboardEntry,
+  type MetricName,
+  type MetricTable,
+  type PairwiseComparison,
+  type Ranking,
+  type RankOptions,
+  type ResultRow,
+  type SchemeRanking,
+} from './types.js';
+
+export const DEFAULT_RANK_OPTIONS: RankOptions = { metrics: ['dsc', 'nsd'], alpha: 0.05, bootstrap: 1000, seed: 12345 };
+
+/** Key of a task × metric column, e.g. `liver/dsc`. */
+export const scoreKey = (task: string, metric: string): string => `${task}/${metric}`;
+
+/** Display name of a metric combination, e.g. `DSC+NSD`. */
+export const schemeName = (metrics: readonly MetricName[]): string => metrics.map((m) => m.toUpperCase()).join('+');
+
+function validateOptions(options: RankOptions, available: MetricName[]): MetricName[] {
+  if (options.metrics.length === 0) throw new UsageError('--metrics: give at least one of dsc, nsd, hd95');
+  const metrics: MetricName[] = [];
+  for (const raw of options.metrics) {
+    const m = raw.trim().toLowerCase();
+    if (!isMetricName(m)) throw new UsageError(`--metrics: unknown metric '${raw}' (expected ${METRICS.join(', ')})`);
+    if (!available.includes(m)) {
+      throw new UsageError(`--metrics: the results have no ${m} values for every task (available: ${available.join(', ') || 'none'})`);
+    }
+    if (!metrics.includes(m)) metrics.push(m);
+  }
+  if (!(options.alpha > 0 && options.alpha < 1)) throw new UsageError(`--alpha: expected a number in (0, 1), got ${options.alpha}`);
+  if (!Number.isInteger(options.bootstrap) || options.bootstrap < 0) {
+    throw new UsageError(`--bootstrap: expected a non-negative integer, got ${options.bootstrap}`);
+  }
+  if (!Number.isInteger(options.seed)) throw new UsageError(`--seed: expected an integer, got ${options.seed}`);
+  return metrics;
+}
+
+function mean(values: number[]): number {
+  return values.reduce((s, v) => s + v, 0) / values.length;
+}
+
+/** Summed significance scores over tasks and the given metrics (exact integers), per loss. */
+function totalsFor(comparisons: PairwiseComparison[], metrics: MetricName[], L: number, task?: string): number[] {
+  const totals = new Array<number>(L).fill(0);
+  for (const c of comparisons) {
+    if (!metrics.includes(c.metric) || (task !== undefined && c.task !== task)) continue;
+    for (let l = 0; l < L; l++) totals[l] = (totals[l] as number) + (c.scores[l] as number);
+  }
+  return totals;
+}
+
+function schemeRanking(comparisons: PairwiseComparison[], metrics: MetricName[], tasks: string[], L: number): SchemeRanking {
+  const totals = totalsFor(comparisons, metrics, L);
+  return {
+    name: schemeName(metrics),
+    metrics,
+    ranks: ranksFromTotals(totals),
+    rankScores: totals.map((t) => t / (tasks.length * metrics.length)),
+  };
+}
+
+/** Rank the losses of the given per-case results (see the file comment and docs/ranking.md). */
+export function rankResults(rows: ResultRow[], options: RankOptions): Ranking {
+  const built = buildMetricTables(rows);
+  const metrics = validateOptions(options, built.metricsAvailable);
+  const { tasks, losses } = built;
+  const L = losses.length;
+  const used = built.tables.filter((t) => built.metricsAvailable.includes(t.metric));
+  const prepared = new Map<MetricTable, PreparedPairs>(used.map((t) => [t, preparePairs(t)]));
+  const comparisons = used.map((t) => comparePairs(t, options.alpha, prepared.get(t)));
+
+  const schemes: SchemeRanking[] = [schemeRanking(comparisons, metrics, tasks, L)];
+  for (const m of built.metricsAvailable) {
+    if (metrics.length === 1 && metrics[0] === m) continue;
+    schemes.push(schemeRanking(comparisons, [m], tasks, L));
+  }
+  const main = schemes[0] as SchemeRanking;
+
+  const tableOf = (task: string, metric: MetricName) => built.tables.find((t) => t.task === task && t.metric === metric);
+  const entries: LeaderboardEntry[] = losses.map((loss, l) => {
+    const scores: Record<string, number> = {};
+    for (const task of tasks) {
+      for (const m of metrics) {
+        const c = comparisons.find((x) => x.task === task && x.metric === m) as PairwiseComparison;
+        scores[scoreKey(task, m)] = c.scores[l] as number;
+      }
+    }
+    const meanDsc: Record<string, number> = {};
+    const meanNsd: Record<string, number> = {};
+    for (const task of tasks) {
+      const dsc = tableOf(task, 'dsc');
+      const nsd = tableOf(task, 'nsd');
+      if (dsc !== undefined) meanDsc[task] = mean(dsc.values[l] as number[]);
+      if (nsd !== undefined) meanNsd[task] = mean(nsd.values[l] as number[]);
+    }
+    return { rank: main.ranks[l] as number, loss, rankScore: main.rankScores[l] as number, scores, meanDsc, meanNsd };
+  });
+  const leaderboard = [...entries].sort((a, b) => a.rank - b.rank || (a.loss < b.loss ? -1 : a.loss > b.loss ? 1 : 0));
+
+  const ranking: Ranking = {
+    options: { metrics, alpha: options.alpha, bootstrap: options.bootstrap, seed: options.seed },
+    tasks,
+    losses,
+    metricsAvailable: built.metricsAvailable,
+    multiLabel: built.multiLabel,
+    tables: built.tables,
+    comparisons,
+    leaderboard,
+    schemes,
+    sources: [...new Set(rows.map((r) => (r.source ?? '').replace(/:\d+$/, '')).filter((s) => s !== ''))],
+  };
+  if (options.bootstrap > 0 && L > 1) {
+    const chosen = (task: string) => used.filter((t) => t.task === task && metrics.includes(t.metric));
+    ranking.bootstrap = bootstrapRanking(
+      {
+        tasks,
+        losses,
+        caseCounts: tasks.map((task) => (chosen(task)[0] as MetricTable).cases.length),
+        pairsByTask: tasks.map((task) => chosen(task).map((t) => prepared.get(t) as PreparedPairs)),
+        alpha: options.alpha,
+        fullRanks: main.ranks,
+        fullTaskRanks: tasks.map((task) => ranksFromTotals(totalsFor(comparisons, metrics, L, task))),
+      },
+      options.bootstrap,
+      options.seed,
+    );
+  }
+  return ranking;
+}

@@ -1,0 +1,130 @@
+/** Shared types of the ranking stage (issue 8). */
+
+/** Per-case metrics the ranking understands. */
+export const METRICS = ['dsc', 'nsd', 'hd95'] as const;
+export type MetricName = (typeof METRICS)[number];
+
+/** Whether a larger value of the metric is better (DSC, NSD) or worse (HD95 in mm). */
+export function higherIsBetter(metric: MetricName): boolean {
+  return metric !== 'hd95';
+}
+
+export function isMetricName(value: string): value is MetricName {
+  return (METRICS as readonly string[]).includes(value);
+}
+
+/** One row of a long-format results file: `task,loss,case,metric,value[,label]`. */
+export interface ResultRow {
+  task: string;
+  loss: string;
+  case: string;
+  metric: MetricName;
+  /** The metric value as written; NaN and ±Infinity allowed (N/A policy applied later). */
+  value: number;
+  /** Foreground label when the file has a `label` column (multi-label tasks); values are averaged over labels. */
+  label?: string;
+  /** Where the row came from, `file:line`, for error messages. */
+  source?: string;
+}
+
+export interface RankOptions {
+  /** Metrics whose significance scores form the rank score (default dsc, nsd). */
+  metrics: string[];
+  /** Significance level of the two-sided Wilcoxon test (p < alpha). */
+  alpha: number;
+  /** Number of bootstrap resamples of the cases (0 = no bootstrap). */
+  bootstrap: number;
+  /** Seed of the bootstrap's random stream. */
+  seed: number;
+}
+
+/** The per-case values of one task and metric after the N/A policy, one row per loss. */
+export interface MetricTable {
+  task: string;
+  metric: MetricName;
+  /** Case ids, sorted; the columns of `values`. */
+  cases: string[];
+  /** values[lossIndex][caseIndex], N/A policy applied and averaged over labels. */
+  values: number[][];
+  /** na[lossIndex] = number of label values that were N/A (NaN, or ±inf for HD95) before the policy. */
+  naCounts: number[];
+  /** HD95 only: the value that replaced infinite/missing HD95 (largest finite HD95 of the task + 1 mm). */
+  substitute?: number;
+}
+
+/** Pairwise tests of one task and metric. */
+export interface PairwiseComparison {
+  task: string;
+  metric: MetricName;
+  /** pvalues[a][b] (symmetric, NaN on the diagonal and for untestable pairs). */
+  pvalues: number[][];
+  /** better[a][b]: loss a is significantly better than loss b. */
+  better: boolean[][];
+  /** score[a] = number of losses a is significantly better than. */
+  scores: number[];
+  /** worseThan[a] = number of losses significantly better than a. */
+  worseThan: number[];
+}
+
+export interface LeaderboardEntry {
+  /** 1-based; ties share the better (smaller) rank. */
+  rank: number;
+  loss: string;
+  /** Mean significance score over the tasks and the chosen metrics. */
+  rankScore: number;
+  /** Significance score per `<task>/<metric>` of the chosen metrics. */
+  scores: Record<string, number>;
+  /** Mean per-case DSC per task (N/A counted as 0), when DSC is in the input. */
+  meanDsc: Record<string, number>;
+  /** Mean per-case NSD per task (N/A counted as 0), when NSD is in the input. */
+  meanNsd: Record<string, number>;
+}
+
+/** A ranking under one choice of metrics (paper §5.1: DSC+NSD, DSC, NSD, HD95). */
+export interface SchemeRanking {
+  name: string;
+  metrics: MetricName[];
+  /** rank per loss, in the order of `Ranking.losses`. */
+  ranks: number[];
+  rankScores: number[];
+}
+
+export interface BootstrapLossSummary {
+  loss: string;
+  /** rankCounts[r - 1] = number of resamples in which the loss got rank r. */
+  rankCounts: number[];
+  medianRank: number;
+  /** 2.5% and 97.5% quantiles of the bootstrap ranks. */
+  rankLow: number;
+  rankHigh: number;
+}
+
+export interface BootstrapResult {
+  resamples: number;
+  seed: number;
+  losses: BootstrapLossSummary[];
+  /** Kendall's τ-b between the full ranking and each resample's ranking (NaN when undefined). */
+  kendallTau: number[];
+  /** Per task: τ-b between the task's full-data ranking and its resample ranking. */
+  kendallTauByTask: Record<string, number[]>;
+}
+
+export interface Ranking {
+  options: { metrics: MetricName[]; alpha: number; bootstrap: number; seed: number };
+  tasks: string[];
+  /** Losses sorted by name (the order of every per-loss array). */
+  losses: string[];
+  /** Metrics present in the input. */
+  metricsAvailable: MetricName[];
+  /** Whether the input had a label column (values are means over labels). */
+  multiLabel: boolean;
+  tables: MetricTable[];
+  comparisons: PairwiseComparison[];
+  /** Sorted by rank, then loss name. */
+  leaderboard: LeaderboardEntry[];
+  /** The default scheme first, then one per single metric available. */
+  schemes: SchemeRanking[];
+  bootstrap?: BootstrapResult;
+  /** Input files the rows were read from (for the report). */
+  sources: string[];
+}
