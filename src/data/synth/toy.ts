@@ -1,0 +1,313 @@
+/**
+ * Synthetic CT-like toy tasks (issue 2): the embedded default data of `segloss benchmark`.
+ *
+ * Each case is a small abdomen, 48×48×24 voxels at 0.8×0.8×2.5 mm (RAS), int16 Hounsfield-like
+ * intensities: air −1000, subcutaneous fat −100, a muscle wall, a cluttered interior mixing fat
+ * (−90) and bowel/soft tissue (+30), spine (~350, cortex ~650), aorta and IVC, and nine organs
+ * (liver, spleen, both kidneys, gallbladder, oesophagus, stomach with an air bubble, pancreas,
+ * duodenum) as smoothly deformed ellipsoids and tubes with per-case size, position, contrast and
+ * texture. The image is blurred (partial volume) and gets correlated and white noise.
+ *
+ * Every task renders the same anatomy; only the labelled organs differ. Liver and spleen have
+ * nearly the same intensity and the kidneys come in pairs (only the left one is labelled), so a
+ * threshold cannot solve any task: a network has to use shape and position.
+ *
+ * Foreground:background ratios (BG:FG, paper Table 1) are met by carving an exact voxel count per
+ * organ: count = round(N / (ratio + 1) · exp(0.15·z)), z ~ N(0,1) per case and organ.
+ *
+ * Determinism: case n of task t with seed s draws only from `new Rng(s).fork(t).fork(n)`, so the
+ * same seed gives byte-identical files and case n does not depend on how many cases are made.
+ */
+import * as path from 'node:path';
+import { Rng } from '../../util/rng.js';
+import { UsageError } from '../../util/errors.js';
+import type { Vec3 } from '../volume.js';
+import { diagonalAffine } from '../geometry.js';
+import { makeVolume, writeNifti } from '../nifti.js';
+import { smoothField, blur3 } from './field.js';
+import { ORGANS, K_WEIGHT, carve, randomWarp, shapeDistance, type OrganName, type Point, type Shape } from './anatomy.js';
+import { writeDirectoryAtomic, writeJsonAtomic } from '../../util/atomic.js';
+
+export const TOY_SHAPE: [number, number, number] = [48, 48, 24];
+export const TOY_SPACING_MM: Vec3 = [0.8, 0.8, 2.5];
+/** Version of the generator; stored in dataset.json so a cached toy dataset is remade when it changes. */
+export const GENERATOR_VERSION = 1;
+
+export type ToyTaskId = 'toy-liver' | 'toy-livertumor' | 'toy-pancreas' | 'toy-multiorgan';
+
+export interface ToyTaskDefinition {
+  id: ToyTaskId;
+  /** Case id prefix: `<prefix>_<nnn>`. */
+  prefix: string;
+  /** Output label value → what it marks (organ name or 'tumour'). */
+  labels: { value: number; name: string; source: OrganName | 'tumour' }[];
+  /** Target BG:FG ratio per organ where it differs from ANATOMY_RATIOS. */
+  ratios: Partial<Record<OrganName | 'tumour', number>>;
+}
+
+/**
+ * Default BG:FG ratio per organ (every task renders every organ). Multi-organ values span the
+ * paper's 30:1 (liver) to 1243:1 (gallbladder).
+ */
+export const ANATOMY_RATIOS: Record<OrganName | 'tumour', number> = {
+  liver: 30,
+  stomach: 100,
+  spleen: 180,
+  kidney_left: 250,
+  kidney_right: 250,
+  duodenum: 450,
+  pancreas: 503,
+  esophagus: 1000,
+  gallbladder: 1243,
+  tumour: 576,
+};
+
+export const TOY_TASKS: Record<ToyTaskId, ToyTaskDefinition> = {
+  'toy-liver': { id: 'toy-liver', prefix: 'toyliver', labels: [{ value: 1, name: 'liver', source: 'liver' }], ratios: { liver: 42 } },
+  'toy-livertumor': { id: 'toy-livertumor', prefix: 'toylivertumor', labels: [{ value: 1, name: 'tumour', source: 'tumour' }], ratios: { liver: 36, tumour: 576 } },
+  'toy-pancreas': { id: 'toy-pancreas', prefix: 'toypancreas', labels: [{ value: 1, name: 'pancreas', source: 'pancreas' }], ratios: { pancreas: 503 } },
+  'toy-multiorgan': {
+    id: 'toy-multiorgan',
+    prefix: 'toymultiorgan',
+    // Label order of Gibson et al. (2018) / the paper §3.1.4.
+    labels: [
+      { value: 1, name: 'spleen', source: 'spleen' },
+      { value: 2, name: 'left kidney', source: 'kidney_left' },
+      { value: 3, name: 'gallbladder', source: 'gallbladder' },
+      { value: 4, name: 'esophagus', source: 'esophagus' },
+      { value: 5, name: 'liver', source: 'liver' },
+      { value: 6, name: 'stomach', source: 'stomach' },
+      { value: 7, name: 'pancreas', source: 'pancreas' },
+      { value: 8, name: 'duodenum', source: 'duodenum' },
+    ],
+    ratios: { liver: 30 },
+  },
+};
+
+export function isToyTask(id: string): id is ToyTaskId {
+  return Object.prototype.hasOwnProperty.call(TOY_TASKS, id);
+}
+
+export function toyTask(id: string): ToyTaskDefinition {
+  if (!isToyTask(id)) throw new UsageError(`unknown toy task '${id}' (valid: ${Object.keys(TOY_TASKS).join(', ')})`);
+  return TOY_TASKS[id];
+}
+
+/** Mean Hounsfield units of each organ (portal-venous phase), before per-case variation. */
+const ORGAN_HU: Record<OrganName, number> = {
+  liver: 95,
+  spleen: 105,
+  kidney_left: 150,
+  kidney_right: 150,
+  gallbladder: 15,
+  esophagus: 45,
+  stomach: 30,
+  pancreas: 85,
+  duodenum: 45,
+};
+
+export interface ToyCase {
+  id: string;
+  /** Hounsfield units, i fastest, shape TOY_SHAPE. */
+  image: Int16Array;
+  /** Task label values. */
+  label: Uint8Array;
+}
+
+const jitter = (rng: Rng, p: Point, sd: number): Point => [p[0] + sd * rng.normal(), p[1] + sd * rng.normal(), p[2] + sd * rng.normal()];
+
+/** The organ shapes of one case (metric voxel space, see anatomy.ts), with random variation. */
+function organShapes(rng: Rng, shift: Point, scale: number): Record<OrganName, Shape> {
+  const at = (i: number, j: number, k: number): Point => jitter(rng, [24 + (i - 24) * scale + shift[0], 24 + (j - 24) * scale + shift[1], 18 + (k - 18) * scale + shift[2]], 0.8);
+  const warp = () => randomWarp(rng, 0.9, 14);
+  const ell = (c: Point, r: Point, angle: number): Shape => ({ kind: 'ellipsoid', center: c, radii: r, angle: angle + 0.15 * rng.normal(), warp: warp() });
+  const tube = (pts: Point[], r0: number, r1: number): Shape => ({ kind: 'tube', path: pts, radius: [r0, r1], warp: warp() });
+  return {
+    liver: ell(at(33, 26, 22), [9, 8, 10], -0.35),
+    gallbladder: ell(at(31, 33, 13), [2, 2.5, 3], 0.3),
+    spleen: ell(at(13, 17, 23), [4, 7, 7], 0.5),
+    kidney_left: ell(at(14, 12, 15), [3.5, 5, 8], 0.4),
+    kidney_right: ell(at(34, 12, 12), [3.5, 5, 8], -0.4),
+    stomach: ell(at(16, 30, 23), [7, 5, 6], -0.3),
+    pancreas: tube([at(12, 20, 20), at(20, 22, 18), at(29, 22, 16)], 1.6, 2.4),
+    duodenum: tube([at(30, 27, 21), at(34, 24, 16), at(33, 19, 11), at(27, 18, 9)], 1.8, 1.8),
+    esophagus: tube([at(21, 18, 22), at(20, 19, 30), at(20, 18, 40)], 1.6, 1.6),
+  };
+}
+
+/** Generate one case of a toy task. */
+export function synthesizeToyCase(taskId: ToyTaskId, seed: number, caseIndex: number): ToyCase {
+  const task = TOY_TASKS[taskId];
+  const rng = new Rng(seed).fork(taskId).fork(caseIndex);
+  const shape = TOY_SHAPE;
+  const [ni, nj, nk] = shape;
+  const total = ni * nj * nk;
+  const countFor = (ratio: number) => Math.max(4, Math.round((total / (ratio + 1)) * Math.exp(0.15 * rng.normal())));
+
+  // Body: an elliptic cylinder with a smoothly wobbling outline.
+  const scale = rng.uniform(0.94, 1.04);
+  const shift: Point = [rng.uniform(-1.5, 1.5), rng.uniform(-1.5, 1.5), rng.uniform(-2, 2)];
+  const bodyRadii: [number, number] = [21.5 * scale, 17 * scale];
+  const bodyWarp = randomWarp(rng, 0.6, 20);
+  const spine = { c: [24 + shift[0], 11.5 + shift[1]] as [number, number], r: 4.2 * scale };
+  const aorta = { c: [20.5 + shift[0], 17 + shift[1]] as [number, number], r: 2.1 };
+  const ivc = { c: [28 + shift[0], 17.5 + shift[1]] as [number, number], r: 2.0 };
+  const bodyF = new Float32Array(total);
+  const region = new Uint8Array(total); // 0 air, 1 fat layer, 2 muscle wall, 3 interior, 4 spine, 5 aorta, 6 ivc
+  for (let k = 0, n = 0; k < nk; k++) {
+    for (let j = 0; j < nj; j++) {
+      for (let i = 0; i < ni; i++, n++) {
+        const p = [i, j, K_WEIGHT * k] as Point;
+        const w = shapeDistance({ kind: 'ellipsoid', center: [24 + shift[0], 24 + shift[1], 0], radii: [bodyRadii[0], bodyRadii[1], 1e9], angle: 0, warp: bodyWarp }, p);
+        bodyF[n] = w;
+        const inCircle = (c: { c: [number, number]; r: number }) => Math.hypot(i - c.c[0], j - c.c[1]) < c.r;
+        region[n] = w >= 1 ? 0 : w > 0.9 ? 1 : w > 0.82 ? 2 : inCircle(spine) ? 4 : inCircle(aorta) ? 5 : inCircle(ivc) ? 6 : 3;
+      }
+    }
+  }
+
+  // Organs, carved smallest first with exact voxel counts.
+  const ratios = { ...ANATOMY_RATIOS, ...task.ratios };
+  const shapes = organShapes(rng, shift, scale);
+  const anatomy = new Uint8Array(total);
+  const interior = (n: number) => region[n] === 3 && (bodyF[n] as number) < 0.8;
+  ORGANS.forEach((organ, index) => carve(anatomy, shape, index + 1, shapes[organ], countFor(ratios[organ]), interior));
+
+  // Tumours: 1–3 hypodense lesions strictly inside the liver (tumour marks the same voxels in the map).
+  const liverIndex = ORGANS.indexOf('liver') + 1;
+  const tumour = new Uint8Array(total);
+  const lesions = 1 + rng.int(3);
+  const tumourTotal = countFor(ratios.tumour);
+  const weights = Array.from({ length: lesions }, () => rng.uniform(0.5, 1.5));
+  const weightSum = weights.reduce((a, b) => a + b, 0);
+  const liverShape = shapes.liver;
+  const deepLiver: number[] = [];
+  for (let k = 0, n = 0; k < nk; k++) for (let j = 0; j < nj; j++) for (let i = 0; i < ni; i++, n++) if (anatomy[n] === liverIndex && shapeDistance(liverShape, [i, j, K_WEIGHT * k]) < 0.6) deepLiver.push(n);
+  for (let l = 0; l < lesions && deepLiver.length > 0; l++) {
+    const centre = deepLiver[rng.int(deepLiver.length)] as number;
+    const ci = centre % ni;
+    const cj = Math.floor(centre / ni) % nj;
+    const ck = Math.floor(centre / (ni * nj));
+    const r = rng.uniform(0.8, 1.25);
+    const lesion: Shape = { kind: 'ellipsoid', center: [ci, cj, K_WEIGHT * ck], radii: [r, r * rng.uniform(0.8, 1.25), r], angle: rng.uniform(0, Math.PI), warp: randomWarp(rng, 0.4, 6) };
+    carve(tumour, shape, 1, lesion, Math.max(3, Math.round((tumourTotal * (weights[l] as number)) / weightSum)), (n) => anatomy[n] === liverIndex, 8);
+  }
+
+  // Intensities.
+  const clutter = smoothField(shape, [5, 5, 3], rng);
+  const texture = smoothField(shape, [3, 3, 2], rng);
+  const bias = smoothField(shape, [16, 16, 8], rng);
+  const organHu = ORGANS.map((o) => ORGAN_HU[o] + 10 * rng.normal());
+  const tumourHu = organHu[liverIndex - 1]! - rng.uniform(35, 55);
+  const stomachIndex = ORGANS.indexOf('stomach') + 1;
+  const stomachTop = shapes.stomach.kind === 'ellipsoid' ? shapes.stomach.center : ([0, 0, 0] as Point);
+  const img = new Float32Array(total);
+  for (let k = 0, n = 0; k < nk; k++) {
+    for (let j = 0; j < nj; j++) {
+      for (let i = 0; i < ni; i++, n++) {
+        const t = texture[n] as number;
+        let v: number;
+        switch (region[n]) {
+          case 0: v = -1000; break;
+          case 1: v = -100 + 8 * t; break;
+          case 2: v = 50 + 8 * t; break;
+          case 4: v = Math.hypot(i - spine.c[0], j - spine.c[1]) > spine.r - 1.2 ? 650 : 300 + 40 * t; break;
+          case 5: v = 170 + 5 * t; break;
+          case 6: v = 125 + 5 * t; break;
+          default: {
+            // Interior clutter: a smooth mix of fat and bowel/soft tissue.
+            const s = 1 / (1 + Math.exp(-2.2 * (clutter[n] as number)));
+            v = -90 + 120 * s + 10 * t;
+          }
+        }
+        const organ = anatomy[n] as number;
+        if (organ > 0) {
+          v = (organHu[organ - 1] as number) + 9 * t;
+          // Gas in the stomach fundus: the anterior-superior part of the stomach.
+          if (organ === stomachIndex && j > stomachTop[1] + 2 && K_WEIGHT * k > stomachTop[2] + 1) v = -850 + 30 * t;
+        }
+        if (tumour[n] === 1) v = tumourHu + 12 * t;
+        img[n] = v;
+      }
+    }
+  }
+  blur3(img, shape, [0.2, 0.2, 0.12]);
+  const noiseSd = rng.uniform(12, 18);
+  const out = new Int16Array(total);
+  for (let n = 0; n < total; n++) {
+    const v = (img[n] as number) + 8 * (bias[n] as number) + noiseSd * rng.normal();
+    out[n] = Math.max(-1024, Math.min(3071, Math.round(v)));
+  }
+
+  // Task labels.
+  const label = new Uint8Array(total);
+  for (const l of task.labels) {
+    if (l.source === 'tumour') {
+      for (let n = 0; n < total; n++) if (tumour[n] === 1) label[n] = l.value;
+    } else {
+      const index = ORGANS.indexOf(l.source) + 1;
+      for (let n = 0; n < total; n++) if (anatomy[n] === index) label[n] = l.value;
+    }
+  }
+  return { id: `${task.prefix}_${String(caseIndex).padStart(3, '0')}`, image: out, label };
+}
+
+export interface SynthOptions {
+  cases: number;
+  seed: number;
+  /** Called after each case is written (for progress bars). */
+  onCase?: (done: number, total: number) => void;
+}
+
+/** The affine of every toy case: RAS, spacing TOY_SPACING_MM, volume centred on the origin. */
+export function toyAffine() {
+  const origin = TOY_SHAPE.map((n, d) => -((n - 1) / 2) * (TOY_SPACING_MM[d] as number)) as Vec3;
+  return diagonalAffine(TOY_SPACING_MM, origin);
+}
+
+/** Marker stored in dataset.json so ensureTaskData can tell a segloss toy dataset and its settings. */
+export interface SynthProvenance {
+  generator: 'segloss-synth';
+  version: number;
+  task: ToyTaskId;
+  seed: number;
+  cases: number;
+}
+
+/**
+ * Write an MSD-layout dataset (dataset.json, imagesTr/, labelsTr/) of `cases` toy cases to `outDir`,
+ * replacing the directory atomically (it appears complete or not at all).
+ */
+export async function synthesizeDataset(taskId: string, outDir: string, options: SynthOptions): Promise<void> {
+  const task = toyTask(taskId);
+  if (!(Number.isInteger(options.cases) && options.cases >= 1 && options.cases <= 10000)) throw new UsageError(`--cases: expected an integer from 1 to 10000, got ${options.cases}`);
+  const affine = toyAffine();
+  await writeDirectoryAtomic(path.resolve(outDir), async (dir) => {
+    const training: { image: string; label: string }[] = [];
+    for (let n = 0; n < options.cases; n++) {
+      const c = synthesizeToyCase(task.id, options.seed, n);
+      await writeNifti(path.join(dir, 'imagesTr', `${c.id}.nii.gz`), makeVolume(c.image, [...TOY_SHAPE], affine));
+      await writeNifti(path.join(dir, 'labelsTr', `${c.id}.nii.gz`), makeVolume(c.label, [...TOY_SHAPE], affine));
+      training.push({ image: `./imagesTr/${c.id}.nii.gz`, label: `./labelsTr/${c.id}.nii.gz` });
+      options.onCase?.(n + 1, options.cases);
+    }
+    const provenance: SynthProvenance = { generator: 'segloss-synth', version: GENERATOR_VERSION, task: task.id, seed: options.seed, cases: options.cases };
+    const labels: Record<string, string> = { '0': 'background' };
+    for (const l of task.labels) labels[String(l.value)] = l.name;
+    await writeJsonAtomic(path.join(dir, 'dataset.json'), {
+      name: task.id,
+      description: `segloss synthetic CT-like toy task ${task.id} (${TOY_SHAPE.join('x')} voxels at ${TOY_SPACING_MM.join('x')} mm)`,
+      reference: 'segloss synth (synthetic, no patient data)',
+      licence: 'CC0',
+      release: `segloss-synth v${GENERATOR_VERSION}`,
+      tensorImageSize: '3D',
+      modality: { '0': 'CT' },
+      labels,
+      numTraining: options.cases,
+      numTest: 0,
+      training,
+      test: [],
+      segloss: provenance,
+    });
+  });
+}
