@@ -183,7 +183,7 @@ function topkEntry(id: string, k: number, role: LossDefinition['role'], aliases:
     paperEquation: 'Eq. 4',
     role,
     options: [K_PERCENT(k)],
-    reference: 'nnU-Net TopK_loss.py::TopKLoss(k) (trainer nnUNetTrainer_TopK10)',
+    reference: 'TopK_loss.py::TopKLoss(k) (nnU-Net\'s; trainer nnUNetTrainer_TopK10)',
     notes: 'mean CE of the k% worst voxels of the whole batch, K = floor(N·k/100)',
     build: plain((o) => (x) => topKLoss(x.z, x.g, num(o, 'k'))),
   };
