@@ -1,0 +1,68 @@
+/** `segloss evaluate`: DSC / NSD / HD95 of a folder of predictions (issue 7); see docs/evaluation.md. */
+import type { Command } from 'commander';
+import { globalOptions } from '../context.js';
+import { parseIntOption, parseListOption, parseNumberOption } from '../settings.js';
+import { evaluateFolders, formatValue, METRIC_NAMES } from '../../eval/folders.js';
+import { UsageError } from '../../util/errors.js';
+import { formatTable, print, printJson, progressBar, warn } from '../../util/log.js';
+import { summaryJson } from '../../eval/folders.js';
+
+function parseLabels(raw: string): number[] {
+  return parseListOption(raw).map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--labels: expected positive integers separated by commas, got '${raw}'`);
+    return n;
+  });
+}
+
+export function register(program: Command): void {
+  program
+    .command('evaluate')
+    .description('score predictions against ground truth: DSC, NSD at a tolerance and HD95, as DeepMind surface-distance defines them')
+    .requiredOption('--pred <dir>', 'folder of predicted label maps <case>.nii.gz')
+    .requiredOption('--gt <dir>', 'folder of ground-truth label maps <case>.nii.gz (e.g. labelsTr)')
+    .requiredOption('--out <dir>', 'where per_case.csv, summary.json (and results.csv) are written')
+    .option('--labels <list>', 'foreground labels to score, e.g. 1,2 (default: every label present)', parseLabels)
+    .option('--tolerance <mm>', 'NSD tolerance in mm (default 1)', parseNumberOption('--tolerance'))
+    .option('--task <name>', 'task name for results.csv (with --loss)')
+    .option('--loss <id>', 'loss id for results.csv (with --task)')
+    .option('--workers <n>', 'worker threads (default: CPU cores)', parseIntOption('--workers'))
+    .action(async (opts: { pred: string; gt: string; out: string; labels?: number[]; tolerance?: number; task?: string; loss?: string; workers?: number }, cmd: Command) => {
+      const g = globalOptions(cmd);
+      if (opts.workers !== undefined && opts.workers < 1) throw new UsageError('--workers: expected at least 1');
+      let bar: ReturnType<typeof progressBar> | undefined;
+      const summary = await evaluateFolders({
+        predDir: opts.pred,
+        gtDir: opts.gt,
+        outDir: opts.out,
+        ...(opts.labels !== undefined ? { labels: opts.labels } : {}),
+        ...(opts.tolerance !== undefined ? { toleranceMm: opts.tolerance } : {}),
+        ...(opts.task !== undefined ? { task: opts.task } : {}),
+        ...(opts.loss !== undefined ? { loss: opts.loss } : {}),
+        ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+        onWarning: warn,
+        onProgress: (done, total, caseId) => {
+          bar ??= progressBar(total, 'evaluate', ['case']);
+          bar.update(done, { case: caseId });
+        },
+      });
+      (bar as ReturnType<typeof progressBar> | undefined)?.stop();
+      if (g.json) {
+        printJson(summaryJson(summary));
+        return;
+      }
+      const fmt = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : formatValue(v));
+      const rows = summary.labels.map((l) => {
+        const s = summary.perLabel[String(l)];
+        if (s === undefined) return [String(l)];
+        return [String(l), ...METRIC_NAMES.map((m) => fmt(s[m].mean, m === 'hd95' ? 2 : 4)), String(s.hd95.inf)];
+      });
+      rows.push(['mean', ...METRIC_NAMES.map((m) => fmt(summary.foregroundMean[m], m === 'hd95' ? 2 : 4)), '']);
+      print(`${summary.cases} cases, NSD tolerance ${summary.toleranceMm} mm (means; HD95 over finite values)`);
+      print(formatTable(['label', 'DSC', 'NSD', 'HD95 mm', 'HD95 inf'], rows));
+      print('');
+      print(`wrote ${summary.files.perCase}`);
+      print(`wrote ${summary.files.summary}`);
+      if (summary.files.results !== undefined) print(`wrote ${summary.files.results}`);
+    });
+}

@@ -1,0 +1,311 @@
+/**
+ * `evaluateFolders`: score every ground-truth case of a folder against the prediction of the same
+ * name (issue 7), in parallel worker threads, and write
+ * - `per_case.csv`  — `case,label,metric,value` (metric ∈ dsc, nsd, hd95; `nan` / `inf` as such);
+ * - `summary.json`  — per label mean / median / std / count of each metric (HD95 statistics over
+ *   finite values, with the number of infinite ones), the foreground mean, and every case;
+ * - `results.csv`   — `task,loss,case,metric,value` (+ `label` for multi-label tasks) when a task
+ *   and a loss are given: the input of `segloss rank` and of challengeR.
+ *
+ * Case names: a file `<case>.nii.gz` or `<case>.nii`. A ground-truth case without a prediction is
+ * scored as an empty prediction and listed in a warning; a prediction without a ground truth is
+ * ignored with a warning; a prediction on another grid (shape or spacing) is an error naming the case.
+ */
+import { readdirSync, statSync, existsSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { InputError, RuntimeFailure, UsageError } from '../util/errors.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { throwIfInterrupted } from '../util/interrupt.js';
+import { evaluateCaseFiles, type CaseResult, type CaseTask } from './case-files.js';
+import type { CaseMetrics } from './metrics.js';
+import type { WorkerReply } from './worker.js';
+
+export const METRIC_NAMES = ['dsc', 'nsd', 'hd95'] as const;
+export type EvalMetric = (typeof METRIC_NAMES)[number];
+
+export interface EvaluateFoldersOptions {
+  predDir: string;
+  gtDir: string;
+  outDir: string;
+  /** Foreground labels to score; default: every nonzero label found in any ground truth or prediction. */
+  labels?: number[];
+  /** NSD tolerance τ in mm (default 1, as the study). */
+  toleranceMm?: number;
+  /** With `loss`, also write results.csv. */
+  task?: string;
+  loss?: string;
+  /** Worker threads (default: available cores, at most the number of cases; 1 = in this thread). */
+  workers?: number;
+  /** Called after every case. */
+  onProgress?: (done: number, total: number, caseId: string) => void;
+  /** Called with warnings (missing predictions, extra predictions). */
+  onWarning?: (message: string) => void;
+}
+
+export interface MetricStatistics {
+  /** Mean, median and (population) standard deviation over the counted values; NaN when none. */
+  mean: number;
+  median: number;
+  std: number;
+  /** Number of values the statistics are over (finite ones; for DSC/NSD: the non-NaN ones). */
+  count: number;
+  /** Cases where the metric is NaN (label absent from both ground truth and prediction). */
+  nan: number;
+  /** Cases where the metric is +∞ (HD95 with an empty prediction and/or ground truth). */
+  inf: number;
+}
+
+export interface EvaluationSummary {
+  task: string | undefined;
+  loss: string | undefined;
+  predDir: string;
+  gtDir: string;
+  toleranceMm: number;
+  labels: number[];
+  cases: number;
+  missingPredictions: string[];
+  extraPredictions: string[];
+  /** perLabel[label][metric] */
+  perLabel: Record<string, Record<EvalMetric, MetricStatistics>>;
+  /** Mean over labels of the per-label means. */
+  foregroundMean: Record<EvalMetric, number>;
+  /** Every case, labels ascending. */
+  results: { case: string; metrics: CaseMetrics[] }[];
+  files: { perCase: string; summary: string; results: string | undefined };
+}
+
+const NIFTI_SUFFIXES = ['.nii.gz', '.nii'];
+
+/** Case id → file, for the NIfTI files of a folder (a `.nii.gz` wins over a `.nii` of the same case). */
+export function listCases(dir: string): Map<string, string> {
+  let names: string[];
+  try {
+    if (!statSync(dir).isDirectory()) throw new InputError(dir, 'not a directory');
+    names = readdirSync(dir);
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(dir, 'cannot read the folder');
+  }
+  const cases = new Map<string, string>();
+  for (const suffix of NIFTI_SUFFIXES) {
+    for (const name of names) {
+      if (!name.endsWith(suffix) || name.startsWith('.')) continue;
+      const id = name.slice(0, -suffix.length);
+      if (!cases.has(id)) cases.set(id, path.join(dir, name));
+    }
+  }
+  return cases;
+}
+
+const collator = new Intl.Collator('en', { numeric: true });
+
+/** Format a metric value for CSV: shortest round-trip decimal, `nan`, `inf`. */
+export function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'nan';
+  if (v === Infinity) return 'inf';
+  if (v === -Infinity) return '-inf';
+  return String(v);
+}
+
+/** Non-finite numbers as the strings "nan" / "inf" (JSON has no NaN or Infinity). */
+function jsonNumber(v: number): number | string {
+  return Number.isFinite(v) ? v : formatValue(v);
+}
+
+export function metricStatistics(values: number[]): MetricStatistics {
+  const nan = values.filter((v) => Number.isNaN(v)).length;
+  const inf = values.filter((v) => v === Infinity || v === -Infinity).length;
+  const finite = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  const n = finite.length;
+  if (n === 0) return { mean: NaN, median: NaN, std: NaN, count: 0, nan, inf };
+  const mean = finite.reduce((s, v) => s + v, 0) / n;
+  const median = n % 2 === 1 ? (finite[(n - 1) / 2] as number) : ((finite[n / 2 - 1] as number) + (finite[n / 2] as number)) / 2;
+  const std = Math.sqrt(finite.reduce((s, v) => s + (v - mean) * (v - mean), 0) / n);
+  return { mean, median, std, count: n, nan, inf };
+}
+
+/** Fill in, for every case, the labels of `labels` it did not score (absent from both masks). */
+function completeLabels(results: CaseResult[], labels: number[]): void {
+  for (const r of results) {
+    const have = new Map(r.metrics.map((m) => [m.label, m]));
+    r.metrics = labels.map((l) => have.get(l) ?? { label: l, dsc: NaN, nsd: NaN, hd95: Infinity, gtVoxels: 0, predVoxels: 0 });
+  }
+}
+
+async function runInThisThread(tasks: CaseTask[], onDone: (r: CaseResult) => void): Promise<void> {
+  for (const t of tasks) {
+    throwIfInterrupted();
+    onDone(await evaluateCaseFiles(t));
+  }
+}
+
+async function runInWorkers(tasks: CaseTask[], workers: number, onDone: (r: CaseResult) => void): Promise<void> {
+  const url = new URL('./worker.js', import.meta.url);
+  const pool = Array.from({ length: workers }, () => new Worker(url));
+  let next = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let running = 0;
+      let failed = false;
+      const feed = (w: Worker) => {
+        if (failed) return;
+        try {
+          throwIfInterrupted();
+        } catch (err) {
+          failed = true;
+          reject(err);
+          return;
+        }
+        if (next >= tasks.length) {
+          if (running === 0) resolve();
+          return;
+        }
+        running++;
+        w.postMessage(tasks[next++]);
+      };
+      for (const w of pool) {
+        w.on('message', (reply: WorkerReply) => {
+          running--;
+          if (!reply.ok) {
+            failed = true;
+            reject(reply.input ? new InputError(undefined, reply.message) : new RuntimeFailure(`case ${reply.caseId}: ${reply.message}`));
+            return;
+          }
+          onDone(reply.result);
+          feed(w);
+        });
+        w.on('error', (err) => {
+          failed = true;
+          reject(err);
+        });
+      }
+      for (const w of pool) feed(w);
+    });
+  } finally {
+    await Promise.all(pool.map((w) => w.terminate()));
+  }
+}
+
+/** Evaluate a folder of predictions against a folder of ground truths and write the output files. */
+export async function evaluateFolders(options: EvaluateFoldersOptions): Promise<EvaluationSummary> {
+  const toleranceMm = options.toleranceMm ?? 1;
+  if (!(toleranceMm >= 0) || !Number.isFinite(toleranceMm)) throw new UsageError(`--tolerance: expected a non-negative number of mm, got ${toleranceMm}`);
+  if ((options.task === undefined) !== (options.loss === undefined)) throw new UsageError('--task and --loss go together (both are needed for results.csv)');
+  if (options.labels !== undefined) {
+    if (options.labels.length === 0) throw new UsageError('--labels: expected at least one label');
+    for (const l of options.labels) if (!Number.isInteger(l) || l <= 0) throw new UsageError(`--labels: expected positive integers, got ${l}`);
+  }
+  if (!existsSync(options.predDir)) throw new InputError(options.predDir, 'prediction folder does not exist');
+  const gtCases = listCases(options.gtDir);
+  const predCases = listCases(options.predDir);
+  if (gtCases.size === 0) throw new InputError(options.gtDir, 'no ground-truth .nii.gz / .nii files');
+  const ids = [...gtCases.keys()].sort(collator.compare);
+  const missing = ids.filter((id) => !predCases.has(id));
+  const extra = [...predCases.keys()].filter((id) => !gtCases.has(id)).sort(collator.compare);
+  const warn = options.onWarning ?? (() => undefined);
+  if (missing.length > 0) warn(`${missing.length} case(s) without a prediction, scored as empty predictions: ${missing.join(', ')}`);
+  if (extra.length > 0) warn(`${extra.length} prediction(s) without a ground truth, ignored: ${extra.join(', ')}`);
+
+  const labels = options.labels === undefined ? undefined : [...new Set(options.labels)].sort((a, b) => a - b);
+  const tasks: CaseTask[] = ids.map((id) => ({ caseId: id, gtFile: gtCases.get(id) as string, predFile: predCases.get(id), labels, toleranceMm }));
+  const workers = Math.max(1, Math.min(options.workers ?? os.availableParallelism(), tasks.length));
+  const byCase = new Map<string, CaseResult>();
+  const onDone = (r: CaseResult) => {
+    byCase.set(r.caseId, r);
+    options.onProgress?.(byCase.size, tasks.length, r.caseId);
+  };
+  if (workers === 1) await runInThisThread(tasks, onDone);
+  else await runInWorkers(tasks, workers, onDone);
+
+  const results = ids.map((id) => byCase.get(id) as CaseResult);
+  const allLabels = labels ?? [...new Set(results.flatMap((r) => r.metrics.map((m) => m.label)))].sort((a, b) => a - b);
+  if (allLabels.length === 0) throw new InputError(options.gtDir, 'no foreground label in any ground truth or prediction; pass --labels');
+  completeLabels(results, allLabels);
+
+  const perLabel: Record<string, Record<EvalMetric, MetricStatistics>> = {};
+  for (const l of allLabels) {
+    const rows = results.map((r) => r.metrics.find((m) => m.label === l) as CaseMetrics);
+    perLabel[String(l)] = {
+      dsc: metricStatistics(rows.map((m) => m.dsc)),
+      nsd: metricStatistics(rows.map((m) => m.nsd)),
+      hd95: metricStatistics(rows.map((m) => m.hd95)),
+    };
+  }
+  const foregroundMean = {} as Record<EvalMetric, number>;
+  for (const metric of METRIC_NAMES) {
+    const means = allLabels.map((l) => (perLabel[String(l)] as Record<EvalMetric, MetricStatistics>)[metric].mean);
+    foregroundMean[metric] = means.reduce((s, v) => s + v, 0) / means.length;
+  }
+
+  const perCaseFile = path.join(options.outDir, 'per_case.csv');
+  const summaryFile = path.join(options.outDir, 'summary.json');
+  const resultsFile = options.task !== undefined ? path.join(options.outDir, 'results.csv') : undefined;
+
+  const perCaseLines = ['case,label,metric,value'];
+  for (const r of results) for (const m of r.metrics) for (const metric of METRIC_NAMES) perCaseLines.push(`${csvField(r.caseId)},${m.label},${metric},${formatValue(m[metric])}`);
+  await writeFileAtomic(perCaseFile, perCaseLines.join('\n') + '\n');
+
+  if (resultsFile !== undefined) {
+    const multi = allLabels.length > 1;
+    const lines = [multi ? 'task,loss,case,metric,value,label' : 'task,loss,case,metric,value'];
+    const prefix = `${csvField(options.task as string)},${csvField(options.loss as string)}`;
+    for (const r of results) {
+      for (const m of r.metrics) {
+        for (const metric of METRIC_NAMES) lines.push(`${prefix},${csvField(r.caseId)},${metric},${formatValue(m[metric])}${multi ? `,${m.label}` : ''}`);
+      }
+    }
+    await writeFileAtomic(resultsFile, lines.join('\n') + '\n');
+  }
+
+  const summary: EvaluationSummary = {
+    task: options.task,
+    loss: options.loss,
+    predDir: path.resolve(options.predDir),
+    gtDir: path.resolve(options.gtDir),
+    toleranceMm,
+    labels: allLabels,
+    cases: results.length,
+    missingPredictions: missing,
+    extraPredictions: extra,
+    perLabel,
+    foregroundMean,
+    results: results.map((r) => ({ case: r.caseId, metrics: r.metrics })),
+    files: { perCase: perCaseFile, summary: summaryFile, results: resultsFile },
+  };
+  await writeJsonAtomic(summaryFile, summaryJson(summary));
+  return summary;
+}
+
+function csvField(value: string): string {
+  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/** summary.json: the summary with non-finite numbers as "nan" / "inf" strings, snake_case keys. */
+export function summaryJson(s: EvaluationSummary): unknown {
+  const stats = (m: MetricStatistics) => ({ mean: jsonNumber(m.mean), median: jsonNumber(m.median), std: jsonNumber(m.std), count: m.count, nan: m.nan, inf: m.inf });
+  return {
+    task: s.task ?? null,
+    loss: s.loss ?? null,
+    pred_dir: s.predDir,
+    gt_dir: s.gtDir,
+    tolerance_mm: s.toleranceMm,
+    labels: s.labels,
+    cases: s.cases,
+    definitions:
+      'DeepMind surface-distance: DSC = 2|G∩P|/(|G|+|P|); NSD = area-weighted surface Dice at tolerance_mm (d <= tau); ' +
+      'HD95 = max of the two directed area-weighted 95th percentiles (mm). Statistics: mean/median/population std over ' +
+      'finite values; nan = label absent from both masks; inf = HD95 with an empty mask.',
+    missing_predictions: s.missingPredictions,
+    extra_predictions: s.extraPredictions,
+    per_label: Object.fromEntries(Object.entries(s.perLabel).map(([l, m]) => [l, { dsc: stats(m.dsc), nsd: stats(m.nsd), hd95: stats(m.hd95) }])),
+    foreground_mean: { dsc: jsonNumber(s.foregroundMean.dsc), nsd: jsonNumber(s.foregroundMean.nsd), hd95: jsonNumber(s.foregroundMean.hd95) },
+    results: s.results.map((r) => ({
+      case: r.case,
+      labels: Object.fromEntries(
+        r.metrics.map((m) => [String(m.label), { dsc: jsonNumber(m.dsc), nsd: jsonNumber(m.nsd), hd95: jsonNumber(m.hd95), gt_voxels: m.gtVoxels, pred_voxels: m.predVoxels }]),
+      ),
+    })),
+  };
+}
