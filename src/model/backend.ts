@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import { UsageError, RuntimeFailure, errorMessage } from '../util/errors.js';
+import { installWasmKernelPatches } from './wasm-kernels.js';
 
 export type BackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
@@ -137,6 +138,7 @@ export async function selectBackend(request: BackendRequest | string = 'auto'): 
     const ok = await tf.setBackend(backend);
     if (!ok) throw new RuntimeFailure(`backend '${backend}' failed to initialise`);
     await tf.ready();
+    if (backend === 'wasm') installWasmKernelPatches();
     // Tensors are created in float32 everywhere; keep the math deterministic across backends.
     current = { backend, description, threads: backendThreads(backend), gpu, skipped };
     return current;

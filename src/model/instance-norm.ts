@@ -1,0 +1,232 @@
+/**
+ * Fused instance normalisation + LeakyReLU (nnU-Net block: conv → IN(eps 1e-5, affine) → LReLU(0.01)).
+ *
+ * For x of shape [N, ...spatial, C], with S = number of spatial voxels, per (n, c):
+ *   μ = (1/S) Σ_s x,   σ² = (1/S) Σ_s x² − μ²  (biased, as torch.nn.InstanceNorm3d),
+ *   x̂ = (x − μ) / √(σ² + eps),   z = γ_c x̂ + β_c,   y = LReLU(z) = z if z > 0 else slope·z.
+ * Backward, with g = dy · LReLU′(z) (LReLU′ taken from the sign of the saved output y):
+ *   dβ_c = Σ_{n,s} g,   dγ_c = Σ_{n,s} g x̂,
+ *   dx = γ_c /√(σ²+eps) · (g − a/S − x̂ b/S)  with a = Σ_s g, b = Σ_s g x̂ (per n, c).
+ *
+ * On the wasm and cpu backends this runs as two JavaScript kernels working directly on the
+ * backend's memory (two passes each, statistics accumulated in float64): about 3× faster than the
+ * equivalent chain of tfjs ops, and autodiff through `tf.moments` is slower still (spec §1).
+ * On other backends (native TensorFlow, GPU) it is the same formula in tfjs ops with autodiff.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { DataType, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+
+const FORWARD = 'SeglossInstanceNormLeakyRelu';
+const BACKWARD = 'SeglossInstanceNormLeakyReluGrad';
+
+interface Arrays {
+  read(t: TensorInfo): Float32Array;
+  /** Allocate outputs; returns their infos and writable arrays (views stay valid until `finish`). */
+  alloc(shapes: number[][]): { infos: TensorInfo[]; arrays: Float32Array[]; finish(): TensorInfo[] };
+}
+
+interface WasmLike {
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+interface CpuLike {
+  readSync(dataId: object): unknown;
+  makeTensorInfo(shape: number[], dtype: DataType, values: Float32Array): TensorInfo;
+}
+
+function wasmArrays(backend: WasmLike): Arrays {
+  return {
+    read: (t) => backend.typedArrayFromHeap(t),
+    alloc: (shapes) => {
+      const infos = shapes.map((s) => backend.makeOutput(s, 'float32'));
+      // views only after all allocations (the heap may grow and detach older views)
+      return { infos, arrays: infos.map((i) => backend.typedArrayFromHeap(i)), finish: () => infos };
+    },
+  };
+}
+
+function cpuArrays(backend: CpuLike): Arrays {
+  return {
+    read: (t) => backend.readSync(t.dataId) as Float32Array,
+    alloc: (shapes) => {
+      const arrays = shapes.map((s) => new Float32Array(tf.util.sizeFromShape(s)));
+      return { infos: [], arrays, finish: () => shapes.map((s, i) => backend.makeTensorInfo(s, 'float32', arrays[i] as Float32Array)) };
+    },
+  };
+}
+
+function dims(shape: readonly number[]): { n: number; s: number; c: number } {
+  const n = shape[0] as number;
+  const c = shape[shape.length - 1] as number;
+  return { n, s: tf.util.sizeFromShape(shape as number[]) / Math.max(1, n * c), c };
+}
+
+function get(inputs: NamedTensorInfoMap, name: string): TensorInfo {
+  const t = inputs[name];
+  if (t === undefined) throw new Error(`kernel input '${name}' missing`);
+  return t;
+}
+
+/** Forward kernel: outputs y (shape of x) and stats [N, 2, C] = (mean, 1/σ). */
+function forwardKernel(io: Arrays, inputs: NamedTensorInfoMap, attrs: NamedAttrMap): TensorInfo[] {
+  const xInfo = get(inputs, 'x');
+  const { n: N, s: S, c: C } = dims(xInfo.shape);
+  const eps = attrs['eps'] as number;
+  const slope = attrs['slope'] as number;
+  const out = io.alloc([xInfo.shape, [N, 2, C]]);
+  const x = io.read(xInfo);
+  const gamma = io.read(get(inputs, 'gamma'));
+  const beta = io.read(get(inputs, 'beta'));
+  const [y, stats] = out.arrays as [Float32Array, Float32Array];
+  const sum = new Float64Array(C);
+  const sumSq = new Float64Array(C);
+  const scale = new Float32Array(C);
+  const shift = new Float32Array(C);
+  // LReLU(z) = p·z + q·|z| with p = (1+slope)/2, q = (1−slope)/2: branch-free (branches cost ≈3×).
+  const p = (1 + slope) / 2;
+  const q = (1 - slope) / 2;
+  for (let n = 0; n < N; n++) {
+    const base = n * S * C;
+    sum.fill(0);
+    sumSq.fill(0);
+    for (let s = 0, i = base; s < S; s++) {
+      for (let c = 0; c < C; c++, i++) {
+        const v = x[i] as number;
+        sum[c] = (sum[c] as number) + v;
+        sumSq[c] = (sumSq[c] as number) + v * v;
+      }
+    }
+    for (let c = 0; c < C; c++) {
+      const mean = (sum[c] as number) / S;
+      const variance = Math.max(0, (sumSq[c] as number) / S - mean * mean);
+      const inv = 1 / Math.sqrt(variance + eps);
+      stats[n * 2 * C + c] = mean;
+      stats[n * 2 * C + C + c] = inv;
+      scale[c] = (gamma[c] as number) * inv;
+      shift[c] = (beta[c] as number) - mean * (scale[c] as number);
+    }
+    for (let s = 0, i = base; s < S; s++) {
+      for (let c = 0; c < C; c++, i++) {
+        const z = (x[i] as number) * (scale[c] as number) + (shift[c] as number);
+        y[i] = p * z + q * Math.abs(z);
+      }
+    }
+  }
+  return out.finish();
+}
+
+/** Backward kernel: inputs dy, x, y, gamma, stats; outputs dx, dγ, dβ. */
+function backwardKernel(io: Arrays, inputs: NamedTensorInfoMap, attrs: NamedAttrMap): TensorInfo[] {
+  const xInfo = get(inputs, 'x');
+  const { n: N, s: S, c: C } = dims(xInfo.shape);
+  const slope = attrs['slope'] as number;
+  const out = io.alloc([xInfo.shape, [C], [C]]);
+  const dy = io.read(get(inputs, 'dy'));
+  const x = io.read(xInfo);
+  const y = io.read(get(inputs, 'y'));
+  const yBits = new Int32Array(y.buffer, y.byteOffset, y.length);
+  const gamma = io.read(get(inputs, 'gamma'));
+  const stats = io.read(get(inputs, 'stats'));
+  const [dx, dGamma, dBeta] = out.arrays as [Float32Array, Float32Array, Float32Array];
+  const a = new Float64Array(C);
+  const b = new Float64Array(C);
+  const dg = new Float64Array(C);
+  const db = new Float64Array(C);
+  const mean = new Float32Array(C);
+  const inv = new Float32Array(C);
+  const k1 = new Float32Array(C);
+  const k2 = new Float32Array(C);
+  const k3 = new Float32Array(C);
+  // LReLU'(z) from the sign bit of y: 1 for y ≥ +0, slope for y < 0 (and −0).
+  const drop = 1 - slope;
+  for (let n = 0; n < N; n++) {
+    const base = n * S * C;
+    for (let c = 0; c < C; c++) {
+      mean[c] = stats[n * 2 * C + c] as number;
+      inv[c] = stats[n * 2 * C + C + c] as number;
+    }
+    a.fill(0);
+    b.fill(0);
+    for (let s = 0, i = base; s < S; s++) {
+      for (let c = 0; c < C; c++, i++) {
+        const g = (dy[i] as number) * (1 - drop * ((yBits[i] as number) >>> 31));
+        const xh = ((x[i] as number) - (mean[c] as number)) * (inv[c] as number);
+        a[c] = (a[c] as number) + g;
+        b[c] = (b[c] as number) + g * xh;
+      }
+    }
+    for (let c = 0; c < C; c++) {
+      db[c] = (db[c] as number) + (a[c] as number);
+      dg[c] = (dg[c] as number) + (b[c] as number);
+      const f = (gamma[c] as number) * (inv[c] as number);
+      k1[c] = f;
+      k2[c] = (f * (a[c] as number)) / S;
+      k3[c] = (f * (b[c] as number)) / S;
+    }
+    for (let s = 0, i = base; s < S; s++) {
+      for (let c = 0; c < C; c++, i++) {
+        const g = (dy[i] as number) * (1 - drop * ((yBits[i] as number) >>> 31));
+        const xh = ((x[i] as number) - (mean[c] as number)) * (inv[c] as number);
+        dx[i] = (k1[c] as number) * g - (k2[c] as number) - xh * (k3[c] as number);
+      }
+    }
+  }
+  for (let c = 0; c < C; c++) {
+    dGamma[c] = dg[c] as number;
+    dBeta[c] = db[c] as number;
+  }
+  return out.finish();
+}
+
+let registered = false;
+function registerKernels(): void {
+  if (registered) return;
+  for (const backendName of ['wasm', 'cpu']) {
+    const io = (backend: unknown): Arrays => (backendName === 'wasm' ? wasmArrays(backend as WasmLike) : cpuArrays(backend as CpuLike));
+    const fwd = ((args: { inputs: NamedTensorInfoMap; backend: unknown; attrs: NamedAttrMap }) =>
+      forwardKernel(io(args.backend), args.inputs, args.attrs)) as unknown as KernelFunc;
+    const bwd = ((args: { inputs: NamedTensorInfoMap; backend: unknown; attrs: NamedAttrMap }) =>
+      backwardKernel(io(args.backend), args.inputs, args.attrs)) as unknown as KernelFunc;
+    tf.registerKernel({ kernelName: FORWARD, backendName, kernelFunc: fwd });
+    tf.registerKernel({ kernelName: BACKWARD, backendName, kernelFunc: bwd });
+  }
+  registered = true;
+}
+
+function usesJsKernels(): boolean {
+  const b = tf.getBackend();
+  return b === 'wasm' || b === 'cpu';
+}
+
+/** Reference formulation in tfjs ops (autodiff); used on native/GPU backends and in tests. */
+export function instanceNormLeakyReluOps<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5, slope = 0.01): T {
+  return tf.tidy(() => {
+    const axes = [...Array(x.rank - 2).keys()].map((i) => i + 1);
+    const { mean, variance } = tf.moments(x, axes, true);
+    const z = tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta);
+    return tf.leakyRelu(z, slope) as T;
+  });
+}
+
+/**
+ * y = LeakyReLU(InstanceNorm(x)·γ + β) for x = [N, ...spatial, C], γ, β = [C]. Differentiable
+ * w.r.t. x, γ and β. Spatial size 1 gives σ² = 0 and y = LReLU(β) (as PyTorch).
+ */
+export function instanceNormLeakyRelu<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5, slope = 0.01): T {
+  if (!usesJsKernels() || x.dtype !== 'float32') return instanceNormLeakyReluOps(x, gamma, beta, eps, slope);
+  registerKernels();
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xIn, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const [y, stats] = tf.engine().runKernel(FORWARD, { x: xIn, gamma: g, beta: b }, { eps, slope }) as tf.Tensor[];
+    save([xIn, y as tf.Tensor, g, stats as tf.Tensor]);
+    return {
+      value: y as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [sx, sy, sg, sStats] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+          return tf.engine().runKernel(BACKWARD, { dy, x: sx, y: sy, gamma: sg, stats: sStats }, { slope }) as tf.Tensor[];
+        }),
+    };
+  });
+  return op(x, gamma, beta) as T;
+}

@@ -1,0 +1,271 @@
+/**
+ * Kernel patches for @tensorflow/tfjs-backend-wasm 4.22 (see ../shared/spec/tfjs-wasm-engine.md §1, §4).
+ *
+ * The stock wasm backend has layout kernels that are slow enough to dominate a 3D U-Net step:
+ * - `Slice` copies the WHOLE input out of the wasm heap (`readSync`) before taking the slice, and
+ *   uses a per-element path for rank ≥ 5 (≈640 ms per 1M floats). Replaced by a heap-view copy of
+ *   contiguous runs (any rank).
+ * - `Transpose` of rank ≥ 5 runs a generic per-element C++ loop. Replaced by: merge axes that stay
+ *   adjacent (and drop size-1 axes), then the stock C++ kernel when the merged rank is ≤ 4, else a
+ *   JS loop that copies contiguous runs.
+ * - Reductions (`Sum`, `Mean`, `Max`, `Min`) over non-innermost axes first transpose the input with
+ *   the slow rank-5 path. Replaced by: merge adjacent axes of equal role first (e.g. a sum over
+ *   axes [0,1,2,3] of [N,D,H,W,C] becomes a sum over axis 0 of [N·D·H·W, C]).
+ * - `BatchMatMul` / `_FusedMatMul` with `transposeA`/`transposeB` fall back to a naive loop
+ *   (≈2 GFLOP/s); autodiff of `matMul` always sets a transpose flag. Replaced by an explicit
+ *   transpose followed by the XNNPACK (≈20 GFLOP/s) path.
+ *
+ * The patches are semantics-preserving (same values, same shapes) and are installed once, after the
+ * wasm backend is initialised (the stock kernels' setup functions must have run).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { DataType, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+
+type HeapArray = Float32Array | Int32Array | Uint8Array;
+
+/** The part of tfjs-backend-wasm's BackendWasm that the JS kernels use. */
+export interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): HeapArray;
+  disposeData(dataId: object): boolean;
+}
+
+interface KernelArgs {
+  inputs: NamedTensorInfoMap;
+  backend: WasmBackendLike;
+  attrs?: NamedAttrMap;
+}
+type WasmKernel = (args: KernelArgs) => TensorInfo | TensorInfo[];
+
+let installed = false;
+
+function input(args: KernelArgs, name: string): TensorInfo {
+  const t = args.inputs[name];
+  if (t === undefined) throw new Error(`kernel input '${name}' missing`);
+  return t;
+}
+
+function stockKernel(name: string): WasmKernel {
+  const config = tf.getKernel(name, 'wasm');
+  if (config === undefined) throw new Error(`wasm kernel ${name} not registered`);
+  return config.kernelFunc as unknown as WasmKernel;
+}
+
+function replaceKernel(name: string, kernelFunc: WasmKernel): void {
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelFunc });
+}
+
+function strides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) s[i] = (s[i + 1] as number) * (shape[i + 1] as number);
+  return s;
+}
+
+/**
+ * Copy the box `begin..begin+size` of a row-major array of `shape` into `dst` (row-major `size`).
+ * Trailing axes that are fully covered merge into one contiguous run; runs are copied with
+ * `TypedArray.set` (long runs) or a scalar loop (short runs, where `set`'s call overhead dominates).
+ */
+export function copySlice(src: HeapArray, shape: readonly number[], begin: readonly number[], size: readonly number[], dst: HeapArray): void {
+  const rank = shape.length;
+  let axis = rank - 1;
+  while (axis >= 0 && begin[axis] === 0 && size[axis] === shape[axis]) axis--;
+  const st = strides(shape);
+  if (axis < 0) {
+    dst.set(src.subarray(0, dst.length));
+    return;
+  }
+  const run = (size[axis] as number) * (st[axis] as number);
+  let base = 0;
+  for (let i = 0; i <= axis; i++) base += (begin[i] as number) * (st[i] as number);
+  const total = dst.length;
+  const idx = new Array<number>(axis).fill(0);
+  let o = 0;
+  let off = base;
+  while (o < total) {
+    if (run >= 64) {
+      dst.set(src.subarray(off, off + run), o);
+    } else {
+      for (let k = 0; k < run; k++) dst[o + k] = src[off + k] as number;
+    }
+    o += run;
+    // odometer over axes 0..axis-1
+    let a = axis - 1;
+    while (a >= 0) {
+      idx[a] = (idx[a] as number) + 1;
+      off += st[a] as number;
+      if ((idx[a] as number) < (size[a] as number)) break;
+      off -= (size[a] as number) * (st[a] as number);
+      idx[a] = 0;
+      a--;
+    }
+  }
+}
+
+/**
+ * Simplify a transpose: drop size-1 axes and merge input axes that stay adjacent and in order in
+ * the output. Returns the merged input shape and the permutation over merged axes.
+ */
+export function mergeTransposeAxes(shape: readonly number[], perm: readonly number[]): { shape: number[]; perm: number[] } {
+  const keep = perm.filter((p) => (shape[p] as number) !== 1);
+  // groups of consecutive input axes, in output order
+  const groups: number[][] = [];
+  for (const p of keep) {
+    const last = groups[groups.length - 1];
+    if (last !== undefined && nextKeptAxis(shape, last[last.length - 1] as number) === p) last.push(p);
+    else groups.push([p]);
+  }
+  const byInput = [...groups].sort((a, b) => (a[0] as number) - (b[0] as number));
+  const mergedShape = byInput.map((g) => g.reduce((acc, p) => acc * (shape[p] as number), 1));
+  const mergedPerm = groups.map((g) => byInput.indexOf(g));
+  return { shape: mergedShape, perm: mergedPerm };
+}
+
+function nextKeptAxis(shape: readonly number[], axis: number): number {
+  let a = axis + 1;
+  while (a < shape.length && shape[a] === 1) a++;
+  return a;
+}
+
+/** Generic transpose on typed arrays (used for merged rank > 4); copies contiguous runs when possible. */
+export function transposeArray(src: HeapArray, shape: readonly number[], perm: readonly number[], dst: HeapArray): void {
+  const rank = shape.length;
+  const inSt = strides(shape);
+  const outShape = perm.map((p) => shape[p] as number);
+  const srcStride = perm.map((p) => inSt[p] as number);
+  const last = rank - 1;
+  const n = outShape[last] as number;
+  const s = srcStride[last] as number;
+  const total = dst.length;
+  const idx = new Array<number>(rank).fill(0);
+  let o = 0;
+  let off = 0;
+  while (o < total) {
+    if (s === 1 && n >= 64) {
+      dst.set(src.subarray(off, off + n), o);
+    } else {
+      for (let k = 0, q = off; k < n; k++, q += s) dst[o + k] = src[q] as number;
+    }
+    o += n;
+    let a = last - 1;
+    while (a >= 0) {
+      idx[a] = (idx[a] as number) + 1;
+      off += srcStride[a] as number;
+      if ((idx[a] as number) < (outShape[a] as number)) break;
+      off -= (outShape[a] as number) * (srcStride[a] as number);
+      idx[a] = 0;
+      a--;
+    }
+  }
+}
+
+function makeSlice(stock: WasmKernel): WasmKernel {
+  return (args) => {
+    const x = input(args, 'x');
+    if (x.dtype === 'string') return stock(args);
+    const attrs = args.attrs as { begin: number | number[]; size?: number | number[] };
+    const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, attrs.begin, attrs.size);
+    const out = args.backend.makeOutput(size, x.dtype);
+    if (tf.util.sizeFromShape(size) === 0) return out;
+    // Views are taken after makeOutput: allocation may grow (and detach) the heap buffer.
+    copySlice(args.backend.typedArrayFromHeap(x), x.shape, begin, size, args.backend.typedArrayFromHeap(out));
+    return out;
+  };
+}
+
+function makeTranspose(stock: WasmKernel): WasmKernel {
+  return (args) => {
+    const x = input(args, 'x');
+    const perm = (args.attrs as { perm: number[] }).perm;
+    const outShape = perm.map((p) => x.shape[p] as number);
+    if (x.dtype === 'string') return stock(args);
+    const merged = mergeTransposeAxes(x.shape, perm);
+    if (merged.shape.length <= 4) {
+      const res = stock({ inputs: { x: { dataId: x.dataId, shape: merged.shape, dtype: x.dtype } }, backend: args.backend, attrs: { perm: merged.perm } }) as TensorInfo;
+      (res as { shape: number[] }).shape = outShape;
+      return res;
+    }
+    const out = args.backend.makeOutput(outShape, x.dtype);
+    transposeArray(args.backend.typedArrayFromHeap(x), merged.shape, merged.perm, args.backend.typedArrayFromHeap(out));
+    return out;
+  };
+}
+
+function makeReduce(stock: WasmKernel): WasmKernel {
+  return (args) => {
+    const x = input(args, 'x');
+    const attrs = args.attrs as { axis: number | number[]; keepDims: boolean };
+    const axes = tf.util.parseAxisParam(attrs.axis, x.shape);
+    if (x.shape.length < 3 || axes.length === 0) return stock(args);
+    const reduced = new Set(axes);
+    // merge runs of adjacent axes with the same role (reduced or kept); drop size-1 axes
+    const mShape: number[] = [];
+    const mReduced: boolean[] = [];
+    for (let i = 0; i < x.shape.length; i++) {
+      const d = x.shape[i] as number;
+      if (d === 1) continue;
+      const r = reduced.has(i);
+      if (mShape.length > 0 && mReduced[mReduced.length - 1] === r) mShape[mShape.length - 1] = (mShape[mShape.length - 1] as number) * d;
+      else {
+        mShape.push(d);
+        mReduced.push(r);
+      }
+    }
+    const outShape = x.shape.map((d, i) => (reduced.has(i) ? 1 : d));
+    const finalShape = attrs.keepDims ? outShape : x.shape.filter((_, i) => !reduced.has(i));
+    if (mShape.length === 0) {
+      mShape.push(1);
+      mReduced.push(true);
+    }
+    const mAxes = mReduced.flatMap((r, i) => (r ? [i] : []));
+    if (mAxes.length === 0) {
+      // only size-1 axes reduced: the values are unchanged
+      const res = stock({ inputs: { x: { dataId: x.dataId, shape: mShape, dtype: x.dtype } }, backend: args.backend, attrs: { axis: [], keepDims: false } }) as TensorInfo;
+      (res as { shape: number[] }).shape = finalShape;
+      return res;
+    }
+    const res = stock({ inputs: { x: { dataId: x.dataId, shape: mShape, dtype: x.dtype } }, backend: args.backend, attrs: { axis: mAxes, keepDims: false } }) as TensorInfo;
+    (res as { shape: number[] }).shape = finalShape;
+    return res;
+  };
+}
+
+function makeMatMul(stock: WasmKernel, transposeKernel: WasmKernel): WasmKernel {
+  return (args) => {
+    const attrs = args.attrs as { transposeA: boolean; transposeB: boolean } & NamedAttrMap;
+    if (!attrs.transposeA && !attrs.transposeB) return stock(args);
+    const inputs: NamedTensorInfoMap = { ...args.inputs };
+    const temps: TensorInfo[] = [];
+    const swapLast2 = (t: TensorInfo): TensorInfo => {
+      const r = t.shape.length;
+      const perm = [...Array(r).keys()];
+      perm[r - 2] = r - 1;
+      perm[r - 1] = r - 2;
+      const res = transposeKernel({ inputs: { x: t }, backend: args.backend, attrs: { perm } }) as TensorInfo;
+      temps.push(res);
+      return res;
+    };
+    if (attrs.transposeA) inputs['a'] = swapLast2(input(args, 'a'));
+    if (attrs.transposeB) inputs['b'] = swapLast2(input(args, 'b'));
+    const res = stock({ inputs, backend: args.backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+    for (const t of temps) args.backend.disposeData(t.dataId);
+    return res;
+  };
+}
+
+/** Install the patches (idempotent). Call after `tf.setBackend('wasm')` has resolved. */
+export function installWasmKernelPatches(): void {
+  if (installed) return;
+  const stockTranspose = stockKernel('Transpose');
+  const transpose = makeTranspose(stockTranspose);
+  replaceKernel('Slice', makeSlice(stockKernel('Slice')));
+  replaceKernel('Transpose', transpose);
+  for (const name of ['Sum', 'Mean', 'Max', 'Min']) replaceKernel(name, makeReduce(stockKernel(name)));
+  for (const name of ['BatchMatMul', '_FusedMatMul']) replaceKernel(name, makeMatMul(stockKernel(name), transpose));
+  installed = true;
+}
+
+export function wasmKernelPatchesInstalled(): boolean {
+  return installed;
+}
