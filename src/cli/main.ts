@@ -7,12 +7,14 @@ import { SeglossError, EXIT_BAD_INPUT, EXIT_RUNTIME, errorMessage } from '../uti
 import { installInterruptHandlers } from '../util/interrupt.js';
 import { BACKEND_REQUESTS } from '../model/backend.js';
 import { register as registerDoctor } from './commands/doctor.js';
+import { register as registerSynth } from './commands/synth.js';
+import { register as registerCheck } from './commands/check.js';
 import { register as registerLosses } from './commands/losses.js';
 import { register as registerRank } from './commands/rank.js';
 import { register as registerEvaluate } from './commands/evaluate.js';
 
 /** Command modules in the order `segloss --help` lists them. */
-const COMMANDS: ((program: Command) => void)[] = [registerDoctor, registerLosses, registerRank, registerEvaluate];
+const COMMANDS: ((program: Command) => void)[] = [registerDoctor, registerSynth, registerCheck, registerLosses, registerRank, registerEvaluate];
 
 export function buildProgram(): Command {
   const program = new Command();

@@ -113,11 +113,25 @@ function datatypeOf(file: string, code: number, bitpix: number): NiftiDatatype {
   return name;
 }
 
+/**
+ * The shortest decimal that rounds to the same float32 (0.800000011920929 → 0.8). NIfTI-1 stores
+ * float32, so this loses nothing (Math.fround gives back the stored bits) and shows users the
+ * spacing they expect.
+ */
+export function shortestFloat32(x: number): number {
+  if (!Number.isFinite(x)) return x;
+  for (let digits = 1; digits <= 9; digits++) {
+    const d = Number(x.toPrecision(digits));
+    if (Math.fround(d) === x) return d;
+  }
+  return x;
+}
+
 function parseNifti1(file: string, buf: Buffer, v: DataView, le: boolean): NiftiHeader {
   checkMagic(file, buf, 344, 'n+1\0', 1);
   const dim = Array.from({ length: 8 }, (_, i) => v.getInt16(40 + 2 * i, le));
-  const pixdim = Array.from({ length: 8 }, (_, i) => v.getFloat32(76 + 4 * i, le));
-  const f32 = (o: number) => v.getFloat32(o, le);
+  const pixdim = Array.from({ length: 8 }, (_, i) => shortestFloat32(v.getFloat32(76 + 4 * i, le)));
+  const f32 = (o: number) => shortestFloat32(v.getFloat32(o, le));
   const geometry: NiftiGeometry = {
     qformCode: v.getInt16(252, le),
     sformCode: v.getInt16(254, le),
