@@ -1,0 +1,292 @@
+/**
+ * `preprocessDataset`: raw dataset → fingerprint → plan → splits → cached cases (issue 5).
+ *
+ * Pass 1 (fingerprint) reads every training case, crops it and records spacing, shapes, the size
+ * reduction and, for CT channels, every 10th foreground voxel; the per-case results are cached in
+ * `fingerprint.json` (+ `fingerprint/<case>.f32` samples) keyed by the raw files' size and mtime,
+ * so a re-run does not read unchanged cases again. Pass 2 preprocesses each case whose cache entry
+ * is missing or stale (other plan hash or changed raw file). plans.json and splits.json are written
+ * before pass 2, every file atomically; an interrupted run leaves complete cases only and resumes.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import type { Vec3, Volume } from '../volume.js';
+import { loadDataset, loadCase, type CaseFiles, type Dataset } from '../dataset.js';
+import { writeJsonAtomic, writeFileAtomic } from '../../util/atomic.js';
+import { InputError } from '../../util/errors.js';
+import { throwIfInterrupted } from '../../util/interrupt.js';
+import { cropToNonzero, boxShape } from './crop.js';
+import { foregroundSamples, intensityStats, isCT, median, type CaseFingerprint, type IntensityStats } from './fingerprint.js';
+import { planExperiment, topologyFromPlan } from './plan.js';
+import { loadProfile } from './profile.js';
+import { makeSplits, pythonSorted, type Splits } from './splits.js';
+import { preprocessArrays, type CaseMeta, type NormalizationPlan } from './case.js';
+import { PREPROCESS_VERSION, casePlanOf, planHash, type Plans } from './plans.js';
+import { sourceSignature, validCachedCase, writeCachedCase, type SourceFile } from './cache.js';
+import { useNonzeroMask } from './normalize.js';
+import { SEPARATE_Z_THRESHOLD } from './resample.js';
+import { volumeChannels } from './inference.js';
+
+export interface PreprocessOptions {
+  datasetDir: string;
+  outDir: string;
+  /** `paper`, `cpu` or a path to a profile YAML file. */
+  profile: 'paper' | 'cpu' | string;
+  /** Registered task id (used as the plan's task name and for profile overrides). */
+  taskId?: string;
+  /** Seed of the KFold splits (default 12345, nnU-Net's). */
+  seed?: number;
+  /** Called after each case of each pass. */
+  onProgress?: (event: PreprocessProgress) => void;
+  /** Called for every case skipped because of an empty non-zero region. */
+  onWarning?: (message: string) => void;
+}
+
+export interface PreprocessProgress {
+  stage: 'fingerprint' | 'preprocess';
+  done: number;
+  total: number;
+  caseId: string;
+  /** Pass 2: whether the case was taken from the cache. */
+  cached?: boolean;
+}
+
+interface FingerprintEntry extends CaseFingerprint {
+  source: SourceFile[];
+  /** Per channel number of CT samples stored in fingerprint/<case>.f32 (channel after channel). */
+  ctSamples: number[];
+  empty: boolean;
+}
+
+interface FingerprintFile {
+  version: number;
+  modalities: string[];
+  cases: Record<string, FingerprintEntry>;
+}
+
+function caseSources(c: CaseFiles): string[] {
+  return c.label === undefined ? [...c.images] : [...c.images, c.label];
+}
+
+/** Geometry and label checks the preprocessing relies on; a bad case is a one-line InputError. */
+function checkCase(ds: Dataset, c: CaseFiles, image: Volume, label: Volume | undefined): void {
+  if (label === undefined) throw new InputError(c.images[0], `training case '${c.id}' has no label file`);
+  const shape = image.shape.slice(0, 3);
+  if (label.shape.slice(0, 3).some((n, a) => n !== shape[a]) || (label.shape[3] ?? 1) !== 1) {
+    throw new InputError(c.label, `label shape [${label.shape.join(', ')}] differs from the image [${shape.join(', ')}]`);
+  }
+  if (image.spacingMm.some((s, a) => Math.abs(s - label.spacingMm[a]!) > 1e-3 * Math.max(1, s))) {
+    throw new InputError(c.label, `label spacing [${label.spacingMm.join(', ')}] differs from the image [${image.spacingMm.join(', ')}]`);
+  }
+  const declared = new Set(ds.labels.map((l) => l.value));
+  const seen = new Set<number>();
+  for (let x = 0; x < label.data.length; x++) seen.add(label.data[x] as number);
+  const bad = [...seen].filter((v) => !declared.has(v)).sort((a, b) => a - b);
+  if (bad.length > 0) throw new InputError(c.label, `label values ${bad.join(', ')} are not declared in dataset.json (declared: ${[...declared].join(', ')})`);
+}
+
+async function readFingerprintCache(file: string, modalities: string[]): Promise<FingerprintFile> {
+  try {
+    const f = JSON.parse(await fsp.readFile(file, 'utf8')) as FingerprintFile;
+    if (f.version === PREPROCESS_VERSION && JSON.stringify(f.modalities) === JSON.stringify(modalities)) return f;
+  } catch {
+    // missing or unreadable: start afresh
+  }
+  return { version: PREPROCESS_VERSION, modalities, cases: {} };
+}
+
+function sameSource(a: readonly SourceFile[], b: readonly SourceFile[]): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Pass 1: per-case fingerprint (cached). Returns entries in dataset order. */
+async function fingerprintCases(ds: Dataset, outDir: string, ctChannels: boolean[], options: PreprocessOptions): Promise<{ entries: FingerprintEntry[]; samples: Map<string, Float32Array[]> }> {
+  const cacheFile = path.join(outDir, 'fingerprint.json');
+  const sampleDir = path.join(outDir, 'fingerprint');
+  const cache = await readFingerprintCache(cacheFile, ds.modalities);
+  const entries: FingerprintEntry[] = [];
+  const samples = new Map<string, Float32Array[]>();
+  const anyCT = ctChannels.some((x) => x);
+  let dirty = false;
+  for (let idx = 0; idx < ds.training.length; idx++) {
+    throwIfInterrupted();
+    const c = ds.training[idx] as CaseFiles;
+    const source = sourceSignature(caseSources(c));
+    const cached = cache.cases[c.id];
+    const sampleFile = path.join(sampleDir, `${c.id}.f32`);
+    if (cached !== undefined && sameSource(cached.source, source) && (!anyCT || cached.empty || existsSync(sampleFile))) {
+      entries.push(cached);
+      if (anyCT && !cached.empty) {
+        const buf = readFileSync(sampleFile);
+        const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+        let off = 0;
+        samples.set(c.id, cached.ctSamples.map((n) => all.subarray(off, (off += n))));
+      }
+    } else {
+      const { image, label } = await loadCase(ds, c);
+      checkCase(ds, c, image, label);
+      const shape = image.shape.slice(0, 3) as Vec3;
+      const channels = volumeChannels(image);
+      const cropped = cropToNonzero(channels, label?.data, shape);
+      const entry: FingerprintEntry = {
+        id: c.id,
+        spacingMm: [...image.spacingMm] as Vec3,
+        originalShape: shape,
+        shapeAfterCrop: cropped === null ? [0, 0, 0] : boxShape(cropped.box),
+        sizeReduction: cropped === null ? 0 : cropped.seg.length / (shape[0] * shape[1] * shape[2]),
+        source,
+        ctSamples: [],
+        empty: cropped === null,
+      };
+      if (cropped !== null && anyCT) {
+        const perChannel = cropped.channels.map((ch, k) => (ctChannels[k] ? foregroundSamples(ch, cropped.seg) : new Float32Array(0)));
+        entry.ctSamples = perChannel.map((s) => s.length);
+        const all = new Float32Array(perChannel.reduce((n, s) => n + s.length, 0));
+        let off = 0;
+        for (const s of perChannel) {
+          all.set(s, off);
+          off += s.length;
+        }
+        await writeFileAtomic(sampleFile, new Uint8Array(all.buffer));
+        samples.set(c.id, perChannel);
+      }
+      cache.cases[c.id] = entry;
+      entries.push(entry);
+      dirty = true;
+    }
+    options.onProgress?.({ stage: 'fingerprint', done: idx + 1, total: ds.training.length, caseId: c.id });
+  }
+  if (dirty) await writeJsonAtomic(cacheFile, cache);
+  return { entries, samples };
+}
+
+/** Write JSON atomically unless the file already holds exactly this content (keeps re-runs idempotent). */
+async function writeJsonIfChanged(file: string, value: unknown): Promise<void> {
+  const text = JSON.stringify(value, null, 2) + '\n';
+  try {
+    if ((await fsp.readFile(file, 'utf8')) === text) return;
+  } catch {
+    // missing: write it
+  }
+  await writeFileAtomic(file, text);
+}
+
+/** Preprocess a dataset into `outDir` (idempotent: finished, valid cases are kept). */
+export async function preprocessDataset(options: PreprocessOptions): Promise<Plans> {
+  const ds = loadDataset(options.datasetDir);
+  const dsFile = path.join(ds.root, 'dataset.json');
+  if (ds.modalities.length === 0) throw new InputError(dsFile, 'no modality declared (dataset.json "modality" / "channel_names" is empty)');
+  if (ds.training.length < 2) throw new InputError(dsFile, `preprocessing needs at least 2 training cases, found ${ds.training.length}`);
+  const taskName = options.taskId ?? ds.name;
+  const profile = loadProfile(options.profile, [options.taskId, ds.name, path.basename(ds.root)].filter((x): x is string => x !== undefined));
+  const outDir = path.resolve(options.outDir);
+  await fsp.mkdir(outDir, { recursive: true });
+
+  // Pass 1: fingerprint.
+  const ctChannels = ds.modalities.map(isCT);
+  const { entries, samples } = await fingerprintCases(ds, outDir, ctChannels, options);
+  const skipped = entries.filter((e) => e.empty).map((e) => ({ id: e.id, reason: 'the non-zero region is empty' }));
+  for (const s of skipped) options.onWarning?.(`case ${s.id}: ${s.reason}; skipped`);
+  const usable = entries.filter((e) => !e.empty);
+  if (usable.length < 2) throw new InputError(dsFile, `preprocessing needs at least 2 usable training cases, found ${usable.length}`);
+
+  // Plan.
+  const numClasses = ds.labels.filter((l) => l.value > 0).length + 1;
+  const plan = planExperiment(
+    { spacingsMm: usable.map((e) => e.spacingMm), shapesAfterCrop: usable.map((e) => e.shapeAfterCrop), numModalities: ds.modalities.length, numClasses },
+    profile,
+  );
+  let intensity: (IntensityStats | null)[] | undefined;
+  if (ctChannels.some((x) => x)) {
+    intensity = ds.modalities.map((_, k) => {
+      if (!ctChannels[k]) return null;
+      const pooled: number[] = [];
+      for (const e of usable) for (const v of samples.get(e.id)?.[k] ?? []) pooled.push(v);
+      if (pooled.length === 0) throw new InputError(dsFile, `CT channel ${k}: no foreground voxel in any training case, cannot compute intensity statistics`);
+      return intensityStats(pooled);
+    });
+  }
+  const maskRule = useNonzeroMask(usable.map((e) => e.sizeReduction));
+  const normalization: NormalizationPlan = {
+    schemes: ctChannels.map((ct) => (ct ? 'CT' : 'zscore')),
+    use_nonzero_mask: ctChannels.map((ct) => !ct && maskRule),
+  };
+  const casePlan = casePlanOf({ target_spacing_mm: plan.targetSpacingMm, normalization, ...(intensity === undefined ? {} : { intensity }) });
+  const hash = planHash(casePlan);
+  const cases = pythonSorted(usable.map((e) => e.id));
+  const plans: Plans = {
+    version: PREPROCESS_VERSION,
+    task: taskName,
+    profile: profile.name,
+    profile_settings: {
+      base_features: profile.baseFeatures,
+      max_features: profile.maxFeatures,
+      vram_ref: profile.vramRef,
+      target_spacing_factor: profile.targetSpacingFactor,
+      batch_size: profile.batchSize,
+      overrides: profile.appliedOverrides,
+    },
+    dataset_dir: ds.root,
+    modalities: [...ds.modalities],
+    labels: ds.labels.map((l) => ({ value: l.value, name: l.name })),
+    numClasses,
+    target_spacing_mm: plan.targetSpacingMm,
+    median_shape: plan.medianShape,
+    patch_size: plan.patchSize,
+    batch_size: profile.batchSize ?? plan.batchSize,
+    planned_batch_size: plan.batchSize,
+    batch_dice: plan.batchDice,
+    do_dummy_2D_data_aug: plan.doDummy2DDataAug,
+    num_pool_per_axis: plan.numPoolPerAxis,
+    pool_op_kernel_sizes: plan.poolKernelSizes,
+    conv_kernel_sizes: plan.convKernelSizes,
+    transpose_forward: plan.transposeForward,
+    num_stages: plan.numStages,
+    vram_proxy: plan.vramProxy,
+    vram_ref: plan.vramRef,
+    network: topologyFromPlan(plan, profile, ds.modalities.length, numClasses),
+    ...(intensity === undefined ? {} : { intensity }),
+    normalization,
+    resampling: { image_order: 3, label_order: 1, order_z: 0, separate_z_threshold: SEPARATE_Z_THRESHOLD },
+    median_size_reduction: median(usable.map((e) => e.sizeReduction)),
+    cases,
+    skipped_cases: skipped,
+    plan_hash: hash,
+  };
+  await writeJsonIfChanged(path.join(outDir, 'plans.json'), plans);
+  const splits: Splits = makeSplits(cases, options.seed ?? 12345);
+  await writeJsonIfChanged(path.join(outDir, 'splits.json'), splits);
+
+  // Pass 2: cases.
+  const byId = new Map(ds.training.map((c) => [c.id, c]));
+  for (let idx = 0; idx < usable.length; idx++) {
+    throwIfInterrupted();
+    const entry = usable[idx] as FingerprintEntry;
+    const c = byId.get(entry.id) as CaseFiles;
+    const source = entry.source;
+    const cached = validCachedCase(outDir, c.id, hash, source) !== null;
+    if (!cached) {
+      const { image, label } = await loadCase(ds, c);
+      const shape = image.shape.slice(0, 3) as Vec3;
+      const r = preprocessArrays(volumeChannels(image), label?.data, shape, image.spacingMm, casePlan);
+      if (r === null) throw new InputError(c.images[0], 'the non-zero region became empty between passes (file changed while preprocessing?)');
+      const meta: CaseMeta = {
+        id: c.id,
+        cropBox: r.cropBox,
+        originalShape: shape,
+        originalSpacingMm: [...image.spacingMm] as Vec3,
+        shapeAfterCrop: r.shapeAfterCrop,
+        shapeAfterResample: r.shape,
+        spacingAfterResampleMm: [...plan.targetSpacingMm] as Vec3,
+        separateZAxis: r.separateZAxis,
+        affine: image.affine.map((row) => [...row]) as CaseMeta['affine'],
+        geometry: image.geometry,
+        classes: r.classes,
+      };
+      await writeCachedCase(outDir, r, meta, hash, source);
+    }
+    options.onProgress?.({ stage: 'preprocess', done: idx + 1, total: usable.length, caseId: c.id, cached });
+  }
+  return plans;
+}
