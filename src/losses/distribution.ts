@@ -64,10 +64,13 @@ export type ThresholdOn = 'max' | 'true';
 export function topKThresholdLoss(z: tf.Tensor3D, g: tf.Tensor3D, threshold: number, on: ThresholdOn): tf.Scalar {
   return tf.tidy(() => {
     const ce = voxelCrossEntropy(z, g);
+    const [b, v, c] = z.shape;
     const mask = noGradient(z, (x) => {
-      const p = tf.softmax(x);
-      const q = on === 'max' ? tf.max(p, -1) : tf.sum(tf.mul(p, g), -1);
-      return tf.cast(tf.less(q, threshold), 'float32');
+      // Rank 2 on purpose: segloss's wasm 'Max' kernel patch (src/model/wasm-kernels.ts) reduced
+      // rank >= 3 inputs over all axes, because Max's attribute is `reductionIndices`, not `axis`.
+      const p = tf.reshape(tf.softmax(x), [b * v, c]);
+      const q = on === 'max' ? tf.max(p, 1) : tf.sum(tf.mul(p, tf.reshape(g, [b * v, c])), 1);
+      return tf.reshape(tf.cast(tf.less(q, threshold), 'float32'), [b, v]);
     });
     return tf.div(tf.sum(tf.mul(ce, mask)), tf.maximum(tf.sum(mask), 1));
   });
