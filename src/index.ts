@@ -42,3 +42,4 @@ export { getTask, listTasks, ensureTaskData, dataCandidates } from './data/tasks
 export type { TaskSpec, TaskLabel, EnsureOptions } from './data/tasks.js';
 export { synthesizeDataset, synthesizeToyCase, isToyTask, TOY_TASKS, TOY_SHAPE, TOY_SPACING_MM } from './data/synth/toy.js';
 export type { ToyTaskId, ToyCase, SynthOptions } from './data/synth/toy.js';
+export * from './data/preprocess/index.js';

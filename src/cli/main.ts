@@ -12,9 +12,10 @@ import { register as registerCheck } from './commands/check.js';
 import { register as registerLosses } from './commands/losses.js';
 import { register as registerRank } from './commands/rank.js';
 import { register as registerEvaluate } from './commands/evaluate.js';
+import { register as registerPreprocess } from './commands/preprocess.js';
 
 /** Command modules in the order `segloss --help` lists them. */
-const COMMANDS: ((program: Command) => void)[] = [registerDoctor, registerSynth, registerCheck, registerLosses, registerRank, registerEvaluate];
+const COMMANDS: ((program: Command) => void)[] = [registerDoctor, registerSynth, registerCheck, registerLosses, registerRank, registerEvaluate, registerPreprocess];
 
 export function buildProgram(): Command {
   const program = new Command();

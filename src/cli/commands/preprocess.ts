@@ -1,0 +1,124 @@
+/** `segloss preprocess`: nnU-Net-style fingerprint, plan, splits and preprocessed cases (issue 5). */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { globalOptions } from '../context.js';
+import { parseIntOption } from '../settings.js';
+import { UsageError } from '../../util/errors.js';
+import { info, print, printJson, progressBar, warn, formatTable, type Progress } from '../../util/log.js';
+import { preprocessedRoot } from '../../util/paths.js';
+import { ensureTaskData } from '../../data/tasks.js';
+import { preprocessDataset, type PreprocessOptions } from '../../data/preprocess/pipeline.js';
+
+interface PreprocessFlags {
+  task?: string;
+  data?: string;
+  out?: string;
+  preprocessed?: string;
+  profile?: string;
+  synthDir?: string;
+  splitSeed?: string;
+}
+
+/** Resolve the raw dataset folder: --data with a dataset.json is the dataset; with --task it may be a data root. */
+async function datasetFolder(flags: PreprocessFlags): Promise<string> {
+  const dataIsDataset = flags.data !== undefined && existsSync(path.join(flags.data, 'dataset.json'));
+  if (flags.task === undefined) {
+    if (flags.data === undefined) throw new UsageError('give --task <id> (a registered task) or --data <dir> (an MSD or nnU-Net dataset folder)');
+    return path.resolve(flags.data);
+  }
+  if (dataIsDataset) return path.resolve(flags.data as string);
+  const ensure: { data?: string; synthDir?: string } = {};
+  if (flags.data !== undefined) ensure.data = flags.data;
+  if (flags.synthDir !== undefined) ensure.synthDir = flags.synthDir;
+  return ensureTaskData(flags.task, ensure);
+}
+
+export function register(program: Command): void {
+  program
+    .command('preprocess')
+    .description('fingerprint, plan (nnU-Net V1 rules), split and preprocess a dataset into a cache of NIfTI cases')
+    .option('--task <id>', 'a registered task (toy tasks are synthesized on first use)')
+    .option('--data <dir>', 'dataset folder (MSD or nnU-Net layout); with --task also a raw data root like $SEGLOSS_DATA')
+    .option('--out <dir>', 'output folder (default $SEGLOSS_PREPROCESSED/<task>)')
+    .option('--preprocessed <dir>', 'preprocessed root used for the default --out (env SEGLOSS_PREPROCESSED)')
+    .option('--profile <name|file>', 'compute profile: paper, cpu or a YAML file (default cpu)')
+    .option('--synth-dir <dir>', 'where toy tasks are synthesized (env SEGLOSS_SYNTH)')
+    .option('--split-seed <n>', 'seed of the KFold splits (default 12345, as nnU-Net)')
+    .action(async (flags: PreprocessFlags, cmd: Command) => {
+      const g = globalOptions(cmd);
+      const datasetDir = await datasetFolder(flags);
+      const name = flags.task ?? path.basename(datasetDir);
+      const outDir = path.resolve(flags.out ?? path.join(preprocessedRoot(flags.preprocessed), name));
+      const profile = flags.profile ?? 'cpu';
+      const options: PreprocessOptions = {
+        datasetDir,
+        outDir,
+        profile,
+        seed: flags.splitSeed === undefined ? 12345 : parseIntOption('--split-seed')(flags.splitSeed),
+        onWarning: warn,
+      };
+      if (flags.task !== undefined) options.taskId = flags.task;
+      let bar: Progress | undefined;
+      let stage = '';
+      let reused = 0;
+      options.onProgress = (e) => {
+        if (e.stage !== stage) {
+          bar?.stop();
+          stage = e.stage;
+          bar = progressBar(e.total, e.stage === 'fingerprint' ? 'fingerprint' : 'preprocess ', ['case']);
+        }
+        if (e.cached === true) reused++;
+        bar?.update(e.done, { case: e.caseId });
+      };
+      info(`preprocessing ${datasetDir} → ${outDir} (profile ${profile})`);
+      const started = Date.now();
+      let plans;
+      try {
+        plans = await preprocessDataset(options);
+      } finally {
+        bar?.stop();
+      }
+      const seconds = (Date.now() - started) / 1000;
+      const summary = {
+        task: plans.task,
+        out: outDir,
+        profile: plans.profile,
+        cases: plans.cases.length,
+        reused,
+        processed: plans.cases.length - reused,
+        skipped: plans.skipped_cases,
+        seconds: Number(seconds.toFixed(2)),
+        target_spacing_mm: plans.target_spacing_mm,
+        patch_size: plans.patch_size,
+        batch_size: plans.batch_size,
+        batch_dice: plans.batch_dice,
+        stages: plans.network.stages.length,
+        features: plans.network.stages.map((s) => s.features),
+        normalization: plans.normalization.schemes,
+      };
+      if (g.json) {
+        printJson(summary);
+        return;
+      }
+      const v = (a: readonly number[]) => a.join(' × ');
+      print(
+        formatTable(
+          ['setting', 'value'],
+          [
+            ['task', plans.task],
+            ['cases', `${plans.cases.length} (${summary.processed} preprocessed, ${reused} from cache, ${plans.skipped_cases.length} skipped)`],
+            ['target spacing (mm)', v(plans.target_spacing_mm)],
+            ['median shape', v(plans.median_shape.map((x) => Number(x.toFixed(1))))],
+            ['patch (i × j × k)', v(plans.patch_size)],
+            ['batch size', `${plans.batch_size} (planner: ${plans.planned_batch_size})`],
+            ['batch Dice', String(plans.batch_dice)],
+            ['network features', plans.network.stages.map((s) => s.features).join(', ')],
+            ['strides', plans.network.stages.slice(1).map((s) => s.stride.join('')).join(', ')],
+            ['normalisation', plans.normalization.schemes.join(', ')],
+          ],
+        ),
+      );
+      print(`\nwrote ${outDir}/{plans.json, splits.json, <case>.nii, <case>_seg.nii, <case>.json} in ${seconds.toFixed(1)} s`);
+    });
+}
