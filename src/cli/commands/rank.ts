@@ -1,0 +1,51 @@
+/** `segloss rank`: per-case results → the study's ranking, leaderboards, figures and report (issue 8). */
+import type { Command } from 'commander';
+import * as path from 'node:path';
+import { globalOptions } from '../context.js';
+import { parseIntOption, parseListOption, parseNumberOption } from '../settings.js';
+import { info, print, printJson } from '../../util/log.js';
+import { readResultsCsv } from '../../rank/results.js';
+import { DEFAULT_RANK_OPTIONS, rankResults } from '../../rank/ranking.js';
+import { writeRankingOutputs } from '../../rank/outputs.js';
+import { leaderboardJson, renderLeaderboardText } from '../../rank/leaderboard.js';
+
+interface RankFlags {
+  results: string[];
+  out: string;
+  metrics?: string[];
+  alpha?: number;
+  bootstrap?: number;
+}
+
+export function register(program: Command): void {
+  program
+    .command('rank')
+    .description('rank losses from per-case results (task,loss,case,metric,value) with the study\'s Wilcoxon significance scheme; writes leaderboards, Table 2, figures and report.html')
+    .requiredOption('--results <paths...>', 'results CSV files, or run/evaluation directories searched recursively for results.csv')
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--metrics <list>', 'metrics of the rank score, comma separated (default dsc,nsd)', parseListOption)
+    .option('--alpha <p>', 'significance level of the two-sided Wilcoxon test (default 0.05)', parseNumberOption('--alpha'))
+    .option('--bootstrap <n>', 'bootstrap resamples of the cases for the stability analysis, 0 = none (default 1000)', parseIntOption('--bootstrap'))
+    .action(async (flags: RankFlags, cmd: Command) => {
+      const g = globalOptions(cmd);
+      const rows = readResultsCsv(flags.results);
+      const options = {
+        metrics: flags.metrics ?? DEFAULT_RANK_OPTIONS.metrics,
+        alpha: flags.alpha ?? DEFAULT_RANK_OPTIONS.alpha,
+        bootstrap: flags.bootstrap ?? DEFAULT_RANK_OPTIONS.bootstrap,
+        seed: g.seed,
+      };
+      info(`ranking ${rows.length} result rows${options.bootstrap > 0 ? ` (bootstrap: ${options.bootstrap} resamples, seed ${options.seed})` : ''}`);
+      const ranking = rankResults(rows, options);
+      const outDir = path.resolve(flags.out);
+      const files = await writeRankingOutputs(ranking, outDir);
+      if (g.json) {
+        printJson({ out: outDir, report: path.join(outDir, 'report.html'), files, ...(leaderboardJson(ranking) as object) });
+        return;
+      }
+      print(renderLeaderboardText(ranking));
+      print('');
+      print(`wrote ${files.length} files to ${outDir}`);
+      print(`report: ${path.join(outDir, 'report.html')}`);
+    });
+}

@@ -1,0 +1,335 @@
+/**
+ * The ranking figures as SVG, from Vega-Lite specifications compiled to Vega and rendered
+ * headlessly in Node (`vega.View.toSVG`, renderer 'none'; no browser, no canvas):
+ * - violin plots of per-case values per task and metric (paper Figs. 2, 4, 6, 8), losses in
+ *   leaderboard order, with the median (dot) and interquartile range (bar);
+ * - the rank score chart (Fig. 10): each loss's rank score as a bar stacked from its
+ *   task × metric significance scores divided by |T|·|J|;
+ * - the stability chart (Fig. 11): each loss's rank under the chosen metrics and under each single
+ *   metric;
+ * - the bootstrap rank plot (challengeR's blob plot): circle area = how often the loss got that
+ *   rank, black bar = 95% interval, black cross = median rank; and the Kendall τ distribution.
+ */
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { MetricName, MetricTable, Ranking } from './types.js';
+import { scoreKey } from './ranking.js';
+
+export interface Figure {
+  /** File name, e.g. `violin_liver_dsc.svg`. */
+  file: string;
+  title: string;
+  /** What the figure shows (for the report). */
+  caption: string;
+  spec: TopLevelSpec;
+}
+
+const METRIC_TITLE: Record<MetricName, string> = { dsc: 'DSC', nsd: 'NSD', hd95: 'HD95 (mm)' };
+
+/** A file-name-safe form of a task or metric name. */
+export function fileSafe(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_');
+}
+
+/** Loss names in leaderboard order (the x order of every per-loss figure). */
+function lossOrder(ranking: Ranking): string[] {
+  return ranking.leaderboard.map((e) => e.loss);
+}
+
+const BASE_CONFIG = {
+  font: 'Helvetica, Arial, sans-serif',
+  view: { stroke: null },
+  axis: { labelFontSize: 11, titleFontSize: 12 },
+  title: { fontSize: 14, anchor: 'start' as const },
+};
+
+/** Kernel bandwidth for a violin: Scott's rule on the pooled values, never zero. */
+function violinBandwidth(values: number[], range: number): number {
+  const n = values.length;
+  const mean = values.reduce((s, v) => s + v, 0) / n;
+  const sd = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, n - 1));
+  const scott = 1.06 * sd * Math.pow(n, -1 / 5);
+  return Math.max(scott / 2, range / 100, 1e-6);
+}
+
+export function violinFigure(ranking: Ranking, table: MetricTable): Figure {
+  const order = lossOrder(ranking);
+  const values: { loss: string; value: number }[] = [];
+  table.values.forEach((row, l) => row.forEach((value) => values.push({ loss: ranking.losses[l] as string, value })));
+  const all = values.map((v) => v.value);
+  const min = Math.min(...all);
+  const max = Math.max(...all);
+  const bandwidth = violinBandwidth(all, max - min);
+  // Let the tails show (two bandwidths), but not beyond the metric's possible range.
+  let lo = min - 2 * bandwidth;
+  let hi = max + 2 * bandwidth;
+  if (table.metric !== 'hd95') hi = Math.min(hi, 1);
+  lo = Math.max(lo, 0);
+  if (lo === hi) hi = lo + 1;
+  const title = `${table.task} — ${METRIC_TITLE[table.metric]}`;
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    data: { values },
+    facet: {
+      column: {
+        field: 'loss',
+        type: 'nominal',
+        sort: order,
+        title: null,
+        header: { labelOrient: 'bottom', labelAngle: -50, labelAlign: 'right', labelBaseline: 'middle', labelPadding: 4 },
+      },
+    },
+    spacing: 2,
+    spec: {
+      width: 34,
+      height: 220,
+      layer: [
+        {
+          transform: [
+            { density: 'value', groupby: ['loss'], bandwidth, extent: [lo, hi], steps: 80 },
+            { calculate: '-datum.density / 2', as: 'left' },
+            { calculate: 'datum.density / 2', as: 'right' },
+          ],
+          mark: { type: 'area', orient: 'horizontal', opacity: 0.75 },
+          encoding: {
+            y: { field: 'value', type: 'quantitative', title: METRIC_TITLE[table.metric], scale: { domain: [lo, hi], nice: false } },
+            x: { field: 'left', type: 'quantitative', title: null, axis: null },
+            x2: { field: 'right' },
+            color: { field: 'loss', type: 'nominal', legend: null, sort: order },
+          },
+        },
+        {
+          mark: { type: 'rule', strokeWidth: 3, color: '#333' },
+          encoding: {
+            y: { aggregate: 'q1', field: 'value', type: 'quantitative' },
+            y2: { aggregate: 'q3', field: 'value' },
+            x: { datum: 0, type: 'quantitative' },
+          },
+        },
+        {
+          mark: { type: 'point', filled: true, color: 'white', size: 18, opacity: 1 },
+          encoding: {
+            y: { aggregate: 'median', field: 'value', type: 'quantitative' },
+            x: { datum: 0, type: 'quantitative' },
+          },
+        },
+      ],
+    },
+    resolve: { scale: { x: 'shared' } },
+    config: BASE_CONFIG,
+  };
+  const caption =
+    `Per-case ${METRIC_TITLE[table.metric]} of every loss on ${table.task} (${table.cases.length} cases${ranking.multiLabel ? ', mean over labels' : ''}; ` +
+    (table.metric === 'hd95'
+      ? `infinite HD95 drawn at the substitute ${table.substitute?.toFixed(2)} mm` 
+      : 'N/A counted as 0') +
+    '); white dot = median, bar = interquartile range; losses in leaderboard order.';
+  return { file: `violin_${fileSafe(table.task)}_${fileSafe(table.metric)}.svg`, title, caption, spec };
+}
+
+export function rankScoreFigure(ranking: Ranking): Figure {
+  const order = lossOrder(ranking);
+  const { metrics } = ranking.options;
+  const denominator = ranking.tasks.length * metrics.length;
+  const values: { loss: string; part: string; contribution: number; rank: number; rankScore: number }[] = [];
+  for (const e of ranking.leaderboard) {
+    for (const task of ranking.tasks) {
+      for (const m of metrics) {
+        values.push({ loss: e.loss, part: `${task} ${m.toUpperCase()}`, contribution: (e.scores[scoreKey(task, m)] ?? 0) / denominator, rank: e.rank, rankScore: e.rankScore });
+      }
+    }
+  }
+  const labels = ranking.leaderboard.map((e) => ({ loss: e.loss, rankScore: e.rankScore, label: e.rankScore.toFixed(2) }));
+  const title = `Rank score (${metrics.map((m) => m.toUpperCase()).join('+')}, ${ranking.tasks.length} task${ranking.tasks.length > 1 ? 's' : ''})`;
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: Math.max(240, 26 * order.length),
+    height: 260,
+    layer: [
+      {
+        data: { values },
+        mark: { type: 'bar' },
+        encoding: {
+          x: { field: 'loss', type: 'nominal', sort: order, title: null, axis: { labelAngle: -50 } },
+          y: { aggregate: 'sum', field: 'contribution', type: 'quantitative', title: 'rank score (mean significance score)' },
+          color: { field: 'part', type: 'nominal', title: 'task, metric', scale: { scheme: 'tableau20' } },
+          order: { field: 'part' },
+        },
+      },
+      {
+        data: { values: labels },
+        mark: { type: 'text', dy: -6, fontSize: 10 },
+        encoding: {
+          x: { field: 'loss', type: 'nominal', sort: order },
+          y: { field: 'rankScore', type: 'quantitative' },
+          text: { field: 'label' },
+        },
+      },
+    ],
+    config: BASE_CONFIG,
+  };
+  return {
+    file: 'rank_scores.svg',
+    title,
+    caption: 'Rank score of each loss (paper Fig. 10): the mean of its significance scores over tasks and metrics; each coloured part is one task × metric score divided by the number of task × metric pairs. Losses in leaderboard order.',
+    spec,
+  };
+}
+
+export function stabilityFigure(ranking: Ranking): Figure {
+  const schemes = ranking.schemes.map((s) => s.name);
+  const values: { loss: string; scheme: string; rank: number }[] = [];
+  for (const s of ranking.schemes) ranking.losses.forEach((loss, l) => values.push({ loss, scheme: s.name, rank: s.ranks[l] as number }));
+  const L = ranking.losses.length;
+  const first = schemes[0] as string;
+  const last = schemes[schemes.length - 1] as string;
+  // End labels: tied losses share one label ("B, C") so that names do not overprint.
+  const endLabels = (scheme: string) => {
+    const byRank = new Map<number, string[]>();
+    for (const v of values) if (v.scheme === scheme) byRank.set(v.rank, [...(byRank.get(v.rank) ?? []), v.loss]);
+    return [...byRank].map(([rank, names]) => ({ scheme, rank, label: names.join(', ') }));
+  };
+  const title = 'Ranking stability across metrics';
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: Math.max(260, 130 * schemes.length),
+    height: Math.max(200, 17 * L),
+    data: { values },
+    encoding: {
+      x: { field: 'scheme', type: 'ordinal', sort: schemes, title: 'metrics used for the ranking', axis: { labelAngle: 0, orient: 'top' } },
+      y: { field: 'rank', type: 'quantitative', scale: { reverse: true, domain: [1, Math.max(2, L)], nice: false }, title: 'rank', axis: { tickMinStep: 1 } },
+      color: { field: 'loss', type: 'nominal', legend: null, scale: { scheme: 'tableau20' } },
+    },
+    layer: [
+      { mark: { type: 'line', strokeWidth: 1.5, opacity: 0.8 } },
+      { mark: { type: 'point', filled: true, size: 30 } },
+      {
+        data: { values: endLabels(first) },
+        mark: { type: 'text', align: 'right', dx: -8, fontSize: 10, color: '#333' },
+        encoding: { text: { field: 'label' }, color: { value: '#333' } },
+      },
+      {
+        data: { values: endLabels(last) },
+        mark: { type: 'text', align: 'left', dx: 8, fontSize: 10, color: '#333' },
+        encoding: { text: { field: 'label' }, color: { value: '#333' } },
+      },
+    ],
+    config: { ...BASE_CONFIG, axisY: { grid: true } },
+  };
+  return {
+    file: 'stability.svg',
+    title,
+    caption: `Rank of each loss (ties share the better rank) under ${schemes.join(', ')} (paper Fig. 11).`,
+    spec,
+  };
+}
+
+export function bootstrapFigure(ranking: Ranking): Figure | undefined {
+  const boot = ranking.bootstrap;
+  if (boot === undefined) return undefined;
+  const order = lossOrder(ranking);
+  const blobs: { loss: string; rank: number; share: number }[] = [];
+  const summary: { loss: string; median: number; low: number; high: number }[] = [];
+  for (const s of boot.losses) {
+    s.rankCounts.forEach((count, r) => {
+      if (count > 0) blobs.push({ loss: s.loss, rank: r + 1, share: count / boot.resamples });
+    });
+    summary.push({ loss: s.loss, median: s.medianRank, low: s.rankLow, high: s.rankHigh });
+  }
+  const L = ranking.losses.length;
+  const x = { field: 'loss', type: 'nominal' as const, sort: order, title: null, axis: { labelAngle: -50 } };
+  const yScale = { reverse: true, domain: [1, Math.max(2, L)], nice: false };
+  const title = `Bootstrap ranks (${boot.resamples} resamples of the cases)`;
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: Math.max(240, 26 * L),
+    height: Math.max(200, 16 * L),
+    layer: [
+      {
+        data: { values: blobs },
+        mark: { type: 'circle', color: '#4c78a8', opacity: 0.6 },
+        encoding: {
+          x,
+          y: { field: 'rank', type: 'quantitative', scale: yScale, title: 'rank', axis: { tickMinStep: 1 } },
+          size: { field: 'share', type: 'quantitative', title: 'share of resamples', scale: { domain: [0, 1], range: [0, 400] } },
+        },
+      },
+      {
+        data: { values: summary },
+        mark: { type: 'rule', color: 'black', strokeWidth: 1.5 },
+        encoding: { x, y: { field: 'low', type: 'quantitative', scale: yScale }, y2: { field: 'high' } },
+      },
+      {
+        data: { values: summary },
+        mark: { type: 'point', shape: 'cross', color: 'black', filled: true, size: 60 },
+        encoding: { x, y: { field: 'median', type: 'quantitative', scale: yScale } },
+      },
+    ],
+    config: BASE_CONFIG,
+  };
+  return {
+    file: 'bootstrap_ranks.svg',
+    title,
+    caption: 'Rank distribution of each loss over bootstrap resamples of the cases (per task, with replacement): circle area = share of resamples with that rank, black bar = 2.5–97.5% quantiles, black cross = median rank.',
+    spec,
+  };
+}
+
+export function kendallFigure(ranking: Ranking): Figure | undefined {
+  const boot = ranking.bootstrap;
+  if (boot === undefined) return undefined;
+  const values: { ranking: string; tau: number }[] = [];
+  for (const tau of boot.kendallTau) if (Number.isFinite(tau)) values.push({ ranking: 'overall', tau });
+  for (const task of ranking.tasks) {
+    for (const tau of boot.kendallTauByTask[task] ?? []) if (Number.isFinite(tau)) values.push({ ranking: task, tau });
+  }
+  if (values.length === 0) return undefined;
+  const groups = ['overall', ...ranking.tasks];
+  const title = "Kendall's τ between the full ranking and each bootstrap ranking";
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: Math.max(200, 90 * groups.length),
+    height: 220,
+    data: { values },
+    mark: { type: 'boxplot', extent: 'min-max', size: 28 },
+    encoding: {
+      x: { field: 'ranking', type: 'nominal', sort: groups, title: null, axis: { labelAngle: 0 } },
+      y: { field: 'tau', type: 'quantitative', title: 'Kendall τ-b', scale: { domain: [Math.min(0, ...values.map((v) => v.tau)), 1] } },
+      color: { field: 'ranking', type: 'nominal', legend: null, sort: groups },
+    },
+    config: BASE_CONFIG,
+  };
+  return {
+    file: 'bootstrap_kendall_tau.svg',
+    title,
+    caption: "Kendall's τ-b between the full-data ranking and each resample's ranking: overall (rank score) and per task (summed significance scores of that task). Values near 1 mean a stable ranking.",
+    spec,
+  };
+}
+
+/** Every figure of a ranking, in report order. */
+export function rankingFigures(ranking: Ranking): Figure[] {
+  const figures: Figure[] = [rankScoreFigure(ranking), stabilityFigure(ranking)];
+  const boot = bootstrapFigure(ranking);
+  if (boot !== undefined) figures.push(boot);
+  const tau = kendallFigure(ranking);
+  if (tau !== undefined) figures.push(tau);
+  for (const table of ranking.tables) figures.push(violinFigure(ranking, table));
+  return figures;
+}
+
+/** Compile a Vega-Lite spec and render it to an SVG string (headless, no browser). */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const compiled = compile(spec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}

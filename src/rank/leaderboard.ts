@@ -1,0 +1,138 @@
+/**
+ * The leaderboard in its forms: rows for leaderboard.csv, Markdown, plain text for the terminal,
+ * and the JSON document; plus the one-paragraph statement of the ranking rule.
+ */
+import { formatTable } from '../util/log.js';
+import { quantile } from './ranks.js';
+import { scoreKey } from './ranking.js';
+import type { Ranking } from './types.js';
+
+/** Column names of leaderboard.csv after `rank,loss,rank_score`. */
+export function leaderboardColumns(ranking: Ranking): { scoreColumns: string[]; dscColumns: string[]; nsdColumns: string[] } {
+  const { tasks } = ranking;
+  const scoreColumns = tasks.flatMap((t) => ranking.options.metrics.map((m) => `score_${t}_${m}`));
+  const dscColumns = ranking.metricsAvailable.includes('dsc') ? tasks.map((t) => `mean_dsc_${t}`) : [];
+  const nsdColumns = ranking.metricsAvailable.includes('nsd') ? tasks.map((t) => `mean_nsd_${t}`) : [];
+  return { scoreColumns, dscColumns, nsdColumns };
+}
+
+/** Rows of the leaderboard: rank, loss, rank score, task × metric scores, mean DSC/NSD per task. */
+export function leaderboardRows(ranking: Ranking): { header: string[]; rows: (string | number)[][] } {
+  const { scoreColumns, dscColumns, nsdColumns } = leaderboardColumns(ranking);
+  const header = ['rank', 'loss', 'rank_score', ...scoreColumns, ...dscColumns, ...nsdColumns];
+  const rows = ranking.leaderboard.map((e) => [
+    e.rank,
+    e.loss,
+    e.rankScore,
+    ...ranking.tasks.flatMap((t) => ranking.options.metrics.map((m) => e.scores[scoreKey(t, m)] as number)),
+    ...(dscColumns.length > 0 ? ranking.tasks.map((t) => e.meanDsc[t] as number) : []),
+    ...(nsdColumns.length > 0 ? ranking.tasks.map((t) => e.meanNsd[t] as number) : []),
+  ]);
+  return { header, rows };
+}
+
+const round = (v: number, digits: number) => (Number.isFinite(v) ? Number(v.toFixed(digits)) : v);
+
+/** A one-paragraph statement of the rule, shared by the Markdown, text and HTML outputs. */
+export function rankingRuleText(ranking: Ranking): string {
+  const m = ranking.options.metrics.map((x) => x.toUpperCase()).join('+');
+  return (
+    `Rank score = mean significance score over ${ranking.tasks.length} task(s) × ${m}; a loss's significance score ` +
+    `for a task and metric is the number of losses it is significantly better than (two-sided Wilcoxon signed-rank ` +
+    `test on paired per-case values, p < ${ranking.options.alpha}, direction from the rank sums; HD95 lower is better). ` +
+    `Ties share the better rank. N/A DSC/NSD count as 0; infinite HD95 as the task's largest finite HD95 + 1 mm.`
+  );
+}
+
+export function renderLeaderboardMarkdown(ranking: Ranking): string {
+  const { header, rows } = leaderboardRows(ranking);
+  const lines = [
+    '# Leaderboard',
+    '',
+    rankingRuleText(ranking),
+    '',
+    `| ${header.join(' | ')} |`,
+    `|${header.map((h) => (h === 'loss' ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...rows.map((r) => `| ${r.map((c) => (typeof c === 'number' ? String(round(c, 4)) : c)).join(' | ')} |`),
+  ];
+  if (ranking.schemes.length > 1) {
+    lines.push('', '## Stability across metrics (rank under each choice of metrics)', '');
+    const sh = ['loss', ...ranking.schemes.map((s) => s.name)];
+    lines.push(`| ${sh.join(' | ')} |`, `|${sh.map((h) => (h === 'loss' ? ' --- ' : ' ---: ')).join('|')}|`);
+    for (const e of ranking.leaderboard) {
+      const l = ranking.losses.indexOf(e.loss);
+      lines.push(`| ${e.loss} | ${ranking.schemes.map((s) => s.ranks[l]).join(' | ')} |`);
+    }
+  }
+  const boot = ranking.bootstrap;
+  if (boot !== undefined) {
+    lines.push('', `## Bootstrap (${boot.resamples} resamples of the cases, seed ${boot.seed})`, '');
+    lines.push('| loss | rank | median bootstrap rank | 95% interval |', '| --- | ---: | ---: | --- |');
+    for (const e of ranking.leaderboard) {
+      const s = boot.losses.find((x) => x.loss === e.loss);
+      if (s !== undefined) lines.push(`| ${e.loss} | ${e.rank} | ${s.medianRank} | [${s.rankLow}, ${s.rankHigh}] |`);
+    }
+    const tau = summarise(boot.kendallTau);
+    lines.push('', `Kendall's τ-b between the full ranking and the resamples: median ${round(tau.median, 3)}, 95% interval [${round(tau.low, 3)}, ${round(tau.high, 3)}].`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Median, 2.5/97.5% quantiles (R type 7) and mean of the finite values; NaNs counted apart. */
+export function summarise(values: number[]): { median: number; low: number; high: number; mean: number; undefinedCount: number } {
+  const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
+  const q = (p: number) => quantile(finite, p);
+  const mean = finite.length === 0 ? NaN : finite.reduce((s, v) => s + v, 0) / finite.length;
+  return { median: q(0.5), low: q(0.025), high: q(0.975), mean, undefinedCount: values.length - finite.length };
+}
+
+/** The leaderboard as plain text (the CLI and `segloss benchmark` print it). */
+export function renderLeaderboardText(ranking: Ranking): string {
+  const scoreHeads = ranking.tasks.flatMap((t) => ranking.options.metrics.map((m) => `${t}/${m}`));
+  const rows = ranking.leaderboard.map((e) => [
+    e.rank,
+    e.loss,
+    e.rankScore.toFixed(3),
+    ...ranking.tasks.flatMap((t) => ranking.options.metrics.map((m) => e.scores[scoreKey(t, m)] as number)),
+  ]);
+  const m = ranking.options.metrics.map((x) => x.toUpperCase()).join('+');
+  const lines = [
+    `Leaderboard (${ranking.losses.length} losses, ${ranking.tasks.length} task(s), ${m}, Wilcoxon p < ${ranking.options.alpha})`,
+    formatTable(['rank', 'loss', 'rank score', ...scoreHeads], rows),
+  ];
+  const boot = ranking.bootstrap;
+  if (boot !== undefined) {
+    const tau = summarise(boot.kendallTau);
+    lines.push(`bootstrap: ${boot.resamples} resamples, Kendall tau median ${round(tau.median, 3)} [${round(tau.low, 3)}, ${round(tau.high, 3)}]`);
+  }
+  return lines.join('\n');
+}
+
+/** leaderboard.json: everything a program needs, without the per-case values. */
+export function leaderboardJson(ranking: Ranking): unknown {
+  const boot = ranking.bootstrap;
+  return {
+    rule: rankingRuleText(ranking),
+    options: ranking.options,
+    tasks: ranking.tasks,
+    losses: ranking.losses,
+    metricsAvailable: ranking.metricsAvailable,
+    multiLabel: ranking.multiLabel,
+    cases: Object.fromEntries(ranking.tasks.map((t) => [t, ranking.tables.find((x) => x.task === t)?.cases.length ?? 0])),
+    leaderboard: ranking.leaderboard,
+    schemes: ranking.schemes.map((s) => ({
+      name: s.name,
+      metrics: s.metrics,
+      ranks: Object.fromEntries(ranking.losses.map((l, i) => [l, s.ranks[i]])),
+      rankScores: Object.fromEntries(ranking.losses.map((l, i) => [l, s.rankScores[i]])),
+    })),
+    naCounts: ranking.tables.map((t) => ({ task: t.task, metric: t.metric, counts: Object.fromEntries(ranking.losses.map((l, i) => [l, t.naCounts[i]])) })),
+    hd95Substitute: Object.fromEntries(ranking.tables.filter((t) => t.metric === 'hd95').map((t) => [t.task, t.substitute])),
+    bootstrap:
+      boot === undefined
+        ? null
+        : { resamples: boot.resamples, seed: boot.seed, losses: boot.losses, kendallTau: summarise(boot.kendallTau), kendallTauByTask: Object.fromEntries(Object.entries(boot.kendallTauByTask).map(([t, v]) => [t, summarise(v)])) },
+    sources: ranking.sources,
+  };
+}
+
