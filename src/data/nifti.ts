@@ -282,9 +282,11 @@ function storedArray(buf: Buffer, offset: number, count: number, datatype: Nifti
 }
 
 function imageArray(stored: VoxelArray, slope: number, inter: number): Float32Array {
-  // NIfTI: scl_slope 0 (or NaN) means "no scaling"; a NaN scl_inter is taken as 0 (as nibabel does).
-  const slopeUsed = Number.isFinite(slope) && slope !== 0 ? slope : 1;
-  const interUsed = Number.isFinite(inter) ? inter : 0;
+  // NIfTI: scl_slope 0 (or NaN) means "no scaling" (scl_inter is then ignored too); a NaN scl_inter
+  // with a valid slope is taken as 0 — both as nibabel does.
+  const scaled = Number.isFinite(slope) && slope !== 0;
+  const slopeUsed = scaled ? slope : 1;
+  const interUsed = scaled && Number.isFinite(inter) ? inter : 0;
   const out = new Float32Array(stored.length);
   if (slopeUsed === 1 && interUsed === 0) {
     out.set(stored);
