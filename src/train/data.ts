@@ -1,0 +1,90 @@
+/**
+ * The data a training run needs: the task's dataset (a toy task is synthesized on first use), its
+ * preprocessed cache (preprocessed on first use), the plan, the fold's training and validation
+ * cases in memory. Cases are kept in a process-wide cache in SharedArrayBuffers, so an LR search
+ * or a benchmark grid in one process loads every case once and the batch workers read them
+ * without copies.
+ */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { ensureTaskData } from '../data/tasks.js';
+import { preprocessDataset } from '../data/preprocess/pipeline.js';
+import { loadPlans, loadSplits, type Plans } from '../data/preprocess/plans.js';
+import { loadPreprocessedCase } from '../data/preprocess/cache.js';
+import { preprocessedRoot } from '../util/paths.js';
+import { UsageError } from '../util/errors.js';
+import { info } from '../util/log.js';
+import { classVoxelIndices, type TrainingCase } from './sampler.js';
+import { shareCase } from './batches.js';
+
+export interface DataLocations {
+  /** Raw data root (real tasks), overriding $SEGLOSS_DATA. */
+  data?: string;
+  /** Preprocessed root, overriding $SEGLOSS_PREPROCESSED. */
+  preprocessed?: string;
+  /** Where toy tasks are synthesized, overriding $SEGLOSS_SYNTH. */
+  synth?: string;
+}
+
+export interface RunData {
+  preprocessedDir: string;
+  plans: Plans;
+  train: TrainingCase[];
+  val: TrainingCase[];
+  /** Voxel count of each class over the training cases (for WCE's inverse class frequencies). */
+  classCounts: number[];
+}
+
+const caseCache = new Map<string, TrainingCase>();
+
+/** Make sure the task is preprocessed with `profile`; returns its preprocessed folder. */
+export async function ensurePreprocessed(task: string, profile: string, where: DataLocations, seed?: number): Promise<string> {
+  const dir = path.join(preprocessedRoot(where.preprocessed), task);
+  if (existsSync(path.join(dir, 'plans.json')) && existsSync(path.join(dir, 'splits.json'))) {
+    const plans = loadPlans(dir);
+    if (path.basename(plans.profile, '.yaml') === path.basename(profile, '.yaml')) return dir;
+    throw new UsageError(`${dir} was preprocessed with profile '${plans.profile}', not '${profile}': use another --preprocessed folder or re-run 'segloss preprocess --task ${task} --profile ${profile}'`);
+  }
+  const ensure: { data?: string; synthDir?: string } = {};
+  if (where.data !== undefined) ensure.data = where.data;
+  if (where.synth !== undefined) ensure.synthDir = where.synth;
+  const datasetDir = await ensureTaskData(task, ensure);
+  info(`preprocessing ${task} (${profile} profile) into ${dir} …`);
+  const options: Parameters<typeof preprocessDataset>[0] = { datasetDir, outDir: dir, profile, taskId: task };
+  if (seed !== undefined) options.seed = seed;
+  await preprocessDataset(options);
+  return dir;
+}
+
+async function loadCase(dir: string, id: string, numClasses: number): Promise<TrainingCase> {
+  const key = `${dir}\0${id}`;
+  const hit = caseCache.get(key);
+  if (hit !== undefined) return hit;
+  const c = await loadPreprocessedCase(dir, id);
+  const tc = shareCase({ id, shape: c.shape, channels: c.channels, image: c.image, seg: c.seg, classVoxels: classVoxelIndices(c.seg, numClasses) });
+  caseCache.set(key, tc);
+  return tc;
+}
+
+/** Load the plan and the cases of cross-validation fold `fold`. */
+export async function loadRunData(preprocessedDir: string, fold: number): Promise<RunData> {
+  const plans = loadPlans(preprocessedDir);
+  const splits = loadSplits(preprocessedDir);
+  if (!Number.isInteger(fold) || fold < 0 || fold >= splits.folds.length) {
+    throw new UsageError(`--fold: expected 0 … ${splits.folds.length - 1}, got ${fold}`);
+  }
+  const f = splits.folds[fold]!;
+  if (f.train.length === 0 || f.val.length === 0) throw new UsageError(`fold ${fold} of ${preprocessedDir} has an empty training or validation set`);
+  const train = await Promise.all(f.train.map((id) => loadCase(preprocessedDir, id, plans.numClasses)));
+  const val = await Promise.all(f.val.map((id) => loadCase(preprocessedDir, id, plans.numClasses)));
+  const classCounts = new Array<number>(plans.numClasses).fill(0);
+  for (const c of train) {
+    let fg = 0;
+    c.classVoxels.forEach((v, k) => {
+      classCounts[k + 1] = (classCounts[k + 1] as number) + v.length;
+      fg += v.length;
+    });
+    classCounts[0] = (classCounts[0] as number) + c.seg.length - fg;
+  }
+  return { preprocessedDir, plans, train, val, classCounts };
+}
