@@ -6,3 +6,10 @@ export * from './sampler.js';
 export * from './augment.js';
 export * from './batches.js';
 export * from './producer.js';
+export * from './config.js';
+export * from './curve.js';
+export * from './data.js';
+export {
+  trainRun, trainWithLrSearch, resolveLearningRates, readRunLog, lrSearchFile, globalDice,
+  type TrainOptions, type TrainOutcome, type EpochLogEntry, type RunConfig, type LrSearchOutcome,
+} from './trainer.js';
