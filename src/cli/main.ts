@@ -13,9 +13,10 @@ import { register as registerLosses } from './commands/losses.js';
 import { register as registerRank } from './commands/rank.js';
 import { register as registerEvaluate } from './commands/evaluate.js';
 import { register as registerPreprocess } from './commands/preprocess.js';
+import { register as registerTrain } from './commands/train.js';
 
 /** Command modules in the order `segloss --help` lists them. */
-const COMMANDS: ((program: Command) => void)[] = [registerDoctor, registerSynth, registerCheck, registerLosses, registerRank, registerEvaluate, registerPreprocess];
+const COMMANDS: ((program: Command) => void)[] = [registerDoctor, registerSynth, registerCheck, registerLosses, registerRank, registerEvaluate, registerPreprocess, registerTrain];
 
 export function buildProgram(): Command {
   const program = new Command();

@@ -48,7 +48,8 @@ export async function ensurePreprocessed(task: string, profile: string, where: D
   const ensure: { data?: string; synthDir?: string } = {};
   if (where.data !== undefined) ensure.data = where.data;
   if (where.synth !== undefined) ensure.synthDir = where.synth;
-  const datasetDir = await ensureTaskData(task, ensure);
+  // --data may name the dataset folder itself (with dataset.json) or a raw data root.
+  const datasetDir = where.data !== undefined && existsSync(path.join(where.data, 'dataset.json')) ? path.resolve(where.data) : await ensureTaskData(task, ensure);
   info(`preprocessing ${task} (${profile} profile) into ${dir} …`);
   const options: Parameters<typeof preprocessDataset>[0] = { datasetDir, outDir: dir, profile, taskId: task };
   if (seed !== undefined) options.seed = seed;

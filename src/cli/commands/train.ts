@@ -1,0 +1,132 @@
+/**
+ * `segloss train`: train a 3D U-Net on a task with one loss the way the study did (issue 6), one
+ * run per learning rate; several rates (or `--lr search`) make a learning-rate search on the
+ * validation fold that ends with a table.
+ */
+import type { Command } from 'commander';
+import { globalOptions } from '../context.js';
+import { parseIntOption, resolveSettings, parseListOption, type SettingSpec } from '../settings.js';
+import { RuntimeFailure, UsageError } from '../../util/errors.js';
+import { info, print, printJson, formatTable } from '../../util/log.js';
+import { selectBackend, describeBackend, type BackendRequest } from '../../model/backend.js';
+import { parseLossOptions } from '../../losses/registry.js';
+import { trainRun, trainWithLrSearch, resolveLearningRates, type TrainOptions, type TrainOutcome } from '../../train/trainer.js';
+import { formatLearningRate } from '../../train/rundir.js';
+
+const SPECS: SettingSpec[] = [
+  { key: 'task' },
+  { key: 'loss' },
+  { key: 'lr' },
+  { key: 'fold', default: 0, parse: parseIntOption('--fold') },
+  { key: 'profile', default: 'cpu' },
+  { key: 'epochs', parse: parseIntOption('--epochs') },
+  { key: 'iterations', parse: parseIntOption('--iterations') },
+  { key: 'valBatches', parse: parseIntOption('--val-batches') },
+  { key: 'workers', parse: parseIntOption('--workers') },
+  { key: 'pretrainLr' },
+  { key: 'data' },
+  { key: 'preprocessed' },
+  { key: 'results' },
+  { key: 'synthDir' },
+  { key: 'lossOpt', default: [] },
+  { key: 'resume', default: false },
+  { key: 'restart', default: false },
+  { key: 'deterministic', default: false },
+  { key: 'pretrainOnly', default: false },
+];
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function fmtDice(d: number | null): string {
+  return d === null ? 'n/a' : d.toFixed(4);
+}
+
+function row(o: TrainOutcome): (string | number)[] {
+  return [formatLearningRate(o.learningRate), o.status + (o.skipped ? ' (already)' : ''), fmtDice(o.bestValDice), o.bestEpoch ?? '–', o.epochs, `${o.seconds.toFixed(0)} s`, o.reason ?? ''];
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('train a 3D U-Net on a task with one loss (nnU-Net V1 protocol); several --lr values make a learning-rate search')
+    .option('--task <id>', 'registered task (toy tasks are synthesized, tasks preprocessed on first use)')
+    .option('--loss <id>', 'loss id (see `segloss losses`)')
+    .option('--lr <rates>', "initial learning rate(s), comma-separated, or 'search' for the profile's search set (default 3e-4)")
+    .option('--fold <k>', 'cross-validation fold whose validation cases choose the checkpoint and rate (default 0)')
+    .option('--profile <name|file>', 'paper or cpu (training in configs/training/, planning in configs/profiles/; default cpu)')
+    .option('--epochs <n>', 'maximum number of epochs (paper 1000, cpu 200)')
+    .option('--iterations <n>', 'training batches per epoch (paper 250, cpu 50)')
+    .option('--val-batches <n>', 'validation batches per epoch (paper 50, cpu 10)')
+    .option('--loss-opt <key=value>', 'loss option, repeatable (e.g. --loss-opt k=30)', collect)
+    .option('--resume', 'require an interrupted run to resume (re-running the same command resumes anyway)')
+    .option('--restart', 'delete the run directory and train from scratch')
+    .option('--deterministic', 'seed every random generator with --seed: the same command gives the same log')
+    .option('--pretrain-only', 'train only the pre-training model of a special schedule (CE for lovasz, Dice for dicebd/dicehd)')
+    .option('--pretrain-lr <rate>', "learning rate of the pre-training (default the profile's, 3e-4)")
+    .option('--workers <n>', 'batch-preparation worker threads (default cores − 1; 0 = in the training thread)')
+    .option('--data <dir>', 'raw data root or dataset folder (env SEGLOSS_DATA)')
+    .option('--preprocessed <dir>', 'preprocessed root (env SEGLOSS_PREPROCESSED, default ./.segloss/preprocessed)')
+    .option('--results <dir>', 'results root (env SEGLOSS_RESULTS, default ./results)')
+    .option('--synth-dir <dir>', 'where toy tasks are synthesized (env SEGLOSS_SYNTH)')
+    .option('--config <file>', 'YAML file with any of these settings (flags win)')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const g = globalOptions(cmd);
+      const configFile = cmd.opts<{ config?: string }>().config;
+      const s = resolveSettings(cmd, SPECS, configFile);
+      const task = s['task'] as string | undefined;
+      const loss = s['loss'] as string | undefined;
+      if (task === undefined) throw new UsageError('--task is required (see `segloss synth --help` for the toy tasks)');
+      if (loss === undefined) throw new UsageError('--loss is required (see `segloss losses`)');
+      const profile = String(s['profile']);
+      const lrRaw = s['lr'] === undefined ? undefined : String(s['lr']);
+      const rates = resolveLearningRates(lrRaw, loss, profile);
+      const lossOpt = s['lossOpt'];
+      const lossOptions = parseLossOptions(Array.isArray(lossOpt) ? lossOpt.map(String) : typeof lossOpt === 'string' ? parseListOption(lossOpt) : []);
+      const pretrainLr = s['pretrainLr'] === undefined ? undefined : Number(s['pretrainLr']);
+      if (pretrainLr !== undefined && !(pretrainLr > 0)) throw new UsageError(`--pretrain-lr: expected a positive number, got '${String(s['pretrainLr'])}'`);
+
+      const backend = await selectBackend(g.backend as BackendRequest);
+      info(describeBackend(backend));
+      const options: TrainOptions = {
+        task,
+        loss,
+        lossOptions,
+        fold: s['fold'] as number,
+        profile,
+        seed: g.seed,
+        deterministic: s['deterministic'] === true,
+        resume: s['resume'] === true,
+        restart: s['restart'] === true,
+        pretrainOnly: s['pretrainOnly'] === true,
+      };
+      for (const key of ['epochs', 'iterations', 'valBatches', 'workers'] as const) if (s[key] !== undefined) options[key] = s[key] as number;
+      for (const key of ['data', 'preprocessed', 'results'] as const) if (s[key] !== undefined) options[key] = String(s[key]);
+      if (s['synthDir'] !== undefined) options.synth = String(s['synthDir']);
+      if (pretrainLr !== undefined) options.pretrainLearningRate = pretrainLr;
+
+      if (rates === undefined || rates.length === 1 || options.pretrainOnly === true) {
+        if (rates !== undefined && rates.length > 1) throw new UsageError('--pretrain-only trains one model: give a single --lr');
+        if (rates !== undefined) options.learningRate = rates[0] as number;
+        const outcome = await trainRun(options);
+        if (g.json) printJson(outcome);
+        else {
+          print(formatTable(['lr', 'status', 'best val Dice', 'best epoch', 'epochs', 'time', 'note'], [row(outcome)]));
+          print(`run: ${outcome.runDir}`);
+        }
+        if (outcome.status === 'failed') throw new RuntimeFailure(`${task}/${loss}: ${outcome.reason ?? 'training failed'}`);
+        return;
+      }
+      const search = await trainWithLrSearch({ ...options, learningRates: rates });
+      if (g.json) printJson(search);
+      else {
+        print(formatTable(['lr', 'status', 'best val Dice', 'best epoch', 'epochs', 'time', 'note'], search.runs.map(row)));
+        print(search.best === null
+          ? 'no learning rate produced a model'
+          : `best learning rate on the validation fold ${search.fold}: ${formatLearningRate(search.best.learningRate)} (mean foreground Dice ${search.best.bestValDice.toFixed(4)})`);
+        print(`recorded in ${search.file}`);
+      }
+      if (search.best === null) throw new RuntimeFailure(`${task}/${loss}: every learning rate failed`);
+    });
+}
