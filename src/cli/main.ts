@@ -12,11 +12,12 @@ import { register as registerCheck } from './commands/check.js';
 import { register as registerLosses } from './commands/losses.js';
 import { register as registerRank } from './commands/rank.js';
 import { register as registerEvaluate } from './commands/evaluate.js';
+import { register as registerPredict } from './commands/predict.js';
 import { register as registerPreprocess } from './commands/preprocess.js';
 import { register as registerTrain } from './commands/train.js';
 
 /** Command modules in the order `segloss --help` lists them. */
-const COMMANDS: ((program: Command) => void)[] = [registerDoctor, registerSynth, registerCheck, registerLosses, registerRank, registerEvaluate, registerPreprocess, registerTrain];
+const COMMANDS: ((program: Command) => void)[] = [registerDoctor, registerSynth, registerCheck, registerLosses, registerRank, registerPredict, registerEvaluate, registerPreprocess, registerTrain];
 
 export function buildProgram(): Command {
   const program = new Command();

@@ -29,6 +29,8 @@ export interface EvaluateFoldersOptions {
   predDir: string;
   gtDir: string;
   outDir: string;
+  /** Ground-truth cases to score (default: every case of gtDir), e.g. the cases.txt `segloss predict` writes. */
+  cases?: string[];
   /** Foreground labels to score; default: every nonzero label found in any ground truth or prediction. */
   labels?: number[];
   /** NSD tolerance τ in mm (default 1, as the study). */
@@ -201,12 +203,17 @@ export async function evaluateFolders(options: EvaluateFoldersOptions): Promise<
   const gtCases = listCases(options.gtDir);
   const predCases = listCases(options.predDir);
   if (gtCases.size === 0) throw new InputError(options.gtDir, 'no ground-truth .nii.gz / .nii files');
-  const ids = [...gtCases.keys()].sort(collator.compare);
+  if (options.cases !== undefined) {
+    const unknown = options.cases.filter((id) => !gtCases.has(id));
+    if (unknown.length > 0) throw new InputError(options.gtDir, `no ground truth for case(s) ${unknown.join(', ')}`);
+  }
+  const ids = (options.cases !== undefined ? [...new Set(options.cases)] : [...gtCases.keys()]).sort(collator.compare);
   const missing = ids.filter((id) => !predCases.has(id));
-  const extra = [...predCases.keys()].filter((id) => !gtCases.has(id)).sort(collator.compare);
+  const wanted = new Set(ids);
+  const extra = [...predCases.keys()].filter((id) => !wanted.has(id)).sort(collator.compare);
   const warn = options.onWarning ?? (() => undefined);
   if (missing.length > 0) warn(`${missing.length} case(s) without a prediction, scored as empty predictions: ${missing.join(', ')}`);
-  if (extra.length > 0) warn(`${extra.length} prediction(s) without a ground truth, ignored: ${extra.join(', ')}`);
+  if (extra.length > 0) warn(`${extra.length} prediction(s) not scored (no ground truth, or not in --cases): ${extra.join(', ')}`);
 
   const labels = options.labels === undefined ? undefined : [...new Set(options.labels)].sort((a, b) => a - b);
   const tasks: CaseTask[] = ids.map((id) => ({ caseId: id, gtFile: gtCases.get(id) as string, predFile: predCases.get(id), labels, toleranceMm }));

@@ -3,9 +3,23 @@ import type { Command } from 'commander';
 import { globalOptions } from '../context.js';
 import { parseIntOption, parseListOption, parseNumberOption } from '../settings.js';
 import { evaluateFolders, formatValue, METRIC_NAMES } from '../../eval/folders.js';
-import { UsageError } from '../../util/errors.js';
+import { readFileSync } from 'node:fs';
+import { InputError, UsageError, errorMessage } from '../../util/errors.js';
 import { formatTable, print, printJson, progressBar, warn } from '../../util/log.js';
 import { summaryJson } from '../../eval/folders.js';
+
+/** `--cases a,b,c` or `--cases @file` (one case id per line, e.g. the cases.txt of segloss predict). */
+function parseCases(raw: string): string[] {
+  if (!raw.startsWith('@')) return parseListOption(raw);
+  const file = raw.slice(1);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InputError(file, `cannot read the case list: ${errorMessage(err)}`);
+  }
+  return text.split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0 && !s.startsWith('#'));
+}
 
 function parseLabels(raw: string): number[] {
   return parseListOption(raw).map((s) => {
@@ -22,12 +36,13 @@ export function register(program: Command): void {
     .requiredOption('--pred <dir>', 'folder of predicted label maps <case>.nii.gz')
     .requiredOption('--gt <dir>', 'folder of ground-truth label maps <case>.nii.gz (e.g. labelsTr)')
     .requiredOption('--out <dir>', 'where per_case.csv, summary.json (and results.csv) are written')
+    .option('--cases <list>', 'only these ground-truth cases: a,b,c or @file with one id per line (e.g. @pred/cases.txt)', parseCases)
     .option('--labels <list>', 'foreground labels to score, e.g. 1,2 (default: every label present)', parseLabels)
     .option('--tolerance <mm>', 'NSD tolerance in mm (default 1)', parseNumberOption('--tolerance'))
     .option('--task <name>', 'task name for results.csv (with --loss)')
     .option('--loss <id>', 'loss id for results.csv (with --task)')
     .option('--workers <n>', 'worker threads (default: CPU cores)', parseIntOption('--workers'))
-    .action(async (opts: { pred: string; gt: string; out: string; labels?: number[]; tolerance?: number; task?: string; loss?: string; workers?: number }, cmd: Command) => {
+    .action(async (opts: { pred: string; gt: string; out: string; cases?: string[]; labels?: number[]; tolerance?: number; task?: string; loss?: string; workers?: number }, cmd: Command) => {
       const g = globalOptions(cmd);
       if (opts.workers !== undefined && opts.workers < 1) throw new UsageError('--workers: expected at least 1');
       let bar: ReturnType<typeof progressBar> | undefined;
@@ -35,6 +50,7 @@ export function register(program: Command): void {
         predDir: opts.pred,
         gtDir: opts.gt,
         outDir: opts.out,
+        ...(opts.cases !== undefined ? { cases: opts.cases } : {}),
         ...(opts.labels !== undefined ? { labels: opts.labels } : {}),
         ...(opts.tolerance !== undefined ? { toleranceMm: opts.tolerance } : {}),
         ...(opts.task !== undefined ? { task: opts.task } : {}),
