@@ -75,6 +75,8 @@ export function register(program: Command): void {
       const g = globalOptions(cmd);
       const configFile = cmd.opts<{ config?: string }>().config;
       const s = resolveSettings(cmd, SPECS, configFile);
+      // Flags arrive as strings: apply each setting's parser (which names the option in errors).
+      for (const spec of SPECS) if (spec.parse !== undefined && typeof s[spec.key] === 'string') s[spec.key] = spec.parse(s[spec.key] as string);
       const task = s['task'] as string | undefined;
       const loss = s['loss'] as string | undefined;
       if (task === undefined) throw new UsageError('--task is required (see `segloss synth --help` for the toy tasks)');
