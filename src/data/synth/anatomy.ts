@@ -85,7 +85,22 @@ export type Shape = EllipsoidShape | TubeShape;
 
 /** Shape distance f(p): < 1 inside the nominal shape, growing outwards. */
 export function shapeDistance(shape: Shape, p0: Point): number {
-  const p = warpPoint(shape.warp, p0);
+  return unwarpedDistance(shape, warpPoint(shape.warp, p0));
+}
+
+/**
+ * An upper bound on how much the warp can change f: the largest displacement (per axis the sum
+ * of its two wave amplitudes) divided by the smallest radius. Lets carve skip far voxels cheaply.
+ */
+export function warpSlack(shape: Shape): number {
+  const a = shape.warp.amps;
+  const disp = Math.hypot((a[0] ?? 0) + (a[1] ?? 0), (a[2] ?? 0) + (a[3] ?? 0), (a[4] ?? 0) + (a[5] ?? 0));
+  const minRadius = shape.kind === 'ellipsoid' ? Math.min(...shape.radii) : Math.min(...shape.radius);
+  return disp / minRadius;
+}
+
+/** f without the warp. */
+export function unwarpedDistance(shape: Shape, p: Point): number {
   if (shape.kind === 'ellipsoid') {
     const dx = p[0] - shape.center[0];
     const dy = p[1] - shape.center[1];
@@ -130,13 +145,18 @@ export function carve(
   maxDistance = 3,
 ): number {
   const [ni, nj, nk] = shape;
+  // For an ellipsoid f is a norm of the (linearly scaled) displacement, so f changes by at most
+  // |warp| / min radius; for tubes the same bound holds up to the radius taper.
+  const slack = warpSlack(organ) * 1.5;
   const candidates: number[] = [];
   const distances: number[] = [];
   for (let k = 0, n = 0; k < nk; k++) {
     for (let j = 0; j < nj; j++) {
       for (let i = 0; i < ni; i++, n++) {
         if (anatomy[n] !== 0 || !allowed(n)) continue;
-        const f = shapeDistance(organ, [i, j, K_WEIGHT * k]);
+        const p: Point = [i, j, K_WEIGHT * k];
+        if (unwarpedDistance(organ, p) > maxDistance + slack) continue;
+        const f = shapeDistance(organ, p);
         if (f < maxDistance) {
           candidates.push(n);
           distances.push(f);

@@ -112,6 +112,8 @@ export interface ToyCase {
   image: Int16Array;
   /** Task label values. */
   label: Uint8Array;
+  /** Every organ of the toy abdomen (index into ORGANS + 1; 0 none), whatever the task labels. */
+  anatomy: Uint8Array;
 }
 
 const jitter = (rng: Rng, p: Point, sd: number): Point => [p[0] + sd * rng.normal(), p[1] + sd * rng.normal(), p[2] + sd * rng.normal()];
@@ -249,7 +251,7 @@ export function synthesizeToyCase(taskId: ToyTaskId, seed: number, caseIndex: nu
       for (let n = 0; n < total; n++) if (anatomy[n] === index) label[n] = l.value;
     }
   }
-  return { id: `${task.prefix}_${String(caseIndex).padStart(3, '0')}`, image: out, label };
+  return { id: `${task.prefix}_${String(caseIndex).padStart(3, '0')}`, image: out, label, anatomy };
 }
 
 export interface SynthOptions {

@@ -1,0 +1,125 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { runSegloss, tempDir } from '../helpers.js';
+import { synthesizeToyCase, TOY_TASKS, TOY_SHAPE, type ToyTaskId } from '../../src/data/synth/toy.js';
+import { ORGANS } from '../../src/data/synth/anatomy.js';
+import { readNiftiSync } from '../../src/data/nifti.js';
+import { loadDataset } from '../../src/data/dataset.js';
+
+const root = tempDir('segloss-synth-');
+
+function filesOf(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const sub of ['', 'imagesTr', 'labelsTr']) {
+    for (const name of readdirSync(path.join(dir, sub))) {
+      if (name === 'imagesTr' || name === 'labelsTr') continue;
+      out.set(path.join(sub, name), readFileSync(path.join(dir, sub, name)));
+    }
+  }
+  return out;
+}
+
+test('segloss synth: same seed gives byte-identical files, another seed different ones; MSD layout with declared labels', () => {
+  const a = path.join(root, 'a');
+  const b = path.join(root, 'b');
+  const c = path.join(root, 'c');
+  for (const [dir, seed] of [[a, '7'], [b, '7'], [c, '8']] as const) {
+    const r = runSegloss(['--seed', seed, '--quiet', 'synth', '--task', 'toy-multiorgan', '--cases', '2', '--out', dir]);
+    assert.equal(r.status, 0, r.stderr);
+  }
+  const fa = filesOf(a);
+  const fb = filesOf(b);
+  const fc = filesOf(c);
+  assert.equal(fa.size, 5); // dataset.json + 2 images + 2 labels
+  for (const [name, bytes] of fa) assert.equal(Buffer.compare(bytes, fb.get(name) as Buffer), 0, `${name} differs between runs`);
+  assert.notEqual(Buffer.compare(fa.get('imagesTr/toymultiorgan_000.nii.gz') as Buffer, fc.get('imagesTr/toymultiorgan_000.nii.gz') as Buffer), 0);
+  const ds = loadDataset(a);
+  assert.equal(ds.layout, 'msd');
+  assert.deepEqual(ds.modalities, ['CT']);
+  assert.deepEqual(ds.labels.map((l) => l.name), ['background', 'spleen', 'left kidney', 'gallbladder', 'esophagus', 'liver', 'stomach', 'pancreas', 'duodenum']);
+  const img = readNiftiSync(ds.training[0]!.images[0]!);
+  assert.deepEqual(img.shape, TOY_SHAPE);
+  assert.deepEqual(img.spacingMm, [0.8, 0.8, 2.5]);
+  const lab = readNiftiSync(ds.training[0]!.label!, { kind: 'label' });
+  assert.deepEqual([...new Set(lab.data)].sort(), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+});
+
+test('case n does not depend on how many cases are made', () => {
+  const one = synthesizeToyCase('toy-liver', 5, 3);
+  const again = synthesizeToyCase('toy-liver', 5, 3);
+  assert.deepEqual(one.image, again.image);
+  assert.deepEqual(one.label, again.label);
+  assert.notDeepEqual(synthesizeToyCase('toy-liver', 5, 4).image, one.image);
+});
+
+/** BG:FG over 20 cases per label, as Table 1 defines it (all voxels of all cases). */
+function ratios(task: ToyTaskId): { ratios: Map<number, number>; cases: ReturnType<typeof synthesizeToyCase>[] } {
+  const counts = new Map<number, number>();
+  let total = 0;
+  const cases = [];
+  for (let n = 0; n < 20; n++) {
+    const c = synthesizeToyCase(task, 2021, n);
+    cases.push(c);
+    total += c.label.length;
+    for (const v of c.label) if (v > 0) counts.set(v, (counts.get(v) ?? 0) + 1);
+  }
+  return { ratios: new Map([...counts].map(([v, n]) => [v, (total - n) / n])), cases };
+}
+
+const within = (actual: number, target: number, rel: number) => Math.abs(actual - target) <= rel * target;
+
+test('foreground ratios follow Table 1: liver 42:1, tumour 576:1 inside the liver, pancreas 503:1, multi-organ 30:1 … 1243:1; 4 × 20 cases in < 30 s', () => {
+  // CPU time, not wall time: the test machine may be shared.
+  const started = process.cpuUsage();
+  const liver = ratios('toy-liver').ratios.get(1) as number;
+  assert.ok(within(liver, 42, 0.15), `liver ${liver}`);
+  const pancreas = ratios('toy-pancreas').ratios.get(1) as number;
+  assert.ok(within(pancreas, 503, 0.15), `pancreas ${pancreas}`);
+  const tumour = ratios('toy-livertumor');
+  assert.ok(within(tumour.ratios.get(1) as number, 576, 0.15), `tumour ${tumour.ratios.get(1)}`);
+  const liverIndex = ORGANS.indexOf('liver') + 1;
+  for (const c of tumour.cases) {
+    let inTumour = 0;
+    for (let n = 0; n < c.label.length; n++) {
+      if (c.label[n] === 1) {
+        inTumour += 1;
+        assert.equal(c.anatomy[n], liverIndex, `${c.id}: tumour voxel ${n} outside the liver`);
+      }
+    }
+    assert.ok(inTumour > 0, `${c.id} has no tumour`);
+  }
+  const multi = ratios('toy-multiorgan').ratios;
+  const values = TOY_TASKS['toy-multiorgan'].labels.map((l) => multi.get(l.value) as number);
+  assert.equal(values.length, 8);
+  assert.ok(within(Math.min(...values), 30, 0.15), `smallest ratio ${Math.min(...values)}`);
+  assert.ok(within(Math.max(...values), 1243, 0.15), `largest ratio ${Math.max(...values)}`);
+  assert.ok(within(multi.get(5) as number, 30, 0.15), 'liver is the largest organ');
+  assert.ok(within(multi.get(3) as number, 1243, 0.15), 'gallbladder is the smallest organ');
+  const used = process.cpuUsage(started);
+  const seconds = (used.user + used.system) / 1e6;
+  assert.ok(seconds < 30, `4 tasks × 20 cases took ${seconds} s of CPU`);
+});
+
+test('intensities are CT-like and the liver overlaps other tissue (no threshold separates it)', () => {
+  const c = synthesizeToyCase('toy-liver', 2021, 0);
+  let min = Infinity;
+  let max = -Infinity;
+  const liver: number[] = [];
+  const spleen: number[] = [];
+  const spleenIndex = ORGANS.indexOf('spleen') + 1;
+  for (let n = 0; n < c.image.length; n++) {
+    const v = c.image[n] as number;
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+    if (c.label[n] === 1) liver.push(v);
+    if (c.anatomy[n] === spleenIndex) spleen.push(v);
+  }
+  assert.equal(min, -1024); // air, clipped like a scanner
+  assert.ok(max > 300 && max < 3072, `bone present, max ${max}`);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  assert.ok(mean(liver) > 40 && mean(liver) < 160, `liver mean ${mean(liver)}`);
+  // The unlabelled spleen has nearly the liver's intensity: within 40 HU.
+  assert.ok(Math.abs(mean(spleen) - mean(liver)) < 40, `spleen ${mean(spleen)} vs liver ${mean(liver)}`);
+});
