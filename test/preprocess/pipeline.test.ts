@@ -262,3 +262,32 @@ test('toy-liver through the CLI (CT path, cpu profile): 32×32×16 patch, base 8
   assert.equal(splits.test.length + splits.folds[0]!.train.length + splits.folds[0]!.val.length, plans.cases.length);
   assert.equal(splits.folds.length, 5);
 });
+
+test('an interrupted run (SIGTERM) leaves only complete cases and the next run resumes', { skip: !existsSync(HIPPO) }, async () => {
+  const { spawn } = await import('node:child_process');
+  const { BIN } = await import('../helpers.js');
+  const root = tempDir();
+  const out = path.join(root, 'pp');
+  const child = spawn(process.execPath, [BIN, 'preprocess', '--data', HIPPO, '--out', out, '--profile', 'cpu'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // Wait until pass 2 has written a few cases, then ask the run to stop.
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (existsSync(out) && readdirSync(out).filter((f) => /^hippocampus_\d+\.json$/.test(f)).length >= 3) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill('SIGTERM');
+  const code = await exited;
+  assert.ok(code === 130 || code === 0, `exit code ${String(code)}`);
+  const done = readdirSync(out).filter((f) => /^hippocampus_\d+\.json$/.test(f)).map((f) => f.slice(0, -5));
+  assert.deepEqual(readdirSync(out).filter((f) => f.includes('.tmp-')), []);
+  for (const id of done.slice(0, 5)) assert.ok((await loadPreprocessedCase(out, id)).image.length > 0);
+  // A temporary file of a dead process (a kill -9 mid-write) is cleaned up by the next run.
+  writeFileSync(path.join(out, '.hippocampus_001.nii.tmp-999999-1'), 'partial');
+  const again = runSegloss(['--json', 'preprocess', '--data', HIPPO, '--out', out, '--profile', 'cpu']);
+  assert.equal(again.status, 0, again.stderr);
+  const summary = JSON.parse(again.stdout) as { cases: number; reused: number };
+  assert.equal(summary.cases, 260);
+  assert.ok(summary.reused >= done.length, `reused ${summary.reused} of ${done.length} finished before the interruption`);
+  assert.deepEqual(readdirSync(out).filter((f) => f.includes('.tmp-')), []);
+});

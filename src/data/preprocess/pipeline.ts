@@ -161,6 +161,29 @@ async function fingerprintCases(ds: Dataset, outDir: string, ctChannels: boolean
   return { entries, samples };
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove temporary files left by a killed run (atomic writes go to `.<name>.tmp-<pid>-<n>`);
+ * files of a process that is still running are left alone.
+ */
+async function removeStaleTemporaries(dir: string): Promise<void> {
+  if (!existsSync(dir)) return;
+  for (const name of await fsp.readdir(dir)) {
+    const m = /\.tmp-(\d+)-\d+$/.exec(name);
+    if (m === null) continue;
+    const pid = Number(m[1]);
+    if (pid !== process.pid && !processAlive(pid)) await fsp.rm(path.join(dir, name), { force: true, recursive: true });
+  }
+}
+
 /** Write JSON atomically unless the file already holds exactly this content (keeps re-runs idempotent). */
 async function writeJsonIfChanged(file: string, value: unknown): Promise<void> {
   const text = JSON.stringify(value, null, 2) + '\n';
@@ -182,6 +205,8 @@ export async function preprocessDataset(options: PreprocessOptions): Promise<Pla
   const profile = loadProfile(options.profile, [options.taskId, ds.name, path.basename(ds.root)].filter((x): x is string => x !== undefined));
   const outDir = path.resolve(options.outDir);
   await fsp.mkdir(outDir, { recursive: true });
+  await removeStaleTemporaries(outDir);
+  await removeStaleTemporaries(path.join(outDir, 'fingerprint'));
 
   // Pass 1: fingerprint.
   const ctChannels = ds.modalities.map(isCT);
