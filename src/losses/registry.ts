@@ -334,7 +334,7 @@ const ENTRIES: Entry[] = [
     options: [{ name: 'input', type: 'choice', default: 'logits', choices: ['logits', 'softmax'], description: "'logits': what the released trainer feeds; 'softmax': probabilities (Berman et al., paper Eq. 11)" }],
     reference: 'lovasz_loss.py::LovaszSoftmax (trainer nnUNetTrainer_Lovasz, fed raw logits)',
     notes: 'all classes incl. absent ones, whole batch flattened; fine-tuned after CE pre-training (§3.2)',
-    build: (o) => ({ fn: makeLossFunction((x) => lovaszLoss(x.z, x.g, str(o, 'input') as LovaszInput)), pretrain: { lossId: 'ce' } }),
+    build: (o) => ({ fn: makeLossFunction((x) => lovaszLoss(x.z, x.g, x.labels, str(o, 'input') as LovaszInput)), pretrain: { lossId: 'ce' } }),
   },
   {
     id: 'tversky',
