@@ -1,0 +1,181 @@
+/**
+ * Whole training runs on the toy-liver task (synthesized and preprocessed once into a temporary
+ * folder): files of a run, determinism, the special schedules with a shared pre-trained model,
+ * NaN handling, and kill -9 of a child `segloss train` followed by a resume that ends exactly
+ * where an uninterrupted run ends.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { BIN, REPO_ROOT, runSegloss, tempDir } from '../helpers.js';
+import { trainRun, readRunLog, type TrainOptions, type EpochLogEntry } from '../../src/train/trainer.js';
+import { readRunStatus, runDirectory, pretrainDirectory, RUN_FILES } from '../../src/train/rundir.js';
+import { shutdownWorkerPool } from '../../src/train/producer.js';
+import { createLoss } from '../../src/losses/registry.js';
+import { RuntimeFailure } from '../../src/util/errors.js';
+
+after(() => shutdownWorkerPool());
+
+const root = tempDir('segloss-train-');
+const shared = { synth: path.join(root, 'synth'), preprocessed: path.join(root, 'pre') };
+const tiny = { task: 'toy-liver', epochs: 2, iterations: 3, valBatches: 1, deterministic: true, seed: 12345, profile: 'cpu', ...shared } satisfies Partial<TrainOptions>;
+
+/** Log entries without the wall-clock fields. */
+function timeless(log: EpochLogEntry[]): unknown[] {
+  return log.map(({ seconds: _s, dataWaitShare: _d, batchMillis: _b, ...rest }) => rest);
+}
+
+test('a short run writes config, log, status, both checkpoints and the curve; Dice and best epoch agree', async () => {
+  const results = path.join(root, 'r1');
+  const out = await trainRun({ ...tiny, loss: 'dicece', learningRate: 3e-3, results });
+  const dir = runDirectory(results, 'toy-liver', 'dicece', 3e-3, 0);
+  assert.equal(out.runDir, dir);
+  assert.equal(out.status, 'done');
+  assert.match(dir, /toy-liver\/dicece\/lr-3e-3\/fold-0$/);
+  const log = readRunLog(dir);
+  assert.equal(log.length, 2);
+  for (const [n, e] of log.entries()) {
+    assert.equal(e.epoch, n);
+    assert.ok(Number.isFinite(e.trainLoss) && Number.isFinite(e.valLoss));
+    assert.equal(e.valDicePerClass.length, 1);
+    assert.equal(e.learningRate, 3e-3);
+    assert.ok(e.dataWaitShare >= 0 && e.dataWaitShare <= 1);
+    assert.ok(e.seconds > 0);
+  }
+  // MA_1 = 0.70·L0 + 0.30·L1 with the cpu profile's factor.
+  assert.ok(Math.abs(log[1]!.trainLossMa - (0.7 * log[0]!.trainLoss + 0.3 * log[1]!.trainLoss)) < 1e-9);
+  const status = readRunStatus(dir)!;
+  assert.equal(status.state, 'done');
+  assert.equal(status.epoch, 2);
+  const bestEntry = log.find((e) => e.epoch === out.bestEpoch)!;
+  assert.equal(out.bestValDice, bestEntry.valDice);
+  for (const ck of [RUN_FILES.latest, RUN_FILES.best]) {
+    for (const f of ['model.json', 'weights.bin', 'optimizer.json', 'optimizer.bin', 'state.json']) assert.ok(existsSync(path.join(dir, ck, f)), `${ck}/${f}`);
+  }
+  const state = JSON.parse(readFileSync(path.join(dir, RUN_FILES.latest, 'state.json'), 'utf8')) as { schedule: { epoch: number }; optimizerStep: number; rng: { seed: number } };
+  assert.equal(state.schedule.epoch, 2);
+  assert.equal(state.optimizerStep, 6);
+  assert.equal(state.rng.seed, 12345);
+  const config = JSON.parse(readFileSync(path.join(dir, RUN_FILES.config), 'utf8')) as { identity: { patchSize: number[]; batchSize: number }; loadedPatchSize: number[] };
+  assert.deepEqual(config.identity.patchSize, [32, 32, 16]);
+  assert.equal(config.identity.batchSize, 2);
+  assert.deepEqual(config.loadedPatchSize, [46, 41, 27]); // get_patch_size of (32, 32, 16)
+  assert.match(readFileSync(path.join(dir, RUN_FILES.curve), 'utf8'), /^<svg[\s\S]*train loss[\s\S]*<\/svg>\n$/);
+
+  // Re-running a finished run trains nothing.
+  const again = await trainRun({ ...tiny, loss: 'dicece', learningRate: 3e-3, results });
+  assert.equal(again.skipped, true);
+  assert.equal(again.bestValDice, out.bestValDice);
+
+  // --deterministic: the same run elsewhere gives the same log (timings aside) and the same weights.
+  const results2 = path.join(root, 'r1b');
+  await trainRun({ ...tiny, loss: 'dicece', learningRate: 3e-3, results: results2, workers: 0 });
+  const dir2 = runDirectory(results2, 'toy-liver', 'dicece', 3e-3, 0);
+  assert.deepEqual(timeless(readRunLog(dir2)), timeless(log));
+  assert.deepEqual(readFileSync(path.join(dir2, RUN_FILES.latest, 'weights.bin')), readFileSync(path.join(dir, RUN_FILES.latest, 'weights.bin')));
+});
+
+test('special schedules: Lovász fine-tunes a CE model, DiceBD and DiceHD share one pre-trained Dice model', async () => {
+  const results = path.join(root, 'r2');
+  const lovasz = await trainRun({ ...tiny, epochs: 1, loss: 'lovasz', learningRate: 3e-4, results });
+  assert.equal(lovasz.status, 'done');
+  const ceDir = pretrainDirectory(results, 'toy-liver', 'ce', 0);
+  assert.equal(readRunStatus(ceDir)?.state, 'done');
+  const lovaszConfig = JSON.parse(readFileSync(path.join(lovasz.runDir, RUN_FILES.config), 'utf8')) as { identity: { pretrainFrom: string; stage: string } };
+  assert.equal(lovaszConfig.identity.pretrainFrom, path.join(ceDir, RUN_FILES.best));
+  assert.equal(lovaszConfig.identity.stage, 'train');
+
+  const bd = await trainRun({ ...tiny, loss: 'dicebd', learningRate: 3e-5, results });
+  const diceDir = pretrainDirectory(results, 'toy-liver', 'dice', 0);
+  const pretrainedAt = statSync(path.join(diceDir, RUN_FILES.status)).mtimeMs;
+  const bdLog = readRunLog(bd.runDir);
+  // DiceBD's α starts at 1 and drops by 0.01 per fine-tuning epoch (paper §3.2).
+  assert.deepEqual(bdLog.map((e) => e.lossWeight), [1, 0.99]);
+  const hd = await trainRun({ ...tiny, epochs: 1, loss: 'dicehd', learningRate: 1e-5, results });
+  assert.equal(hd.status, 'done');
+  assert.equal(statSync(path.join(diceDir, RUN_FILES.status)).mtimeMs, pretrainedAt, 'the Dice model was reused, not retrained');
+  assert.equal(readRunLog(diceDir).length, 2);
+  // The fine-tuning starts from the pre-trained weights: its first validation Dice is close to the
+  // pre-trained model's best, far above an untrained network's.
+  const preBest = readRunStatus(diceDir)!.bestValDice!;
+  assert.ok(preBest > 0);
+});
+
+test('a NaN loss stops the run, marks it failed with the epoch, keeps the last good checkpoint', async () => {
+  const results = path.join(root, 'r3');
+  const dice = createLoss('dice');
+  const nanAtEpoch1 = { ...dice, id: 'nan-at-epoch-1', fn: (logits: tf.Tensor5D, labels: tf.Tensor4D, ctx?: { epoch?: number }) => tf.tidy(() => (ctx?.epoch === 1 ? dice.fn(logits, labels, ctx).mul(NaN) : dice.fn(logits, labels, ctx)) as tf.Scalar) };
+  await assert.rejects(trainRun({ ...tiny, epochs: 3, loss: nanAtEpoch1, learningRate: 3e-4, results }), (err: unknown) => err instanceof RuntimeFailure && /diverged.*epoch 1, iteration 0/.test((err as Error).message));
+  const dir = runDirectory(results, 'toy-liver', 'nan-at-epoch-1', 3e-4, 0);
+  const status = readRunStatus(dir)!;
+  assert.equal(status.state, 'failed');
+  assert.equal(status.epoch, 1);
+  assert.match(status.reason ?? '', /^diverged: training loss is NaN in epoch 1/);
+  assert.equal(readRunLog(dir).length, 1);
+  const state = JSON.parse(readFileSync(path.join(dir, RUN_FILES.latest, 'state.json'), 'utf8')) as { schedule: { epoch: number } };
+  assert.equal(state.schedule.epoch, 1);
+  // Re-running reports the failure without training again.
+  const again = await trainRun({ ...tiny, epochs: 3, loss: nanAtEpoch1, learningRate: 3e-4, results });
+  assert.equal(again.status, 'failed');
+  assert.equal(again.skipped, true);
+});
+
+test('kill -9 in the middle of an epoch, then --resume: same epochs, LR, averages, moments and final weights as without the kill', async () => {
+  const run = { epochs: 3, iterations: 8, valBatches: 1 };
+  const reference = path.join(root, 'r4-ref');
+  await trainRun({ ...tiny, ...run, loss: 'dicece', learningRate: 3e-3, results: reference });
+  const refDir = runDirectory(reference, 'toy-liver', 'dicece', 3e-3, 0);
+
+  const results = path.join(root, 'r4');
+  const dir = runDirectory(results, 'toy-liver', 'dicece', 3e-3, 0);
+  const args = [
+    BIN, '--quiet', 'train', '--task', 'toy-liver', '--loss', 'dicece', '--lr', '3e-3', '--deterministic',
+    '--epochs', String(run.epochs), '--iterations', String(run.iterations), '--val-batches', String(run.valBatches),
+    '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', results,
+  ];
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // Wait until epoch 0 is checkpointed, then a little into epoch 1, and kill without warning.
+  const start = Date.now();
+  while (readRunLog(dir).length < 1) {
+    if (Date.now() - start > 240_000) throw new Error(`child did not finish epoch 0: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const epochSeconds = readRunLog(dir)[0]!.seconds;
+  await new Promise((r) => setTimeout(r, Math.min(3000, epochSeconds * 400)));
+  child.kill('SIGKILL');
+  await exited;
+  const killed = readRunStatus(dir)!;
+  assert.equal(killed.state, 'running', 'a killed run still says running');
+  assert.equal(readRunLog(dir).length, 1, `killed during epoch 1 (${stderr})`);
+
+  const resumed = runSegloss(args.slice(1).concat(['--resume']));
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.equal(readRunStatus(dir)!.state, 'done');
+  assert.deepEqual(timeless(readRunLog(dir)), timeless(readRunLog(refDir)));
+  for (const f of ['weights.bin', 'optimizer.bin']) {
+    assert.deepEqual(readFileSync(path.join(dir, RUN_FILES.latest, f)), readFileSync(path.join(refDir, RUN_FILES.latest, f)), f);
+  }
+  const a = JSON.parse(readFileSync(path.join(dir, RUN_FILES.latest, 'state.json'), 'utf8')) as { schedule: unknown; optimizerStep: number };
+  const b = JSON.parse(readFileSync(path.join(refDir, RUN_FILES.latest, 'state.json'), 'utf8')) as { schedule: unknown; optimizerStep: number };
+  assert.deepEqual(a.schedule, b.schedule);
+  assert.equal(a.optimizerStep, b.optimizerStep);
+});
+
+test('CLI: bad loss id and bad learning rates are usage errors (exit 2); --resume without a run too', () => {
+  const common = ['train', '--task', 'toy-liver', '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', path.join(root, 'r5')];
+  const r1 = runSegloss([...common, '--loss', 'nosuchloss']);
+  assert.equal(r1.status, 2, r1.stderr);
+  assert.match(r1.stderr, /unknown loss 'nosuchloss'/);
+  const r2 = runSegloss([...common, '--loss', 'dice', '--lr', '3e-4,abc']);
+  assert.equal(r2.status, 2, r2.stderr);
+  assert.match(r2.stderr, /--lr/);
+  const r3 = runSegloss([...common, '--loss', 'dice', '--resume']);
+  assert.equal(r3.status, 2, r3.stderr);
+  assert.match(r3.stderr, /no checkpoint to resume/);
+});
