@@ -9,7 +9,8 @@
  * `preparePairs` computes each pair's differences and their |d| order once, so that a bootstrap
  * resample (case weights) re-evaluates all pairs in O(pairs × cases) without sorting.
  */
-import { emptySums, signedRankSums, sortDifferences, twoSidedPValue, type SortedDifferences } from './wilcoxon.js';
+import { emptySums, normalZ, signedRankSums, sortDifferences, twoSidedPValue, usesExactPath, type SignedRankSums, type SortedDifferences } from './wilcoxon.js';
+import { normalSf } from './normal.js';
 import { higherIsBetter, type MetricTable, type PairwiseComparison } from './types.js';
 
 export interface PreparedPairs {
@@ -43,6 +44,36 @@ export function preparePairs(table: MetricTable): PreparedPairs {
 
 const scratch = emptySums();
 
+/** |z| above which 2·Φ̄(|z|) < alpha (bisection to the last bit), cached per alpha. */
+const criticalZCache = new Map<number, number>();
+export function criticalZ(alpha: number): number {
+  const cached = criticalZCache.get(alpha);
+  if (cached !== undefined) return cached;
+  let lo = 0;
+  let hi = 40;
+  for (let i = 0; i < 200 && hi - lo > 0; i++) {
+    const mid = (lo + hi) / 2;
+    if (mid === lo || mid === hi) break;
+    if (2 * normalSf(mid) < alpha) hi = mid;
+    else lo = mid;
+  }
+  criticalZCache.set(alpha, hi);
+  return hi;
+}
+
+/**
+ * p < alpha for the rank sums, without evaluating the normal tail when |z| is clearly on one side
+ * of the critical value (the bootstrap's hot path); near the boundary the p-value is computed.
+ */
+function significant(s: SignedRankSums, alpha: number, zCrit: number): boolean {
+  if (s.count === 0) return false;
+  if (usesExactPath(s)) return twoSidedPValue(s) < alpha;
+  const z = Math.abs(normalZ(s));
+  if (z > zCrit * (1 + 1e-9)) return true;
+  if (z < zCrit * (1 - 1e-9)) return false;
+  return twoSidedPValue(s) < alpha;
+}
+
 /**
  * Significance scores (into `scores`, length nLosses) for the given case weights (undefined = each
  * case once). If `pvalues`/`better` are given they are filled too (full-data run).
@@ -57,15 +88,17 @@ export function scorePairs(
   scores.fill(0);
   const { pairA, pairB, sorted, higherBetter } = prepared;
   const r = scratch;
+  const zCrit = criticalZ(alpha);
   for (let k = 0; k < pairA.length; k++) {
     const a = pairA[k] as number;
     const b = pairB[k] as number;
     signedRankSums(sorted[k] as SortedDifferences, weights, r);
-    const pvalue = twoSidedPValue(r);
-    const significant = pvalue < alpha; // false for NaN (untestable)
+    // Full-data runs report the p-value; resamples only need the decision.
+    const pvalue = detail === undefined ? NaN : twoSidedPValue(r);
+    const isSignificant = detail === undefined ? significant(r, alpha, zCrit) : pvalue < alpha; // NaN (untestable) → false
     let winner = -1;
     let loser = -1;
-    if (significant && r.rPlus !== r.rMinus) {
+    if (isSignificant && r.rPlus !== r.rMinus) {
       const aHigher = r.rPlus > r.rMinus;
       [winner, loser] = aHigher === higherBetter ? [a, b] : [b, a];
       scores[winner] = (scores[winner] as number) + 1;

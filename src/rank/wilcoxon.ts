@@ -66,14 +66,13 @@ export interface SignedRankSums {
 export const EXACT_MAX_N = 50;
 
 /**
- * Differences sorted by |d| once, for repeated (weighted) rank sums: `caseIndex[k]` is the case at
- * sorted position k, `sign[k]` the sign of its difference (0 for a zero difference) and
- * `groupStart[k]` = 1 where a new tie group of equal |d| begins. NaN-free input expected.
+ * Differences sorted by |d| once, for repeated (weighted) rank sums. Entry k (sorted position)
+ * packs the case index, whether a new tie group of equal |d| starts there, and the sign of the
+ * difference into one int: `case << 3 | groupStart << 2 | (sign + 1)`, so that the bootstrap's
+ * inner loop reads one array. NaN-free input expected.
  */
 export interface SortedDifferences {
-  caseIndex: Int32Array;
-  sign: Int8Array;
-  groupStart: Uint8Array;
+  packed: Int32Array;
 }
 
 export function sortDifferences(d: ArrayLike<number>): SortedDifferences {
@@ -86,15 +85,13 @@ export function sortDifferences(d: ArrayLike<number>): SortedDifferences {
     const vb = abs[b] as number;
     return va < vb ? -1 : va > vb ? 1 : a - b;
   });
-  const caseIndex = Int32Array.from(idx);
-  const sign = new Int8Array(m);
-  const groupStart = new Uint8Array(m);
+  const packed = new Int32Array(m);
   for (let k = 0; k < m; k++) {
     const i = idx[k] as number;
-    sign[k] = Math.sign(d[i] as number);
-    groupStart[k] = k === 0 || abs[i] !== abs[idx[k - 1] as number] ? 1 : 0;
+    const groupStart = k === 0 || abs[i] !== abs[idx[k - 1] as number] ? 1 : 0;
+    packed[k] = (i << 3) | (groupStart << 2) | (Math.sign(d[i] as number) + 1);
   }
-  return { caseIndex, sign, groupStart };
+  return { packed };
 }
 
 export function emptySums(): SignedRankSums {
@@ -106,8 +103,8 @@ export function emptySums(): SignedRankSums {
  * written into `out` (allocation-free for the bootstrap loop) and returned.
  */
 export function signedRankSums(sorted: SortedDifferences, weights?: ArrayLike<number>, out: SignedRankSums = emptySums()): SignedRankSums {
-  const { caseIndex, sign, groupStart } = sorted;
-  const m = caseIndex.length;
+  const { packed } = sorted;
+  const m = packed.length;
   let nZero = 0;
   let position = 0; // number of non-zero differences already ranked
   let rPlus = 0;
@@ -116,7 +113,8 @@ export function signedRankSums(sorted: SortedDifferences, weights?: ArrayLike<nu
   let total = 0; // weight of the current tie group
   let positive = 0;
   for (let k = 0; k <= m; k++) {
-    if (k === m || groupStart[k] === 1) {
+    const e = k < m ? (packed[k] as number) : 4;
+    if ((e & 4) !== 0) {
       if (total > 0) {
         const averageRank = position + (total + 1) / 2;
         rPlus += positive * averageRank;
@@ -128,12 +126,12 @@ export function signedRankSums(sorted: SortedDifferences, weights?: ArrayLike<nu
       positive = 0;
       if (k === m) break;
     }
-    const w = weights === undefined ? 1 : (weights[caseIndex[k] as number] as number);
-    const s = sign[k] as number;
-    if (s === 0) nZero += w;
+    const w = weights === undefined ? 1 : (weights[e >> 3] as number);
+    const s = e & 3; // sign + 1
+    if (s === 1) nZero += w;
     else {
       total += w;
-      if (s > 0) positive += w;
+      if (s === 2) positive += w;
     }
   }
   out.n = position + nZero;
