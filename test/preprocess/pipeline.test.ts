@@ -291,3 +291,55 @@ test('an interrupted run (SIGTERM) leaves only complete cases and the next run r
   assert.ok(summary.reused >= done.length, `reused ${summary.reused} of ${done.length} finished before the interruption`);
   assert.deepEqual(readdirSync(out).filter((f) => f.includes('.tmp-')), []);
 });
+
+test('two channels (CT + T2, per-channel files) with a large zero border: 4-D cache, CT and masked z-score', async () => {
+  const root = tempDir();
+  const raw = path.join(root, 'raw');
+  mkdirSync(path.join(raw, 'imagesTr'), { recursive: true });
+  mkdirSync(path.join(raw, 'labelsTr'), { recursive: true });
+  const shape: Vec3 = [40, 40, 20];
+  const ids = ['mm_a', 'mm_b', 'mm_c'];
+  for (const [n, id] of ids.entries()) {
+    const c = ctCase(id, shape, [1, 1, 1], n + 7);
+    const t2 = new Float32Array(c.image.length);
+    // Only the ellipsoid is non-zero in T2 and CT (CT air set to 0 too): the crop keeps < 75 % of the volume.
+    for (let x = 0; x < t2.length; x++) {
+      if ((c.image[x] as number) > -500) t2[x] = 300 + (c.image[x] as number) * 2;
+      else c.image[x] = 0;
+    }
+    const affine = diagonalAffine([1, 1, 1]);
+    await writeNifti(path.join(raw, 'imagesTr', `${id}_0000.nii.gz`), makeVolume(c.image, [...shape], affine));
+    await writeNifti(path.join(raw, 'imagesTr', `${id}_0001.nii.gz`), makeVolume(t2, [...shape], affine));
+    await writeNifti(path.join(raw, 'labelsTr', `${id}.nii.gz`), makeVolume(c.label, [...shape], affine));
+  }
+  writeFileSync(
+    path.join(raw, 'dataset.json'),
+    JSON.stringify({ name: 'TwoChannel', modality: { '0': 'CT', '1': 'T2' }, labels: { '0': 'background', '1': 'organ', '2': 'core' }, training: ids.map((id) => ({ image: `./imagesTr/${id}.nii.gz`, label: `./labelsTr/${id}.nii.gz` })) }),
+  );
+  const out = path.join(root, 'pp');
+  const plans = await preprocessDataset({ datasetDir: raw, outDir: out, profile: 'cpu' });
+  assert.deepEqual(plans.normalization, { schemes: ['CT', 'zscore'], use_nonzero_mask: [false, true] });
+  assert.ok(plans.median_size_reduction < 0.75);
+  assert.equal(plans.intensity?.length, 2);
+  assert.equal(plans.intensity?.[1], null);
+  assert.equal(plans.network.inChannels, 2);
+  const pc = await loadPreprocessedCase(out, 'mm_a');
+  assert.equal(pc.channels, 2);
+  const n = pc.shape[0] * pc.shape[1] * pc.shape[2];
+  assert.equal(pc.image.length, 2 * n);
+  const header = await readNifti(path.join(out, 'mm_a.nii'));
+  assert.deepEqual(header.shape, [...pc.shape, 2]);
+  // T2: zero outside the non-zero region, mean 0 / std 1 inside it.
+  let sum = 0;
+  let count = 0;
+  for (let x = 0; x < n; x++) {
+    const v = pc.image[n + x] as number;
+    if (pc.nonzero[x] === 0) assert.equal(v, 0);
+    else {
+      sum += v;
+      count++;
+    }
+  }
+  assert.ok(count > 0 && count < n, 'the crop box keeps some voxels outside the (filled) mask');
+  assert.ok(Math.abs(sum / count) < 1e-4);
+});

@@ -235,7 +235,8 @@ export async function preprocessDataset(options: PreprocessOptions): Promise<Pla
   const maskRule = useNonzeroMask(usable.map((e) => e.sizeReduction));
   const normalization: NormalizationPlan = {
     schemes: ctChannels.map((ct) => (ct ? 'CT' : 'zscore')),
-    use_nonzero_mask: ctChannels.map((ct) => !ct && maskRule),
+    // nnU-Net tests `"CT" in modality` (a substring) here, unlike the exact match for the scheme.
+    use_nonzero_mask: ds.modalities.map((m) => !m.includes('CT') && maskRule),
   };
   const casePlan = casePlanOf({ target_spacing_mm: plan.targetSpacingMm, normalization, ...(intensity === undefined ? {} : { intensity }) });
   const hash = planHash(casePlan);
