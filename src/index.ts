@@ -58,3 +58,7 @@ export type { AugmentationParams } from './train/augment.js';
 export { makeBatch } from './train/batches.js';
 export type { Batch, BatchConfig } from './train/batches.js';
 export { renderCurveSvg } from './train/curve.js';
+export { slidingWindowPredict, windowStarts, gaussianImportanceMap, argmaxClasses, roundHalfEven, MIRROR_AXES } from './eval/sliding-window.js';
+export type { PatchPredictor, SlidingWindowOptions } from './eval/sliding-window.js';
+export { predictVolume, predictCases, listInputCases } from './eval/predict.js';
+export type { PredictVolumeOptions, VolumePrediction, PredictCasesOptions, PredictionReport, CasePrediction, CheckpointChoice, InputCase } from './eval/predict.js';
