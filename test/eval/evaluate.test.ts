@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { SHARED, runSegloss, tempDir } from '../helpers.js';
 import type { Affine, Vec3 } from '../../src/data/volume.js';
@@ -152,4 +152,20 @@ test('a prediction on another grid is an error naming the case (exit 2)', () => 
   const bad = runSegloss(['evaluate', '--pred', path.join(root, 'pred'), '--gt', path.join(root, 'gt'), '--out', path.join(root, 'out'), '--task', 'T']);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--task and --loss/);
+});
+
+test('--cases @file restricts the scored cases (ids one per line, # comments); an unknown case is an error', () => {
+  const { root, gt, pred } = makeFolders();
+  const list = path.join(root, 'cases.txt');
+  writeFileSync(list, '# the held-out cases\ncase_2\ncase_4\n');
+  const out = path.join(root, 'out-cases');
+  const r = runSegloss(['evaluate', '--pred', pred, '--gt', gt, '--out', out, '--cases', `@${list}`, '--workers', '1']);
+  assert.equal(r.status, 0, r.stderr);
+  const cases = new Set(parseCsv(readFileSync(path.join(out, 'per_case.csv'), 'utf8')).slice(1).map((row) => row[0]));
+  assert.deepEqual([...cases], ['case_2', 'case_4']);
+  assert.match(r.stderr, /case_4/); // missing prediction warning
+  assert.match(r.stderr, /not scored.*case_1, case_3/);
+  const bad = runSegloss(['evaluate', '--pred', pred, '--gt', gt, '--out', out, '--cases', 'case_9']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /case_9/);
 });
