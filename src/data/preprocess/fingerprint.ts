@@ -49,7 +49,7 @@ export function percentileSorted(sorted: ArrayLike<number>, q: number): number {
   return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
 }
 
-/** Statistics of pooled samples (not modified). Empty input gives NaNs and samples = 0. */
+/** Statistics of pooled samples (the input is not modified). Empty input gives NaNs and samples = 0. */
 export function intensityStats(samples: ArrayLike<number>): IntensityStats {
   const sorted = Float64Array.from(samples).sort();
   const n = sorted.length;
@@ -78,15 +78,6 @@ export interface CaseFingerprint {
   shapeAfterCrop: Vec3;
   /** prod(shape after crop) / prod(original shape). */
   sizeReduction: number;
-}
-
-export interface DatasetFingerprint {
-  cases: CaseFingerprint[];
-  modalities: string[];
-  /** Foreground label values (> 0) declared by the dataset. */
-  classes: number[];
-  /** Per modality channel: pooled foreground statistics when the channel is CT, else null. */
-  intensity: (IntensityStats | null)[];
 }
 
 /** nnU-Net's CT test: the modality name is exactly "CT" or "ct". */

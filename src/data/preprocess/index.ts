@@ -17,7 +17,7 @@ export {
   type LabelResampleOptions,
 } from './resample.js';
 export { cropToNonzero, nonzeroMask, fillHoles, boundingBox, cropArray, pasteArray, boxShape, type CropBox, type CroppedCase } from './crop.js';
-export { foregroundSamples, intensityStats, percentileSorted, isCT, type IntensityStats, type CaseFingerprint, type DatasetFingerprint } from './fingerprint.js';
+export { foregroundSamples, intensityStats, percentileSorted, isCT, type IntensityStats, type CaseFingerprint } from './fingerprint.js';
 export { normalizeCT, normalizeZScore, useNonzeroMask } from './normalize.js';
 export { planExperiment, topologyFromPlan, poolLateV2, vramProxy, padShape, propertiesForStage, NNUNET_V1_DEFAULTS, type PlannerSettings, type ExperimentPlan, type PlanningInput, type StagePlan } from './plan.js';
 export { loadProfile, profilePath, PROFILE_DIR, type Profile } from './profile.js';

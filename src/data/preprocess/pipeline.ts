@@ -226,8 +226,13 @@ export async function preprocessDataset(options: PreprocessOptions): Promise<Pla
   if (ctChannels.some((x) => x)) {
     intensity = ds.modalities.map((_, k) => {
       if (!ctChannels[k]) return null;
-      const pooled: number[] = [];
-      for (const e of usable) for (const v of samples.get(e.id)?.[k] ?? []) pooled.push(v);
+      const parts = usable.map((e) => samples.get(e.id)?.[k] ?? new Float32Array(0));
+      const pooled = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+      let off = 0;
+      for (const p of parts) {
+        pooled.set(p, off);
+        off += p.length;
+      }
       if (pooled.length === 0) throw new InputError(dsFile, `CT channel ${k}: no foreground voxel in any training case, cannot compute intensity statistics`);
       return intensityStats(pooled);
     });
