@@ -125,3 +125,13 @@ test('perfect prediction, an all-background sample and an absent class (B = 2, C
   // BD with p = g: Σ φ over the box: every box voxel touches the background → all on the inner boundary → 0
   close(v('bd'), 0, 'bd: the 2×2×2 box is all boundary', 1e-6);
 });
+
+test('TopK selection: k-th largest by radix select (negatives, −0, ties) and tie-shared weights', async () => {
+  const { kthLargest, topKWeights } = await import('../../src/losses/distribution.js');
+  const v = Float32Array.from([3, -1, 0, -0, 2.5, 3, -7, 1e-30, 3]);
+  const sorted = Array.from(v).sort((a, b) => b - a);
+  for (let k = 1; k <= v.length; k++) assert.equal(kthLargest(v, k), sorted[k - 1], `k = ${k}`);
+  // K = 2 of three tied 3s: each tied voxel gets 2/3, the rest 0; the weighted sum is 3 + 3.
+  assert.deepEqual(Array.from(topKWeights(v, 2)), [2 / 3, 0, 0, 0, 0, 2 / 3, 0, 0, 2 / 3].map((x) => Math.fround(x)));
+  assert.deepEqual(Array.from(topKWeights(v, 4)), [1, 0, 0, 0, 1, 1, 0, 0, 1]);
+});
