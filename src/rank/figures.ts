@@ -192,14 +192,18 @@ export function stabilityFigure(ranking: Ranking): Figure {
     return [...byRank].map(([rank, names]) => ({ scheme, rank, label: names.join(', ') }));
   };
   const title = 'Ranking stability across metrics';
+  const step = 120;
+  const longest = Math.max(...[first, last].flatMap((sc) => endLabels(sc).map((l) => l.label.length)));
+  const labelPadding = Math.min(3, (longest * 6 + 16) / step);
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
-    width: Math.max(260, 130 * schemes.length),
+    width: step * (schemes.length - 1 + 2 * labelPadding),
     height: Math.max(200, 17 * L),
     data: { values },
     encoding: {
-      x: { field: 'scheme', type: 'ordinal', sort: schemes, title: 'metrics used for the ranking', axis: { labelAngle: 0, orient: 'top' } },
+      // Outer padding of the point scale leaves room for the loss names at both ends.
+      x: { field: 'scheme', type: 'ordinal', sort: schemes, title: 'metrics used for the ranking', axis: { labelAngle: 0, orient: 'top' }, scale: { padding: labelPadding } },
       y: { field: 'rank', type: 'quantitative', scale: { reverse: true, domain: [1, Math.max(2, L)], nice: false }, title: 'rank', axis: { tickMinStep: 1 } },
       color: { field: 'loss', type: 'nominal', legend: null, scale: { scheme: 'tableau20' } },
     },
