@@ -397,7 +397,10 @@ function resizeSegmentation(seg: ArrayLike<number>, shapeIn: readonly number[], 
   }
   out.fill(0);
   const mask = new Float32Array(seg.length);
-  for (const c of uniqueLabels(seg)) {
+  const labels = uniqueLabels(seg);
+  // Writing 0 onto the zero-initialised output first is a no-op, so the smallest label is
+  // skipped when it is 0 (it is not when −1 is present: 0 must then overwrite −1).
+  for (const c of labels[0] === 0 ? labels.slice(1) : labels) {
     for (let x = 0; x < seg.length; x++) mask[x] = seg[x] === c ? 1 : 0;
     const r = zoomGrid(mask, shapeIn, shapeOut, 1);
     for (let x = 0; x < r.length; x++) if ((r[x] as number) >= 0.5) out[x] = c;
