@@ -179,3 +179,33 @@ test('CLI: bad loss id and bad learning rates are usage errors (exit 2); --resum
   assert.equal(r3.status, 2, r3.stderr);
   assert.match(r3.stderr, /no checkpoint to resume/);
 });
+
+test('CLI: a loss that becomes NaN exits 1 and marks the run failed (Tversky with α = β = smooth = 0 on an absent class)', () => {
+  const results = path.join(root, 'r6');
+  const r = runSegloss([
+    '--quiet', 'train', '--task', 'toy-multiorgan', '--loss', 'tversky', '--loss-opt', 'alpha=0', '--loss-opt', 'beta=0', '--loss-opt', 'smooth=0',
+    '--epochs', '2', '--iterations', '3', '--val-batches', '1', '--deterministic', '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', results,
+  ]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /diverged: training loss is NaN in epoch 0/);
+  const status = readRunStatus(runDirectory(results, 'toy-multiorgan', 'tversky', 3e-4, 0))!;
+  assert.equal(status.state, 'failed');
+  assert.equal(status.epoch, 0);
+});
+
+test('CLI: several --lr values train one run each, print the table and record the winner chosen on the validation fold', () => {
+  const results = path.join(root, 'r7');
+  const r = runSegloss([
+    '--quiet', 'train', '--task', 'toy-liver', '--loss', 'dice', '--lr', '3e-3,3e-5', '--epochs', '1', '--iterations', '2', '--val-batches', '1',
+    '--deterministic', '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', results,
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^lr\s+status\s+best val Dice/m);
+  assert.match(r.stdout, /^3e-3\s+done/m);
+  assert.match(r.stdout, /^3e-5\s+done/m);
+  const record = JSON.parse(readFileSync(path.join(results, 'toy-liver', 'dice', 'lr-search-fold-0.json'), 'utf8')) as { runs: { learningRate: number; bestValDice: number }[]; best: { learningRate: number; bestValDice: number } };
+  assert.equal(record.runs.length, 2);
+  const winner = record.runs.reduce((a, b) => (b.bestValDice > a.bestValDice ? b : a));
+  assert.equal(record.best.learningRate, winner.learningRate);
+  assert.match(r.stdout, new RegExp(`best learning rate on the validation fold 0: ${winner.learningRate === 3e-3 ? '3e-3' : '3e-5'}`));
+});
