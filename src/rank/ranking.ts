@@ -8,7 +8,7 @@ import { UsageError } from '../util/errors.js';
 import { bootstrapRanking } from './bootstrap.js';
 import { ranksFromTotals } from './ranks.js';
 import { comparePairs, preparePairs, type PreparedPairs } from './significance.js';
-import { buildMetricTables } from './tables.js';
+import { buildMetricTables, naturalCompare } from './tables.js';
 import {
   isMetricName,
   METRICS,
@@ -109,7 +109,7 @@ export function rankResults(rows: ResultRow[], options: RankOptions): Ranking {
     }
     return { rank: main.ranks[l] as number, loss, rankScore: main.rankScores[l] as number, scores, meanDsc, meanNsd };
   });
-  const leaderboard = [...entries].sort((a, b) => a.rank - b.rank || (a.loss < b.loss ? -1 : a.loss > b.loss ? 1 : 0));
+  const leaderboard = [...entries].sort((a, b) => a.rank - b.rank || naturalCompare(a.loss, b.loss));
 
   const ranking: Ranking = {
     options: { metrics, alpha: options.alpha, bootstrap: options.bootstrap, seed: options.seed },

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT, runSegloss, tempDir } from '../helpers.js';
 
@@ -97,4 +97,33 @@ test('report.html loads in headless Chromium without console errors and the firs
   } finally {
     await browser.close();
   }
+});
+
+test('segloss rank ranks what segloss synth + evaluate wrote for a toy multi-label task (directories searched recursively)', () => {
+  const dir = tempDir('segloss-rank-toy-');
+  const run = (args: string[]) => {
+    const r = runSegloss(['--quiet', ...args], { cwd: dir });
+    assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+  };
+  run(['--seed', '7', 'synth', '--task', 'toy-multiorgan', '--cases', '6', '--out', 'gt']);
+  run(['--seed', '8', 'synth', '--task', 'toy-multiorgan', '--cases', '6', '--out', 'other']);
+  mkdirSync(path.join(dir, 'nothing'));
+  const evaluate = (pred: string, loss: string) =>
+    run(['evaluate', '--pred', pred, '--gt', 'gt/labelsTr', '--out', `runs/${loss}/eval`, '--task', 'toy-multiorgan', '--loss', loss, '--workers', '1']);
+  evaluate('gt/labelsTr', 'perfect');
+  evaluate('other/labelsTr', 'other');
+  evaluate('nothing', 'empty');
+  run(['rank', '--results', 'runs', '--out', 'ranking', '--bootstrap', '50']);
+  const j = JSON.parse(readFileSync(path.join(dir, 'ranking', 'leaderboard.json'), 'utf8')) as {
+    multiLabel: boolean;
+    leaderboard: { rank: number; loss: string; scores: Record<string, number> }[];
+    naCounts: { metric: string; counts: Record<string, number> }[];
+  };
+  assert.equal(j.multiLabel, true);
+  assert.deepEqual(j.leaderboard.map((e) => [e.rank, e.loss]), [[1, 'perfect'], [2, 'other'], [3, 'empty']]);
+  assert.deepEqual(j.leaderboard[0]?.scores, { 'toy-multiorgan/dsc': 2, 'toy-multiorgan/nsd': 2 });
+  // Every label of every case of the empty predictions has an infinite HD95.
+  const hd = j.naCounts.find((n) => n.metric === 'hd95');
+  assert.ok((hd?.counts['empty'] ?? 0) >= 6 && hd?.counts['perfect'] === 0);
+  assert.ok(existsSync(path.join(dir, 'ranking', 'report.html')));
 });
