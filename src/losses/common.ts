@@ -82,9 +82,16 @@ export function selectClasses(x: tf.Tensor, includeBackground: boolean): tf.Tens
   return tf.slice(x, begin, size);
 }
 
-/** Per-voxel cross-entropy −log softmax(z)_y, shape [B, V]. */
+/**
+ * Per-voxel cross-entropy −log softmax(z)_y, shape [B, V]. The log-softmax runs on [B·V, C]
+ * (rank 2): tfjs's logSoftmax subtracts `max(z, -1)`, and segloss's wasm `Max` kernel patch
+ * (src/model/wasm-kernels.ts, tfjs 4.22) mis-reads the axis of rank ≥ 3 inputs; on rank 2 the
+ * stock kernel runs and the per-voxel max keeps the log-softmax numerically stable.
+ */
 export function voxelCrossEntropy(z: tf.Tensor3D, g: tf.Tensor3D): tf.Tensor2D {
-  return tf.neg(tf.sum(tf.mul(g, tf.logSoftmax(z)), -1)) as tf.Tensor2D;
+  const [b, v, c] = z.shape;
+  const logP = tf.reshape(tf.logSoftmax(tf.reshape(z, [b * v, c])), [b, v, c]);
+  return tf.neg(tf.sum(tf.mul(g, logP), -1)) as tf.Tensor2D;
 }
 
 /** Count voxels per class in an int label array: counts[c] = #{i : labels[i] = c}. */
