@@ -61,6 +61,7 @@ export function predictVolume(model: PatchPredictor, plans: Plans, image: Volume
 /** What `config.json` of a run must provide for prediction. */
 interface RunConfigForPrediction {
   identity?: { task?: string; loss?: string; fold?: number };
+  profile?: { name?: string };
   preprocessedDir?: string;
 }
 
@@ -74,6 +75,7 @@ export interface PredictCasesOptions {
   /** … or a folder of images. */
   inputDir?: string;
   outDir: string;
+  /** Mirroring TTA; default: on for runs trained with the 'paper' profile (as the study), else off. */
   tta?: boolean;
   saveProbabilities?: boolean;
   stepFraction?: number;
@@ -96,6 +98,7 @@ export interface PredictionReport {
   runDir: string;
   checkpoint: CheckpointChoice;
   task: string;
+  tta: boolean;
   cases: CasePrediction[];
   failed: number;
   outDir: string;
@@ -196,6 +199,7 @@ export async function predictCases(options: PredictCasesOptions): Promise<Predic
     }));
   }
 
+  const tta = options.tta ?? config.profile?.name === 'paper';
   const model = await loadModel(checkpointDir);
   const results: CasePrediction[] = [];
   try {
@@ -211,7 +215,7 @@ export async function predictCases(options: PredictCasesOptions): Promise<Predic
       try {
         const image = await c.load();
         const pred = predictVolume(model, plans, image, c.id, {
-          tta: options.tta ?? false,
+          tta,
           ...(options.stepFraction !== undefined ? { stepFraction: options.stepFraction } : {}),
           keepProbabilities: options.saveProbabilities === true,
           ...(options.onWindow !== undefined ? { onWindow: (d: number, t: number) => options.onWindow?.(c.id, d, t) } : {}),
@@ -240,6 +244,7 @@ export async function predictCases(options: PredictCasesOptions): Promise<Predic
     runDir: path.resolve(options.runDir),
     checkpoint,
     task: config.identity?.task ?? plans.task,
+    tta,
     cases: results,
     failed: results.filter((r) => r.error !== undefined).length,
     outDir: path.resolve(options.outDir),

@@ -16,7 +16,8 @@ export function register(program: Command): void {
     .addOption(new Option('--split <name>', "the run's held-out test cases, or its fold's validation cases").choices(['test', 'val']))
     .option('--input <dir>', 'folder of images (<case>.nii.gz, or <case>_0000.nii.gz per channel) instead of --split')
     .requiredOption('--out <dir>', 'where <case>.nii.gz label maps are written')
-    .option('--tta', 'mirroring test-time augmentation (8 flips; the paper profile uses it)')
+    .option('--tta', "mirroring test-time augmentation, 8 flips (default: on for runs of the 'paper' profile, else off)")
+    .option('--no-tta', 'no test-time augmentation')
     .option('--save-probabilities', 'also write <case>_probabilities.nii.gz (float32, one volume per class)')
     .option('--step <fraction>', 'window step as a fraction of the patch (default 0.5)', parseNumberOption('--step'))
     .option('--preprocessed <dir>', "preprocessed folder with plans.json (default: the one in the run's config.json)")
@@ -35,7 +36,7 @@ export function register(program: Command): void {
         ...(opts.input !== undefined ? { inputDir: opts.input } : {}),
         ...(opts.preprocessed !== undefined ? { preprocessedDir: opts.preprocessed } : {}),
         ...(opts.step !== undefined ? { stepFraction: opts.step } : {}),
-        tta: opts.tta === true,
+        ...(opts.tta !== undefined ? { tta: opts.tta } : {}),
         saveProbabilities: opts.saveProbabilities === true,
         onCase: (e) => {
           bar ??= progressBar(e.total, 'predict', ['case']);
@@ -48,7 +49,7 @@ export function register(program: Command): void {
       else {
         print(formatTable(['case', 'seconds', 'result'], report.cases.map((c) => [c.caseId, c.seconds.toFixed(1), c.error === undefined ? (c.file as string) : `FAILED: ${c.error}`])));
         print('');
-        print(`${report.cases.length - report.failed} of ${report.cases.length} cases written to ${report.outDir} (checkpoint ${report.checkpoint}${opts.tta === true ? ', TTA' : ''})`);
+        print(`${report.cases.length - report.failed} of ${report.cases.length} cases written to ${report.outDir} (checkpoint ${report.checkpoint}${report.tta ? ', TTA' : ', no TTA'})`);
       }
       if (report.failed > 0) throw new RuntimeFailure(`${report.failed} of ${report.cases.length} case(s) failed: ${report.cases.filter((c) => c.error !== undefined).map((c) => c.caseId).join(', ')}`);
     });
