@@ -653,4 +653,21 @@ export function parseLossOptions(pairs: string[]): Record<string, LossOptionValu
   return out;
 }
 
+/**
+ * Loss options from a configuration file (YAML/JSON mapping such as `lossOptions: {k: 30}`):
+ * checks that it is a mapping of numbers, booleans, strings or number lists; `createLoss` then
+ * checks names and types against the loss. `source` names the file or key in error messages.
+ */
+export function lossOptionsFromConfig(raw: unknown, source: string): Record<string, LossOptionValue> {
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`${source}: loss options must be a mapping of name: value`);
+  const out: Record<string, LossOptionValue> = {};
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    const ok = typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'number'));
+    if (!ok) throw new UsageError(`${source}: loss option ${k} must be a number, boolean, string or list of numbers`);
+    out[k] = v as LossOptionValue;
+  }
+  return out;
+}
+
 export { inverseClassFrequencies };

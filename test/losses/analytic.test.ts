@@ -135,3 +135,9 @@ test('TopK selection: k-th largest by radix select (negatives, −0, ties) and t
   assert.deepEqual(Array.from(topKWeights(v, 2)), [2 / 3, 0, 0, 0, 0, 2 / 3, 0, 0, 2 / 3].map((x) => Math.fround(x)));
   assert.deepEqual(Array.from(topKWeights(v, 4)), [1, 0, 0, 0, 1, 1, 0, 0, 1]);
 });
+
+test('CE stays finite and exact for logits far apart across voxels (per-voxel log-softmax shift)', () => {
+  // voxel 0: [30, 0] label 0; voxel 1: [−60, −100] label 1; voxel 2: [−100, −100] label 0
+  const v = value('ce', {}, [30, 0, -60, -100, -100, -100], [1, 1, 1, 3, 2], [0, 1, 0]);
+  close(v, (Math.log1p(Math.exp(-30)) + (40 + Math.log1p(Math.exp(-40))) + LN2) / 3, 'ce');
+});

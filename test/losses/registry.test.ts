@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/model/backend.js';
-import { createLoss, inverseClassFrequencies, listLosses, LOSS_IDS, parseLossOptions } from '../../src/losses/registry.js';
+import { createLoss, inverseClassFrequencies, listLosses, LOSS_IDS, lossOptionsFromConfig, parseLossOptions } from '../../src/losses/registry.js';
 import { computeDistanceMaps } from '../../src/losses/distance.js';
 import { UsageError } from '../../src/util/errors.js';
 
@@ -106,4 +106,12 @@ test('precomputed context.distanceMaps give the same value as maps computed insi
     /context.distanceMaps has shape \[1, 2, 2, 3, 2\], the 'signed' map needs \[1, 2, 2, 3, 3\]/,
   );
   assert.throws(() => createLoss('dice').fn(tf.zeros([1, 2, 2, 3]) as unknown as tf.Tensor5D, tf.zeros([1, 2, 2, 3], 'int32') as tf.Tensor4D), /logits must be \[B, D, H, W, C\]/);
+});
+
+test('loss options from a YAML mapping are checked, then validated by createLoss', () => {
+  assert.deepEqual(lossOptionsFromConfig({ k: 30, batchDice: false, classWeights: [1, 2] }, 'run.yaml'), { k: 30, batchDice: false, classWeights: [1, 2] });
+  assert.deepEqual(lossOptionsFromConfig(undefined, 'run.yaml'), {});
+  assert.throws(() => lossOptionsFromConfig([1, 2], 'run.yaml'), /run.yaml: loss options must be a mapping/);
+  assert.throws(() => lossOptionsFromConfig({ k: { deep: 1 } }, 'run.yaml'), /run.yaml: loss option k must be/);
+  assert.equal(createLoss('topk', lossOptionsFromConfig({ k: 30 }, 'run.yaml')).options['k'], 30);
 });
