@@ -72,8 +72,7 @@ export function renderLeaderboardMarkdown(ranking: Ranking): string {
       const s = boot.losses.find((x) => x.loss === e.loss);
       if (s !== undefined) lines.push(`| ${e.loss} | ${e.rank} | ${s.medianRank} | [${s.rankLow}, ${s.rankHigh}] |`);
     }
-    const tau = summarise(boot.kendallTau);
-    lines.push('', `Kendall's τ-b between the full ranking and the resamples: median ${round(tau.median, 3)}, 95% interval [${round(tau.low, 3)}, ${round(tau.high, 3)}].`);
+    lines.push('', `Kendall's τ-b between the full ranking and the resamples: ${tauText(boot.kendallTau)}.`);
   }
   return lines.join('\n') + '\n';
 }
@@ -84,6 +83,14 @@ export function summarise(values: number[]): { median: number; low: number; high
   const q = (p: number) => quantile(finite, p);
   const mean = finite.length === 0 ? NaN : finite.reduce((s, v) => s + v, 0) / finite.length;
   return { median: q(0.5), low: q(0.025), high: q(0.975), mean, undefinedCount: values.length - finite.length };
+}
+
+/** "median 0.93, 95% interval [0.85, 0.98]", or why τ is undefined. */
+function tauText(values: number[]): string {
+  const tau = summarise(values);
+  if (Number.isNaN(tau.median)) return 'undefined (a ranking in which every loss ties has no order to compare)';
+  const undefinedNote = tau.undefinedCount > 0 ? ` (${tau.undefinedCount} resamples with all losses tied left out)` : '';
+  return `median ${round(tau.median, 3)}, 95% interval [${round(tau.low, 3)}, ${round(tau.high, 3)}]${undefinedNote}`;
 }
 
 /** The leaderboard as plain text (the CLI and `segloss benchmark` print it). */
@@ -102,8 +109,7 @@ export function renderLeaderboardText(ranking: Ranking): string {
   ];
   const boot = ranking.bootstrap;
   if (boot !== undefined) {
-    const tau = summarise(boot.kendallTau);
-    lines.push(`bootstrap: ${boot.resamples} resamples, Kendall tau median ${round(tau.median, 3)} [${round(tau.low, 3)}, ${round(tau.high, 3)}]`);
+    lines.push(`bootstrap: ${boot.resamples} resamples, Kendall tau ${tauText(boot.kendallTau)}`);
   }
   return lines.join('\n');
 }

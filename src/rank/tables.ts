@@ -50,6 +50,21 @@ export function applyNaPolicy(metric: MetricName, value: number, substitute: num
 export function buildMetricTables(rows: ResultRow[]): CaseTables {
   if (rows.length === 0) throw new InputError(undefined, 'the results contain no rows');
   const multiLabel = rows.some((r) => r.label !== undefined && r.label !== '');
+  if (multiLabel) {
+    // Within a task, either every row names its label or none does (a case's mean would otherwise mix the two).
+    const labelled = new Map<string, ResultRow>();
+    const unlabelled = new Map<string, ResultRow>();
+    for (const r of rows) {
+      const m = r.label !== undefined && r.label !== '' ? labelled : unlabelled;
+      if (!m.has(r.task)) m.set(r.task, r);
+    }
+    for (const [task, row] of unlabelled) {
+      const other = labelled.get(task);
+      if (other !== undefined) {
+        throw new InputError(row.source, `task '${task}': this row has no label but ${other.source ?? 'another row'} has one (give every row of a multi-label task its label)`);
+      }
+    }
+  }
   // task -> metric -> loss -> "case\0label" -> row
   const index = new Map<string, Map<MetricName, Map<string, Map<string, ResultRow>>>>();
   const lossSet = new Set<string>();

@@ -155,6 +155,11 @@ test('input errors name the rows: duplicates, unknown metrics, bad values, missi
   expectInputError(() => rankResults(rows, { ...opts, metrics: ['dsc', 'jaccard'] }), /--metrics: unknown metric 'jaccard'/);
   expectInputError(() => rankResults(rows, { ...opts, alpha: 1.5 }), /--alpha/);
   expectInputError(() => rankResults(parseResultsCsv(ok + 't,a,c1,dsc,0.5\nt,b,c1,dsc,0.4\n', 'r.csv'), opts), /--metrics: the results have no nsd values/);
+  const mixed = [
+    ...parseResultsCsv('task,loss,case,metric,value,label\nt,a,c1,dsc,0.5,1\n', 'multi.csv'),
+    ...parseResultsCsv(ok + 't,b,c1,dsc,0.4\n', 'single.csv'),
+  ];
+  expectInputError(() => rankResults(mixed, { ...opts, metrics: ['dsc'] }), /^single\.csv:2: task 't': this row has no label but multi\.csv:2 has one/);
   const empty = tempDir();
   expectInputError(() => readResultsCsv([empty]), /no results\.csv found/);
   expectInputError(() => readResultsCsv([path.join(empty, 'nope.csv')]), /nope\.csv: no such file or directory/);
