@@ -31,7 +31,7 @@ import { writeDirectoryAtomic, writeJsonAtomic } from '../../util/atomic.js';
 export const TOY_SHAPE: [number, number, number] = [48, 48, 24];
 export const TOY_SPACING_MM: Vec3 = [0.8, 0.8, 2.5];
 /** Version of the generator; stored in dataset.json so a cached toy dataset is remade when it changes. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 export type ToyTaskId = 'toy-liver' | 'toy-livertumor' | 'toy-pancreas' | 'toy-multiorgan';
 
@@ -175,10 +175,10 @@ export function synthesizeToyCase(taskId: ToyTaskId, seed: number, caseIndex: nu
   const interior = (n: number) => region[n] === 3 && (bodyF[n] as number) < 0.8;
   ORGANS.forEach((organ, index) => carve(anatomy, shape, index + 1, shapes[organ], countFor(ratios[organ]), interior));
 
-  // Tumours: 1–3 hypodense lesions strictly inside the liver (tumour marks the same voxels in the map).
+  // Tumours: 1–2 hypodense lesions strictly inside the liver (tumour marks the same voxels in the map).
   const liverIndex = ORGANS.indexOf('liver') + 1;
   const tumour = new Uint8Array(total);
-  const lesions = 1 + rng.int(3);
+  const lesions = 1 + rng.int(2);
   const tumourTotal = countFor(ratios.tumour);
   const weights = Array.from({ length: lesions }, () => rng.uniform(0.5, 1.5));
   const weightSum = weights.reduce((a, b) => a + b, 0);
@@ -200,7 +200,7 @@ export function synthesizeToyCase(taskId: ToyTaskId, seed: number, caseIndex: nu
   const texture = smoothField(shape, [3, 3, 2], rng);
   const bias = smoothField(shape, [16, 16, 8], rng);
   const organHu = ORGANS.map((o) => ORGAN_HU[o] + 10 * rng.normal());
-  const tumourHu = organHu[liverIndex - 1]! - rng.uniform(35, 55);
+  const tumourHu = organHu[liverIndex - 1]! - rng.uniform(55, 75);
   const stomachIndex = ORGANS.indexOf('stomach') + 1;
   const stomachTop = shapes.stomach.kind === 'ellipsoid' ? shapes.stomach.center : ([0, 0, 0] as Point);
   const img = new Float32Array(total);
