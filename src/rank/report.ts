@@ -70,7 +70,12 @@ export function renderReportHtml(ranking: Ranking, figures: RenderedFigure[]): s
   const leaderboard = table(
     header.map(escapeHtml),
     rows.map((r, i) => {
-      const cells = r.map((c) => (typeof c === 'number' ? num(c) : escapeHtml(c)));
+      // Ranks and significance scores are counts; rank scores and means get a fixed 4 decimals.
+      const cells = r.map((c, k) => {
+        if (typeof c !== 'number') return escapeHtml(c);
+        const h = header[k] as string;
+        return h === 'rank' || h.startsWith('score_') || !Number.isFinite(c) ? num(c) : c.toFixed(4);
+      });
       const loss = ranking.leaderboard[i]?.loss as string;
       const s = boot?.losses.find((x) => x.loss === loss);
       return s === undefined ? cells : [...cells, `${num(s.medianRank, 1)} [${num(s.rankLow, 1)}, ${num(s.rankHigh, 1)}]`];
