@@ -236,7 +236,9 @@ export function decodeNifti(file: string, buf: Buffer, options: ReadOptions = {}
   const payload = count * bytesPer;
   if (payload > MAX_PAYLOAD_BYTES) throw new InputError(file, `voxel data of ${payload} bytes is too large (limit 2 GiB)`);
   const minOffset = header.version === 1 ? NIFTI1_HEADER_BYTES : NIFTI2_HEADER_BYTES;
-  const offset = header.voxOffset;
+  // A vox_offset of 0 in a single-file NIfTI is invalid but occurs in old files; like other readers,
+  // take it as "right after the header and the 4-byte extension flag".
+  const offset = header.voxOffset === 0 ? minOffset + 4 : header.voxOffset;
   if (!Number.isInteger(offset) || offset < minOffset) throw new InputError(file, `invalid vox_offset ${offset} (must be an integer ≥ ${minOffset})`);
   if (buf.length !== offset + payload) {
     throw new InputError(

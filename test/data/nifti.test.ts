@@ -193,3 +193,22 @@ test('a derived volume with a new affine (a crop) is written with a consistent q
   assert.deepEqual(back.affine, cropped.affine);
   assert.deepEqual(qformAffine(back.geometry.quatern, back.geometry.pixdim).map((r) => r.map((x) => Number(x.toFixed(5)))), cropped.affine);
 });
+
+test('vox_offset 0 (old single-file writers) means data right after the header', () => {
+  const f = path.join(dir, 'offset0.nii');
+  const raw = rawNifti({ version: 1, littleEndian: true, datatype: 'int16', shape: [2, 1, 1], values: [7, -7] });
+  raw.writeFloatLE(0, 108);
+  writeFileSync(f, raw);
+  assert.deepEqual(Array.from(readNiftiSync(f).data), [7, -7]);
+});
+
+test('a failed write leaves neither the target nor a temporary file behind', async () => {
+  const sub = path.join(dir, 'failed-write');
+  const target = path.join(sub, 'out.nii.gz');
+  const v = makeVolume(new Float32Array([1, 2, 70000]), [3, 1, 1], diagonalAffine([1, 1, 1]));
+  await assert.rejects(writeNifti(target, v, { datatype: 'int16' }), /value 70000 at voxel 2 cannot be stored as int16/);
+  const { existsSync, readdirSync } = await import('node:fs');
+  assert.ok(!existsSync(target));
+  assert.deepEqual(existsSync(sub) ? readdirSync(sub) : [], []);
+  assert.throws(() => writeNiftiSync(path.join(dir, 'bad.img'), v), /must end in \.nii or \.nii\.gz/);
+});
