@@ -19,6 +19,13 @@ export interface BenchmarkConfig {
   losses: string[];
   /** Learning rates searched per loss; the best on the validation fold is tested (paper §3.2). */
   learningRates: number[];
+  /**
+   * Learning rates searched when fine-tuning a pre-trained model (DiceBD, DiceHD); paper
+   * footnote 7 uses {3e-4, 3e-5, 3e-6, 1e-5, 1e-6}. Default: `learningRates`.
+   */
+  finetuneLearningRates: number[];
+  /** Learning rate of the shared pre-training (CE for Lovász, Dice for DiceBD/DiceHD); default: the profile's. */
+  pretrainLearningRate?: number;
   /** Cross-validation fold used for training/validation (the test split is never used to choose). */
   fold: number;
   /** Planning/training profile: 'cpu' or 'paper' (configs/profiles/<name>.yaml). */
@@ -41,7 +48,7 @@ export interface BenchmarkConfig {
 type Raw = Record<string, unknown>;
 
 const TOP_KEYS = [
-  'name', 'description', 'tasks', 'losses', 'learning_rates', 'fold', 'profile', 'training',
+  'name', 'description', 'tasks', 'losses', 'learning_rates', 'finetune_learning_rates', 'pretrain_lr', 'fold', 'profile', 'training',
   'loss_options', 'synth', 'evaluation', 'ranking', 'deterministic', 'jobs', 'paths',
 ] as const;
 
@@ -100,8 +107,9 @@ export function parseBenchmarkConfig(
     if (!registries.validLosses.includes(l)) throw new InputError(file, `unknown loss '${l}' (valid: ${registries.validLosses.join(', ')})`);
   }
   if (new Set(losses).size !== losses.length) throw new InputError(file, `'losses' lists a loss twice`);
-  const lrRaw = raw['learning_rates'] ?? [3e-4];
-  const learningRates = (Array.isArray(lrRaw) ? lrRaw : [lrRaw]).map((v) => numberValue(file, 'learning_rates', v, (n) => n > 0 && Number.isFinite(n)));
+  const rates = (key: string, value: unknown) => (Array.isArray(value) ? value : [value]).map((v) => numberValue(file, key, v, (n) => n > 0 && Number.isFinite(n)));
+  const learningRates = rates('learning_rates', raw['learning_rates'] ?? [3e-4]);
+  const finetuneLearningRates = raw['finetune_learning_rates'] === undefined ? learningRates : rates('finetune_learning_rates', raw['finetune_learning_rates']);
   const training = section(file, raw, 'training', ['epochs', 'iterations', 'val_batches']);
   const synth = section(file, raw, 'synth', ['cases']);
   const evaluation = section(file, raw, 'evaluation', ['tolerance_mm', 'tta']);
@@ -134,6 +142,8 @@ export function parseBenchmarkConfig(
     tasks,
     losses,
     learningRates,
+    finetuneLearningRates,
+    pretrainLearningRate: optionalNumber(file, 'pretrain_lr', raw['pretrain_lr'], (n) => n > 0 && Number.isFinite(n)),
     fold: numberValue(file, 'fold', raw['fold'] ?? 0, (n) => Number.isInteger(n) && n >= 0 && n < 5),
     profile: raw['profile'] === undefined ? 'cpu' : String(raw['profile']),
     training: {

@@ -49,6 +49,8 @@ export interface GridOptions {
   isSynthetic: (task: string) => boolean;
   /** The pre-training loss a loss's schedule starts from (undefined for plug-and-play losses). */
   pretrainLossOf: (loss: string) => string | undefined;
+  /** Whether a loss searches the fine-tuning learning rates (DiceBD, DiceHD: paper footnote 7). */
+  usesFinetuneRates: (loss: string) => boolean;
 }
 
 /** Learning rate as it appears in file names and ids: 3e-4 → "3e-4", 0.001 → "1e-3". */
@@ -89,6 +91,7 @@ function trainFlags(config: BenchmarkConfig, paths: GridPaths, task: string, los
   if (config.training.iterations !== undefined) flags.push('--iterations', String(config.training.iterations));
   if (config.training.valBatches !== undefined) flags.push('--val-batches', String(config.training.valBatches));
   if (config.deterministic) flags.push('--deterministic');
+  if (config.pretrainLearningRate !== undefined) flags.push('--pretrain-lr', formatLearningRate(config.pretrainLearningRate));
   for (const [key, value] of Object.entries(config.lossOptions[loss] ?? {})) flags.push('--loss-opt', `${key}=${String(value)}`);
   return flags;
 }
@@ -121,14 +124,14 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
         task,
         loss: base,
         dependsOn: [`prepare:${task}`],
-        commands: [[...common, ...trainFlags(config, paths, task, base), '--pretrain-only', '--lr', formatLearningRate(config.learningRates[0] as number)]],
+        commands: [[...common, ...trainFlags(config, paths, task, base), '--pretrain-only']],
         continueOnFailure: false,
       });
     }
     for (const loss of config.losses) {
       const base = options.pretrainLossOf(loss);
       const trainIds: string[] = [];
-      for (const lr of config.learningRates) {
+      for (const lr of options.usesFinetuneRates(loss) ? config.finetuneLearningRates : config.learningRates) {
         const id = `train:${task}:${loss}:${formatLearningRate(lr)}`;
         trainIds.push(id);
         cells.push({

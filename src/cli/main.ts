@@ -15,16 +15,28 @@ import { register as registerEvaluate } from './commands/evaluate.js';
 import { register as registerPredict } from './commands/predict.js';
 import { register as registerPreprocess } from './commands/preprocess.js';
 import { register as registerTrain } from './commands/train.js';
+import { register as registerBenchmark } from './commands/benchmark.js';
 
 /** Command modules in the order `segloss --help` lists them. */
-const COMMANDS: ((program: Command) => void)[] = [registerDoctor, registerSynth, registerCheck, registerLosses, registerRank, registerPredict, registerEvaluate, registerPreprocess, registerTrain];
+const COMMANDS: ((program: Command) => void)[] = [
+  registerSynth,
+  registerCheck,
+  registerPreprocess,
+  registerTrain,
+  registerPredict,
+  registerEvaluate,
+  registerRank,
+  registerBenchmark, // benchmark and status
+  registerLosses,
+  registerDoctor,
+];
 
 export function buildProgram(): Command {
   const program = new Command();
   program
     .name('segloss')
     .description(
-      'Which loss should I train my 3D segmentation network with? Reproduces and extends\n' +
+      'Which loss should I train my 3D segmentation network with? Reproduces and extends ' +
         '"Loss odyssey in medical image segmentation" (Ma et al., MedIA 2021).',
     )
     .version('0.1.0')

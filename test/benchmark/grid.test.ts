@@ -11,6 +11,7 @@ const options: GridOptions = {
   seed: 7,
   isSynthetic: (t) => t.startsWith('toy-'),
   pretrainLossOf: (l) => ({ dicebd: 'dice', dicehd: 'dice', lovasz: 'ce' })[l],
+  usesFinetuneRates: (l) => l === 'dicebd' || l === 'dicehd',
 };
 
 function config(extra: Record<string, unknown> = {}) {
@@ -59,6 +60,15 @@ test('grid: cells, dependencies and pre-training shared per task', () => {
   const prepare = cells[0];
   assert.deepEqual(prepare?.commands.map((c) => c[c.indexOf('--quiet') + 1]), ['synth', 'preprocess']);
   assert.ok(prepare?.commands[1]?.join(' ').includes('--data /s/toy-liver'));
+});
+
+test('grid: fine-tuned losses search the fine-tuning rates (paper footnote 7)', () => {
+  const cells = planGrid(config({ finetune_learning_rates: [3e-5, 1e-6], pretrain_lr: 1e-3 }), paths, options);
+  assert.deepEqual(cells.filter((c) => c.kind === 'train' && c.task === 'toy-liver' && c.loss === 'dicebd').map((c) => c.learningRate), [3e-5, 1e-6]);
+  assert.deepEqual(cells.filter((c) => c.kind === 'train' && c.task === 'toy-liver' && c.loss === 'lovasz').map((c) => c.learningRate), [3e-3, 3e-4]);
+  const pretrain = cells.find((c) => c.id === 'pretrain:toy-liver:dice');
+  const line = pretrain?.commands[0]?.join(' ') ?? '';
+  assert.ok(line.includes('--loss dice ') && line.includes('--pretrain-only') && line.includes('--pretrain-lr 1e-3'), line);
 });
 
 test('grid: --only keeps the selected cells and what they need', () => {

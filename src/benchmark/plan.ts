@@ -1,0 +1,82 @@
+/**
+ * From a benchmark config to its cells, paths and artifact layout: the one place that ties the
+ * grid to the registries (losses, tasks) and to the run layout of training and evaluation, shared
+ * by `segloss benchmark`, `segloss status` and the emitters.
+ */
+import * as path from 'node:path';
+import { loadBenchmarkConfig, type BenchmarkConfig } from './config.js';
+import { planGrid, parseOnly, lossDir, testDir, rankingDir, preprocessedDir, formatLearningRate, type Cell, type GridPaths } from './grid.js';
+import type { ArtifactLayout } from './state.js';
+import { LOSS_IDS, createLoss } from '../losses/registry.js';
+import { listTasks, getTask } from '../data/tasks.js';
+import { runDirectory, pretrainDirectory } from '../train/index.js';
+import { preprocessedRoot, resultsRoot, synthRoot } from '../util/paths.js';
+
+export interface BenchmarkPlan {
+  config: BenchmarkConfig;
+  paths: GridPaths;
+  cells: Cell[];
+  layout: ArtifactLayout;
+  /** Files a cell reads that, when newer than its output, make it stale (the rank cell's inputs). */
+  inputsOf: (cell: Cell) => string[];
+}
+
+export interface PlanFlags {
+  config?: string;
+  only?: string;
+  data?: string;
+  preprocessed?: string;
+  results?: string;
+  seed: number;
+  backend?: string;
+}
+
+export function planBenchmark(flags: PlanFlags): BenchmarkPlan {
+  const config = loadBenchmarkConfig(flags.config, { validLosses: LOSS_IDS, validTasks: listTasks().map((t) => t.id) });
+  const resolve = (p: string | undefined) => (p === undefined ? undefined : path.resolve(p));
+  const results = resolve(flags.results) ?? resolve(config.paths.results) ?? path.join(resultsRoot(), config.name);
+  const paths: GridPaths = {
+    data: resolve(flags.data) ?? resolve(config.paths.data),
+    synth: resolve(config.paths.synth) ?? synthRoot(),
+    preprocessed: resolve(flags.preprocessed) ?? resolve(config.paths.preprocessed) ?? path.join(preprocessedRoot(), config.name),
+    results,
+  };
+  const pretrainLossOf = (loss: string) => createLoss(loss).pretrain?.lossId;
+  const cells = planGrid(
+    config,
+    paths,
+    {
+      seed: flags.seed,
+      backend: flags.backend,
+      isSynthetic: (t) => getTask(t).synthetic,
+      pretrainLossOf,
+      usesFinetuneRates: (loss) => createLoss(loss).finetuneLearningRates !== undefined,
+    },
+    parseOnly(flags.only),
+  );
+  const layout: ArtifactLayout = {
+    runDirs: (cell) => {
+      if (cell.kind === 'pretrain') return [pretrainDirectory(paths.results, cell.task as string, cell.loss as string, config.fold)];
+      return [runDirectory(paths.results, cell.task as string, cell.loss as string, cell.learningRate as number, config.fold)];
+    },
+    outputFile: (cell) => {
+      switch (cell.kind) {
+        case 'prepare':
+          return path.join(preprocessedDir(paths, cell.task as string), 'plans.json');
+        case 'test':
+          return path.join(testDir(paths, cell.task as string, cell.loss as string, config.fold), 'evaluation', 'results.csv');
+        case 'rank':
+          return path.join(rankingDir(paths), 'leaderboard.csv');
+        default:
+          return undefined;
+      }
+    },
+  };
+  const inputsOf = (cell: Cell) =>
+    cell.kind === 'rank'
+      ? cells.filter((c) => c.kind === 'test').map((c) => path.join(testDir(paths, c.task as string, c.loss as string, config.fold), 'evaluation', 'results.csv'))
+      : [];
+  return { config, paths, cells, layout, inputsOf };
+}
+
+export { lossDir, formatLearningRate };
