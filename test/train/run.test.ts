@@ -30,7 +30,9 @@ function timeless(log: EpochLogEntry[]): unknown[] {
 
 test('a short run writes config, log, status, both checkpoints and the curve; Dice and best epoch agree', async () => {
   const results = path.join(root, 'r1');
-  const out = await trainRun({ ...tiny, loss: 'dicece', learningRate: 3e-3, results });
+  const tensorsAfterEpoch: number[] = [];
+  const out = await trainRun({ ...tiny, loss: 'dicece', learningRate: 3e-3, results, onEpoch: () => tensorsAfterEpoch.push(tf.memory().numTensors) });
+  assert.equal(tensorsAfterEpoch[1], tensorsAfterEpoch[0], 'no tensor leaks from one epoch to the next');
   const dir = runDirectory(results, 'toy-liver', 'dicece', 3e-3, 0);
   assert.equal(out.runDir, dir);
   assert.equal(out.status, 'done');
