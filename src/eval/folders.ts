@@ -26,9 +26,15 @@ export const METRIC_NAMES = ['dsc', 'nsd', 'hd95'] as const;
 export type EvalMetric = (typeof METRIC_NAMES)[number];
 
 export interface EvaluateFoldersOptions {
+  /** Folder of predictions. A folder that does not exist is scored as all predictions missing (with a warning). */
   predDir: string;
-  gtDir: string;
+  /** Folder of ground-truth label maps … */
+  gtDir?: string;
+  /** … or explicit ground-truth files by case id (e.g. a split of a dataset, see `splitGroundTruth`). */
+  groundTruth?: Map<string, string>;
   outDir: string;
+  /** Shown in messages and summary.json when `groundTruth` is used (e.g. "test split of <dataset>"). */
+  groundTruthSource?: string;
   /** Ground-truth cases to score (default: every case of gtDir), e.g. the cases.txt `segloss predict` writes. */
   cases?: string[];
   /** Foreground labels to score; default: every nonzero label found in any ground truth or prediction. */
@@ -63,6 +69,7 @@ export interface EvaluationSummary {
   task: string | undefined;
   loss: string | undefined;
   predDir: string;
+  /** The ground-truth folder, or a description of the ground-truth source. */
   gtDir: string;
   toleranceMm: number;
   labels: number[];
@@ -199,19 +206,22 @@ export async function evaluateFolders(options: EvaluateFoldersOptions): Promise<
     if (options.labels.length === 0) throw new UsageError('--labels: expected at least one label');
     for (const l of options.labels) if (!Number.isInteger(l) || l <= 0) throw new UsageError(`--labels: expected positive integers, got ${l}`);
   }
-  if (!existsSync(options.predDir)) throw new InputError(options.predDir, 'prediction folder does not exist');
-  const gtCases = listCases(options.gtDir);
-  const predCases = listCases(options.predDir);
-  if (gtCases.size === 0) throw new InputError(options.gtDir, 'no ground-truth .nii.gz / .nii files');
+  if ((options.gtDir === undefined) === (options.groundTruth === undefined)) throw new UsageError('give the ground truth as a folder (--gt) or as a split (--split with --preprocessed)');
+  const gtSource = options.gtDir ?? options.groundTruthSource ?? 'ground truth';
+  const gtCases = options.groundTruth ?? listCases(options.gtDir as string);
+  const warn = options.onWarning ?? (() => undefined);
+  let predCases = new Map<string, string>();
+  if (existsSync(options.predDir)) predCases = listCases(options.predDir);
+  else warn(`prediction folder ${options.predDir} does not exist: every case is scored as an empty prediction`);
+  if (gtCases.size === 0) throw new InputError(gtSource, 'no ground-truth .nii.gz / .nii files');
   if (options.cases !== undefined) {
     const unknown = options.cases.filter((id) => !gtCases.has(id));
-    if (unknown.length > 0) throw new InputError(options.gtDir, `no ground truth for case(s) ${unknown.join(', ')}`);
+    if (unknown.length > 0) throw new InputError(gtSource, `no ground truth for case(s) ${unknown.join(', ')}`);
   }
   const ids = (options.cases !== undefined ? [...new Set(options.cases)] : [...gtCases.keys()]).sort(collator.compare);
   const missing = ids.filter((id) => !predCases.has(id));
   const wanted = new Set(ids);
   const extra = [...predCases.keys()].filter((id) => !wanted.has(id)).sort(collator.compare);
-  const warn = options.onWarning ?? (() => undefined);
   if (missing.length > 0) warn(`${missing.length} case(s) without a prediction, scored as empty predictions: ${missing.join(', ')}`);
   if (extra.length > 0) warn(`${extra.length} prediction(s) not scored (no ground truth, or not in --cases): ${extra.join(', ')}`);
 
@@ -228,7 +238,7 @@ export async function evaluateFolders(options: EvaluateFoldersOptions): Promise<
 
   const results = ids.map((id) => byCase.get(id) as CaseResult);
   const allLabels = labels ?? [...new Set(results.flatMap((r) => r.metrics.map((m) => m.label)))].sort((a, b) => a - b);
-  if (allLabels.length === 0) throw new InputError(options.gtDir, 'no foreground label in any ground truth or prediction; pass --labels');
+  if (allLabels.length === 0) throw new InputError(gtSource, 'no foreground label in any ground truth or prediction; pass --labels');
   completeLabels(results, allLabels);
 
   const perLabel: Record<string, Record<EvalMetric, MetricStatistics>> = {};
@@ -270,7 +280,7 @@ export async function evaluateFolders(options: EvaluateFoldersOptions): Promise<
     task: options.task,
     loss: options.loss,
     predDir: path.resolve(options.predDir),
-    gtDir: path.resolve(options.gtDir),
+    gtDir: options.gtDir !== undefined ? path.resolve(options.gtDir) : gtSource,
     toleranceMm,
     labels: allLabels,
     cases: results.length,

@@ -15,7 +15,8 @@ import * as path from 'node:path';
 import type { Volume } from '../data/volume.js';
 import { readNifti, withData, writeNifti } from '../data/nifti.js';
 import { loadDataset, loadCase, type CaseFiles } from '../data/dataset.js';
-import { loadPlans, loadSplits, type Plans } from '../data/preprocess/plans.js';
+import { loadPlans, type Plans } from '../data/preprocess/plans.js';
+import { resolveRunDirectory, splitCaseIds, type SplitName } from './runs.js';
 import { preprocessForInference, restoreToOriginal } from '../data/preprocess/inference.js';
 import { loadModel } from '../model/checkpoint.js';
 import { InputError, UsageError, errorMessage } from '../util/errors.js';
@@ -68,7 +69,10 @@ interface RunConfigForPrediction {
 export type CheckpointChoice = 'best' | 'latest';
 
 export interface PredictCasesOptions {
+  /** A run directory, or a loss directory results/<task>/<loss> (the best learning rate of `fold` is taken). */
   runDir: string;
+  /** Fold of the run when `runDir` is a loss directory (default 0). */
+  fold?: number;
   checkpoint?: CheckpointChoice;
   /** Which cases: the run's 'test' split or its fold's 'val' split … */
   split?: 'test' | 'val';
@@ -164,11 +168,12 @@ function readRunConfig(runDir: string): RunConfigForPrediction {
 export async function predictCases(options: PredictCasesOptions): Promise<PredictionReport> {
   if ((options.split === undefined) === (options.inputDir === undefined)) throw new UsageError('give exactly one of --split test|val and --input DIR');
   const checkpoint = options.checkpoint ?? 'best';
-  const config = readRunConfig(options.runDir);
+  const runDir = resolveRunDirectory(options.runDir, options.fold ?? 0);
+  const config = readRunConfig(runDir);
   const preDir = options.preprocessedDir ?? config.preprocessedDir;
-  if (preDir === undefined) throw new InputError(path.join(options.runDir, 'config.json'), "no 'preprocessedDir' (the folder with plans.json)");
+  if (preDir === undefined) throw new InputError(path.join(runDir, 'config.json'), "no 'preprocessedDir' (the folder with plans.json)");
   const plans = loadPlans(preDir);
-  const checkpointDir = path.join(options.runDir, 'checkpoint', checkpoint);
+  const checkpointDir = path.join(runDir, 'checkpoint', checkpoint);
   if (!existsSync(path.join(checkpointDir, 'model.json'))) throw new InputError(checkpointDir, `no model checkpoint (model.json) — has the run saved a '${checkpoint}' checkpoint?`);
 
   // cases: (id, loader)
@@ -176,17 +181,7 @@ export async function predictCases(options: PredictCasesOptions): Promise<Predic
   if (options.inputDir !== undefined) {
     cases = listInputCases(options.inputDir).map((c) => ({ id: c.id, load: () => readInputCase(c) }));
   } else {
-    const splits = loadSplits(preDir);
-    let ids: string[];
-    if (options.split === 'test') {
-      ids = splits.test;
-      if (ids.length === 0) throw new InputError(path.join(preDir, 'splits.json'), 'the test split is empty (dataset too small); use --split val or --input');
-    } else {
-      const fold = config.identity?.fold ?? 0;
-      const f = splits.folds[fold];
-      if (f === undefined) throw new InputError(path.join(preDir, 'splits.json'), `no fold ${fold}`);
-      ids = f.val;
-    }
+    const ids = splitCaseIds(preDir, options.split as SplitName, config.identity?.fold ?? options.fold ?? 0);
     const ds = loadDataset(plans.dataset_dir);
     const byId = new Map<string, CaseFiles>(ds.training.map((c) => [c.id, c]));
     cases = ids.map((id) => ({
@@ -241,7 +236,7 @@ export async function predictCases(options: PredictCasesOptions): Promise<Predic
     model.dispose();
   }
   return {
-    runDir: path.resolve(options.runDir),
+    runDir: path.resolve(runDir),
     checkpoint,
     task: config.identity?.task ?? plans.task,
     tta,

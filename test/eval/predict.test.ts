@@ -12,6 +12,7 @@ import { readNiftiSync } from '../../src/data/nifti.js';
 import { UNet3D } from '../../src/model/unet.js';
 import { saveModel } from '../../src/model/checkpoint.js';
 import { predictVolume, listInputCases } from '../../src/eval/predict.js';
+import { resolveRunDirectory } from '../../src/eval/runs.js';
 import type { PatchPredictor } from '../../src/eval/sliding-window.js';
 
 let root = '';
@@ -107,6 +108,39 @@ test('segloss predict --split test uses the run\'s held-out cases', () => {
   assert.ok(splits.test.length > 0);
   for (const id of splits.test) assert.ok(existsSync(path.join(out, `${id}.nii.gz`)), id);
   const missing = runSegloss(['predict', '--run', run, '--split', 'test', '--checkpoint', 'latest', '--out', out]);
-  assert.equal(missing.status, 2);
+  assert.equal(missing.status, 2, missing.stderr);
   assert.match(missing.stderr, /latest/);
+});
+
+test('a loss directory resolves to the finished run with the best validation Dice of the fold', () => {
+  const lossDir = path.join(root, 'results', 'toy-liver', 'dice');
+  const make = (rate: string, fold: number, status: object) => {
+    const dir = path.join(lossDir, `lr-${rate}`, `fold-${fold}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'config.json'), '{}');
+    writeFileSync(path.join(dir, 'status.json'), JSON.stringify(status));
+    return dir;
+  };
+  make('1e-4', 0, { state: 'done', bestValDice: 0.61 });
+  const winner = make('3e-4', 0, { state: 'done', bestValDice: 0.74 });
+  make('1e-3', 0, { state: 'failed', reason: 'diverged', bestValDice: 0.9 });
+  const fold1 = make('1e-3', 1, { state: 'done', bestValDice: 0.5 });
+  assert.equal(resolveRunDirectory(lossDir, 0), winner);
+  assert.equal(resolveRunDirectory(lossDir, 1), fold1);
+  assert.equal(resolveRunDirectory(winner), winner);
+  assert.throws(() => resolveRunDirectory(lossDir, 2), /lr-\*\/fold-2/);
+});
+
+test('segloss evaluate --split test --preprocessed: labels of the held-out cases; a missing prediction folder scores all as empty', () => {
+  const out = path.join(root, 'eval-split');
+  const r = runSegloss(['evaluate', '--pred', path.join(root, 'no-predictions'), '--split', 'test', '--preprocessed', pre, '--task', 'toy-liver', '--loss', 'ce', '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /does not exist: every case is scored as an empty prediction/);
+  const splits = JSON.parse(readFileSync(path.join(pre, 'splits.json'), 'utf8')) as { test: string[] };
+  const rows = readFileSync(path.join(out, 'results.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+  assert.deepEqual([...new Set(rows.map((x) => x[2]))].sort(), [...splits.test].sort());
+  for (const row of rows) assert.equal(row[4], row[3] === 'hd95' ? 'inf' : '0');
+  const usage = runSegloss(['evaluate', '--pred', out, '--split', 'test', '--out', out]);
+  assert.equal(usage.status, 2);
+  assert.match(usage.stderr, /--preprocessed/);
 });

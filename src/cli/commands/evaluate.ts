@@ -1,5 +1,5 @@
 /** `segloss evaluate`: DSC / NSD / HD95 of a folder of predictions (issue 7); see docs/evaluation.md. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { globalOptions } from '../context.js';
 import { parseIntOption, parseListOption, parseNumberOption } from '../settings.js';
 import { evaluateFolders, formatValue, METRIC_NAMES } from '../../eval/folders.js';
@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { InputError, UsageError, errorMessage } from '../../util/errors.js';
 import { formatTable, print, printJson, progressBar, warn } from '../../util/log.js';
 import { summaryJson } from '../../eval/folders.js';
+import { splitGroundTruth, type SplitName } from '../../eval/runs.js';
 
 /** `--cases a,b,c` or `--cases @file` (one case id per line, e.g. the cases.txt of segloss predict). */
 function parseCases(raw: string): string[] {
@@ -34,7 +35,10 @@ export function register(program: Command): void {
     .command('evaluate')
     .description('score predictions against ground truth: DSC, NSD at a tolerance and HD95, as DeepMind surface-distance defines them')
     .requiredOption('--pred <dir>', 'folder of predicted label maps <case>.nii.gz')
-    .requiredOption('--gt <dir>', 'folder of ground-truth label maps <case>.nii.gz (e.g. labelsTr)')
+    .option('--gt <dir>', 'folder of ground-truth label maps <case>.nii.gz (e.g. labelsTr)')
+    .addOption(new Option('--split <name>', 'instead of --gt: the test split (or --fold validation split) of the task in --preprocessed, labels from its dataset').choices(['test', 'val']))
+    .option('--preprocessed <dir>', 'preprocessed task folder (plans.json, splits.json) for --split')
+    .option('--fold <k>', 'fold for --split val (default 0)', parseIntOption('--fold'))
     .requiredOption('--out <dir>', 'where per_case.csv, summary.json (and results.csv) are written')
     .option('--cases <list>', 'only these ground-truth cases: a,b,c or @file with one id per line (e.g. @pred/cases.txt)', parseCases)
     .option('--labels <list>', 'foreground labels to score, e.g. 1,2 (default: every label present)', parseLabels)
@@ -42,13 +46,18 @@ export function register(program: Command): void {
     .option('--task <name>', 'task name for results.csv (with --loss)')
     .option('--loss <id>', 'loss id for results.csv (with --task)')
     .option('--workers <n>', 'worker threads (default: CPU cores)', parseIntOption('--workers'))
-    .action(async (opts: { pred: string; gt: string; out: string; cases?: string[]; labels?: number[]; tolerance?: number; task?: string; loss?: string; workers?: number }, cmd: Command) => {
+    .action(async (opts: { pred: string; gt?: string; split?: SplitName; preprocessed?: string; fold?: number; out: string; cases?: string[]; labels?: number[]; tolerance?: number; task?: string; loss?: string; workers?: number }, cmd: Command) => {
       const g = globalOptions(cmd);
       if (opts.workers !== undefined && opts.workers < 1) throw new UsageError('--workers: expected at least 1');
+      if ((opts.gt === undefined) === (opts.split === undefined)) throw new UsageError('give exactly one of --gt DIR and --split test|val (with --preprocessed DIR)');
+      if (opts.split !== undefined && opts.preprocessed === undefined) throw new UsageError('--split needs --preprocessed DIR (the task folder with plans.json and splits.json)');
+      const split = opts.split !== undefined ? splitGroundTruth(opts.preprocessed as string, opts.split, opts.fold ?? 0) : undefined;
       let bar: ReturnType<typeof progressBar> | undefined;
       const summary = await evaluateFolders({
         predDir: opts.pred,
-        gtDir: opts.gt,
+        ...(opts.gt !== undefined ? { gtDir: opts.gt } : {}),
+        ...(split !== undefined ? { groundTruth: split.files, groundTruthSource: split.source } : {}),
+        ...(split !== undefined && opts.labels === undefined ? { labels: split.labels } : {}),
         outDir: opts.out,
         ...(opts.cases !== undefined ? { cases: opts.cases } : {}),
         ...(opts.labels !== undefined ? { labels: opts.labels } : {}),

@@ -1,7 +1,7 @@
 /** `segloss predict`: segment cases with a trained run (issue 7); see docs/evaluation.md. */
 import { Command, Option } from 'commander';
 import { globalOptions } from '../context.js';
-import { parseNumberOption } from '../settings.js';
+import { parseIntOption, parseNumberOption } from '../settings.js';
 import { predictCases, type CheckpointChoice } from '../../eval/predict.js';
 import { selectBackend, describeBackend } from '../../model/backend.js';
 import { RuntimeFailure, UsageError } from '../../util/errors.js';
@@ -11,7 +11,8 @@ export function register(program: Command): void {
   program
     .command('predict')
     .description('segment cases with a trained run: nnU-Net sliding windows (step 0.5, Gaussian weights), optional mirroring TTA, back to the input geometry')
-    .requiredOption('--run <dir>', 'run directory (results/<task>/<loss>/lr-<rate>/fold-<k>)')
+    .requiredOption('--run <dir>', 'run directory (results/<task>/<loss>/lr-<rate>/fold-<k>), or a loss directory results/<task>/<loss> (its best learning rate for --fold)')
+    .option('--fold <k>', 'fold of the run when --run is a loss directory (default 0)', parseIntOption('--fold'))
     .addOption(new Option('--checkpoint <which>', 'checkpoint to use (default best)').choices(['best', 'latest']))
     .addOption(new Option('--split <name>', "the run's held-out test cases, or its fold's validation cases").choices(['test', 'val']))
     .option('--input <dir>', 'folder of images (<case>.nii.gz, or <case>_0000.nii.gz per channel) instead of --split')
@@ -21,15 +22,16 @@ export function register(program: Command): void {
     .option('--save-probabilities', 'also write <case>_probabilities.nii.gz (float32, one volume per class)')
     .option('--step <fraction>', 'window step as a fraction of the patch (default 0.5)', parseNumberOption('--step'))
     .option('--preprocessed <dir>', "preprocessed folder with plans.json (default: the one in the run's config.json)")
-    .action(async (opts: { run: string; checkpoint?: CheckpointChoice; split?: 'test' | 'val'; input?: string; out: string; tta?: boolean; saveProbabilities?: boolean; step?: number; preprocessed?: string }, cmd: Command) => {
+    .action(async (opts: { run: string; fold?: number; checkpoint?: CheckpointChoice; split?: 'test' | 'val'; input?: string; out: string; tta?: boolean; saveProbabilities?: boolean; step?: number; preprocessed?: string }, cmd: Command) => {
       const g = globalOptions(cmd);
       if ((opts.split === undefined) === (opts.input === undefined)) throw new UsageError('give exactly one of --split test|val and --input DIR');
       if (opts.step !== undefined && !(opts.step > 0 && opts.step <= 1)) throw new UsageError('--step: expected a fraction in (0, 1]');
       const backend = await selectBackend(g.backend);
-      info(`backend: ${describeBackend(backend)}`);
+      info(describeBackend(backend));
       let bar: ReturnType<typeof progressBar> | undefined;
       const report = await predictCases({
         runDir: opts.run,
+        ...(opts.fold !== undefined ? { fold: opts.fold } : {}),
         outDir: opts.out,
         ...(opts.checkpoint !== undefined ? { checkpoint: opts.checkpoint } : {}),
         ...(opts.split !== undefined ? { split: opts.split } : {}),
