@@ -8,7 +8,8 @@
  * - the stability chart (Fig. 11): each loss's rank under the chosen metrics and under each single
  *   metric;
  * - the bootstrap rank plot (challengeR's blob plot): circle area = how often the loss got that
- *   rank, black bar = 95% interval, black cross = median rank; and the Kendall τ distribution.
+ *   rank, black bar = 95% interval, black cross = median rank; beside it the distribution of
+ *   Kendall's τ between the full ranking and the resamples (overall and per task).
  */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
@@ -243,75 +244,71 @@ export function bootstrapFigure(ranking: Ranking): Figure | undefined {
     });
     summary.push({ loss: s.loss, median: s.medianRank, low: s.rankLow, high: s.rankHigh });
   }
+  const taus: { ranking: string; tau: number }[] = [];
+  for (const tau of boot.kendallTau) if (Number.isFinite(tau)) taus.push({ ranking: 'overall', tau });
+  for (const task of ranking.tasks) {
+    for (const tau of boot.kendallTauByTask[task] ?? []) if (Number.isFinite(tau)) taus.push({ ranking: task, tau });
+  }
+  const groups = ['overall', ...ranking.tasks];
+  // An all-tied ranking has no τ; the panel then shows an empty axis with a note in its title.
+  const tauTitle = taus.length > 0 ? "Kendall's τ-b: full ranking vs. each resample" : "Kendall's τ-b: undefined (all losses tie)";
+  const tauMin = Math.min(0, ...taus.map((v) => v.tau));
   const L = ranking.losses.length;
   const x = { field: 'loss', type: 'nominal' as const, sort: order, title: null, axis: { labelAngle: -50 } };
   const yScale = { reverse: true, domain: [1, Math.max(2, L)], nice: false };
+  const height = Math.max(200, 16 * L);
   const title = `Bootstrap ranks (${boot.resamples} resamples of the cases)`;
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
-    width: Math.max(240, 26 * L),
-    height: Math.max(200, 16 * L),
-    layer: [
+    hconcat: [
       {
-        data: { values: blobs },
-        mark: { type: 'circle', color: '#4c78a8', opacity: 0.6 },
+        width: Math.max(240, 26 * L),
+        height,
+        layer: [
+          {
+            data: { values: blobs },
+            mark: { type: 'circle', color: '#4c78a8', opacity: 0.6 },
+            encoding: {
+              x,
+              y: { field: 'rank', type: 'quantitative', scale: yScale, title: 'rank', axis: { tickMinStep: 1 } },
+              size: { field: 'share', type: 'quantitative', title: 'share of resamples', scale: { domain: [0, 1], range: [0, 400] } },
+            },
+          },
+          {
+            data: { values: summary },
+            mark: { type: 'rule', color: 'black', strokeWidth: 1.5 },
+            encoding: { x, y: { field: 'low', type: 'quantitative', scale: yScale }, y2: { field: 'high' } },
+          },
+          {
+            data: { values: summary },
+            mark: { type: 'point', shape: 'cross', color: 'black', filled: true, size: 60 },
+            encoding: { x, y: { field: 'median', type: 'quantitative', scale: yScale } },
+          },
+        ],
+      },
+      {
+        title: { text: tauTitle, fontSize: 12 },
+        width: Math.max(160, 60 * groups.length),
+        height,
+        data: { values: taus },
+        mark: { type: 'boxplot', extent: 'min-max', size: 24 },
         encoding: {
-          x,
-          y: { field: 'rank', type: 'quantitative', scale: yScale, title: 'rank', axis: { tickMinStep: 1 } },
-          size: { field: 'share', type: 'quantitative', title: 'share of resamples', scale: { domain: [0, 1], range: [0, 400] } },
+          x: { field: 'ranking', type: 'nominal', sort: groups, title: null, axis: { labelAngle: -50 } },
+          y: { field: 'tau', type: 'quantitative', title: 'Kendall τ-b', scale: { domain: [tauMin, 1] } },
+          color: { field: 'ranking', type: 'nominal', legend: null, sort: groups },
         },
       },
-      {
-        data: { values: summary },
-        mark: { type: 'rule', color: 'black', strokeWidth: 1.5 },
-        encoding: { x, y: { field: 'low', type: 'quantitative', scale: yScale }, y2: { field: 'high' } },
-      },
-      {
-        data: { values: summary },
-        mark: { type: 'point', shape: 'cross', color: 'black', filled: true, size: 60 },
-        encoding: { x, y: { field: 'median', type: 'quantitative', scale: yScale } },
-      },
     ],
+    resolve: { scale: { color: 'independent', size: 'independent' } },
     config: BASE_CONFIG,
   };
   return {
     file: 'bootstrap_ranks.svg',
     title,
-    caption: 'Rank distribution of each loss over bootstrap resamples of the cases (per task, with replacement): circle area = share of resamples with that rank, black bar = 2.5–97.5% quantiles, black cross = median rank.',
-    spec,
-  };
-}
-
-export function kendallFigure(ranking: Ranking): Figure | undefined {
-  const boot = ranking.bootstrap;
-  if (boot === undefined) return undefined;
-  const values: { ranking: string; tau: number }[] = [];
-  for (const tau of boot.kendallTau) if (Number.isFinite(tau)) values.push({ ranking: 'overall', tau });
-  for (const task of ranking.tasks) {
-    for (const tau of boot.kendallTauByTask[task] ?? []) if (Number.isFinite(tau)) values.push({ ranking: task, tau });
-  }
-  if (values.length === 0) return undefined;
-  const groups = ['overall', ...ranking.tasks];
-  const title = "Kendall's τ between the full ranking and each bootstrap ranking";
-  const spec: TopLevelSpec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
-    width: Math.max(200, 90 * groups.length),
-    height: 220,
-    data: { values },
-    mark: { type: 'boxplot', extent: 'min-max', size: 28 },
-    encoding: {
-      x: { field: 'ranking', type: 'nominal', sort: groups, title: null, axis: { labelAngle: 0 } },
-      y: { field: 'tau', type: 'quantitative', title: 'Kendall τ-b', scale: { domain: [Math.min(0, ...values.map((v) => v.tau)), 1] } },
-      color: { field: 'ranking', type: 'nominal', legend: null, sort: groups },
-    },
-    config: BASE_CONFIG,
-  };
-  return {
-    file: 'bootstrap_kendall_tau.svg',
-    title,
-    caption: "Kendall's τ-b between the full-data ranking and each resample's ranking: overall (rank score) and per task (summed significance scores of that task). Values near 1 mean a stable ranking.",
+    caption:
+      'Left: rank distribution of each loss over bootstrap resamples of the cases (per task, with replacement): circle area = share of resamples with that rank, black bar = 2.5–97.5% quantiles, black cross = median rank. ' +
+      "Right: Kendall's τ-b between the full-data ranking and each resample's ranking, overall (rank score) and per task (summed significance scores of that task); values near 1 mean a stable ranking.",
     spec,
   };
 }
@@ -321,8 +318,6 @@ export function rankingFigures(ranking: Ranking): Figure[] {
   const figures: Figure[] = [rankScoreFigure(ranking), stabilityFigure(ranking)];
   const boot = bootstrapFigure(ranking);
   if (boot !== undefined) figures.push(boot);
-  const tau = kendallFigure(ranking);
-  if (tau !== undefined) figures.push(tau);
   for (const table of ranking.tables) figures.push(violinFigure(ranking, table));
   return figures;
 }

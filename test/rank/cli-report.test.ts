@@ -25,7 +25,7 @@ test('segloss rank writes every output listed in the issue', () => {
   assert.match(cliStdout, /^1\s+A\s+0\.750/m);
   const files = readdirSync(out).sort();
   const expected = [
-    'bootstrap_kendall_tau.svg', 'bootstrap_ranks.svg', 'leaderboard.csv', 'leaderboard.json', 'leaderboard.md',
+    'bootstrap_ranks.svg', 'leaderboard.csv', 'leaderboard.json', 'leaderboard.md',
     'pvalues_t1_dsc.csv', 'pvalues_t1_hd95.csv', 'pvalues_t1_nsd.csv', 'pvalues_t2_dsc.csv', 'pvalues_t2_hd95.csv', 'pvalues_t2_nsd.csv',
     'rank_scores.svg', 'report.html', 'significance.csv', 'stability.svg', 'table2.md',
     'violin_t1_dsc.svg', 'violin_t1_hd95.svg', 'violin_t1_nsd.svg', 'violin_t2_dsc.svg', 'violin_t2_hd95.svg', 'violin_t2_nsd.svg',
@@ -87,7 +87,7 @@ test('report.html loads in headless Chromium without console errors and the firs
     assert.deepEqual(problems, []);
     const firstLoss = await page.textContent('#leaderboard tbody tr:first-child td:nth-child(2)');
     assert.equal(firstLoss?.trim(), 'A');
-    assert.equal(await page.locator('figure svg').count(), 10);
+    assert.equal(await page.locator('figure svg').count(), 9);
     // Every inline SVG has page-unique ids (clip paths would otherwise point into other figures).
     const ids = await page.evaluate('Array.from(document.querySelectorAll("svg [id]")).map((e) => e.id)') as string[];
     assert.equal(new Set(ids).size, ids.length);
