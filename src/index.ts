@@ -62,3 +62,5 @@ export { slidingWindowPredict, windowStarts, gaussianImportanceMap, argmaxClasse
 export type { PatchPredictor, SlidingWindowOptions } from './eval/sliding-window.js';
 export { predictVolume, predictCases, listInputCases } from './eval/predict.js';
 export type { PredictVolumeOptions, VolumePrediction, PredictCasesOptions, PredictionReport, CasePrediction, CheckpointChoice, InputCase } from './eval/predict.js';
+export { resolveRunDirectory, splitCaseIds, splitGroundTruth } from './eval/runs.js';
+export type { SplitName } from './eval/runs.js';
