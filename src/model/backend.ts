@@ -13,6 +13,14 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import { UsageError, RuntimeFailure, errorMessage } from '../util/errors.js';
 import { installWasmKernelPatches } from './wasm-kernels.js';
+import { prepareWasmThreads, unrefWasmWorkers, wasmThreadsFromEnv, withDoubledCpuCount } from './wasm-threads.js';
+
+/**
+ * wasm threads when SEGLOSS_WASM_THREADS is not set. 1: the threaded build needs three patches of
+ * tfjs internals (./wasm-threads.ts) and gained nothing on the shared 2-core machine where it was
+ * measured (docs/performance.md); set SEGLOSS_WASM_THREADS=2 to use it.
+ */
+export const DEFAULT_WASM_THREADS = 1;
 
 export type BackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
@@ -135,7 +143,14 @@ export async function selectBackend(request: BackendRequest | string = 'auto'): 
   }
   const skipped: string[] = [];
   const finish = async (backend: string, description: string, gpu: boolean): Promise<BackendInfo> => {
-    const ok = await tf.setBackend(backend);
+    let ok: boolean;
+    if (backend === 'wasm' && tf.findBackend('wasm') === null && prepareWasmThreads(wasmThreadsFromEnv(DEFAULT_WASM_THREADS))) {
+      // threaded wasm (./wasm-threads.ts): the pool is sized while os.cpus() is doubled
+      ok = await withDoubledCpuCount(() => tf.setBackend(backend));
+      unrefWasmWorkers();
+    } else {
+      ok = await tf.setBackend(backend);
+    }
     if (!ok) throw new RuntimeFailure(`backend '${backend}' failed to initialise`);
     await tf.ready();
     if (backend === 'wasm') installWasmKernelPatches();

@@ -38,6 +38,9 @@ export interface Conv3dOptions {
   inputGradient?: boolean;
 }
 
+/** Depths per filter-gradient conv2d call (see stride1FilterGrad). */
+const DW_GROUP = 32;
+
 export type ConvImplementation = 'auto' | 'native' | 'decomposed';
 let implementationOverride: ConvImplementation = 'auto';
 
@@ -245,14 +248,31 @@ function stride1FilterGrad(x: tf.Tensor5D, dy: tf.Tensor5D, kernel: Triple, pads
     for (let a = 0; a < kd; a++) parts.push(tf.matMul(tf.transpose(tf.reshape(slab(a), [-1, c])) as tf.Tensor2D, dy2 as tf.Tensor2D));
     return tf.reshape(parts.length === 1 ? parts[0]! : tf.stack(parts), [kd, 1, 1, c, co]);
   }
-  const parts: tf.Tensor4D[] = [];
-  for (let a = 0; a < kd; a++) {
-    const s = tf.reshape(slab(a), [n, dOut, hp * wp, c]);
-    parts.push(tf.reshape(tf.transpose(s, [3, 2, 0, 1]), [c, hp, wp, n * dOut]) as tf.Tensor4D);
+  // One transpose puts (n, d) innermost: T[ci, h, w, n, d′] = x̂[n, d′, h, w, ci]; the depth-shifted
+  // operands A_a are then slices with contiguous runs (cheaper than one transpose per shift).
+  const dp = xp.shape[1];
+  const T = tf.reshape(tf.transpose(tf.reshape(xp, [n, dp, hp * wp, c]), [3, 2, 0, 1]), [c, hp, wp, n, dp]) as tf.Tensor5D;
+  const Fall = tf.reshape(tf.transpose(tf.reshape(dy, [n, dOut, hOut * wOut, co]), [2, 0, 1, 3]), [hOut, wOut, n, dOut, co]) as tf.Tensor5D;
+  // K-blocking: XNNPACK streams the packed "filter" (dy) once per row tile, so a contraction over
+  // all n·d at once is memory-bound for big layers; groups of ≤ DW_GROUP depths of one sample
+  // keep it cache-sized (measured 1.4× less CPU time on a [2,64³,32→16] layer).
+  const groups: Array<[number, number, number]> = []; // [n index or −1 for all, d0, size]
+  if (n * dOut <= 2 * DW_GROUP) groups.push([-1, 0, dOut]);
+  else {
+    let g = Math.min(dOut, DW_GROUP);
+    while (dOut % g !== 0) g--;
+    for (let ni = 0; ni < n; ni++) for (let d0 = 0; d0 < dOut; d0 += g) groups.push([ni, d0, g]);
   }
-  const A = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
-  const F = tf.reshape(tf.transpose(tf.reshape(dy, [n, dOut, hOut * wOut, co]), [2, 0, 1, 3]), [hOut, wOut, n * dOut, co]) as tf.Tensor4D;
-  const r = tf.conv2d(A, F, 1, 'valid'); // [kd·c, kh, kw, co]
+  const partials = groups.map(([ni, d0, g]) => {
+    const nb = ni < 0 ? 0 : ni;
+    const nn = ni < 0 ? n : 1;
+    const parts: tf.Tensor4D[] = [];
+    for (let a = 0; a < kd; a++) parts.push(tf.reshape(tf.slice(T, [0, 0, 0, nb, d0 + a], [c, hp, wp, nn, g]), [c, hp, wp, nn * g]) as tf.Tensor4D);
+    const A = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
+    const F = tf.reshape(tf.slice(Fall, [0, 0, nb, d0, 0], [hOut, wOut, nn, g, co]), [hOut, wOut, nn * g, co]) as tf.Tensor4D;
+    return tf.conv2d(A, F, 1, 'valid'); // [kd·c, kh, kw, co]
+  });
+  const r = partials.length === 1 ? partials[0]! : tf.addN(partials);
   return tf.transpose(tf.reshape(r, [kd, c, kh, kw, co]), [0, 2, 3, 1, 4]);
 }
 

@@ -1,0 +1,254 @@
+/**
+ * `npm run bench:train`: time one training step (forward + backward + Adam, batch 2, 2 classes,
+ * Dice+CE) of segloss's UNet3D on every available backend, and the same network in PyTorch
+ * (../shared/reference/torch_unet_step.py, CPU, 2 threads) in the same invocation.
+ *
+ * Configurations (issue 4): tiny = patch 32³, features [8, 16, 32]; small = patch 64³,
+ * features [16, 32, 64, 128]. Each backend runs in its own child process so that peak RSS is
+ * per backend. Reported: median ms/step, Mvox/s (= batch·patch voxels / step time), peak RSS,
+ * ratio = PyTorch ms / segloss ms. The last line of stdout is JSON with all figures.
+ *
+ * Options: --configs tiny,small  --backends wasm:1,wasm:2,cpu,tensorflow (wasm:N = N threads, see
+ *          src/model/wasm-threads.ts)  --steps N  --warmup N
+ *          --torch-threads N  --no-torch
+ * The cpu backend (plain JS) takes minutes per step on the small configuration; it is run on the
+ * tiny configuration only unless --backends names it explicitly.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+
+interface Config {
+  name: string;
+  patch: number;
+  features: number[];
+}
+const CONFIGS: Config[] = [
+  { name: 'tiny', patch: 32, features: [8, 16, 32] },
+  { name: 'small', patch: 64, features: [16, 32, 64, 128] },
+];
+const BATCH = 2;
+const CLASSES = 2;
+
+interface ChildRequest {
+  backend: string;
+  patch: number;
+  features: number[];
+  steps: number;
+  warmup: number;
+}
+interface StepResult {
+  ms_per_step: number;
+  ms_steps: number[];
+  peak_rss_mb: number;
+  threads: number;
+  backend: string;
+  conv: string;
+  loss_first: number;
+  loss_last: number;
+}
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '..', '..');
+const TORCH_SCRIPT = path.resolve(REPO, '..', 'shared', 'reference', 'torch_unet_step.py');
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Soft Dice over foreground classes (batch Dice, smooth 1e-5) + cross-entropy, as the reference. */
+function diceCE(logits: tf.Tensor5D, oneHot: tf.Tensor2D): tf.Scalar {
+  const c = logits.shape[4];
+  const flat = tf.reshape(logits, [-1, c]) as tf.Tensor2D;
+  const ce = tf.losses.softmaxCrossEntropy(oneHot, flat);
+  const p = tf.softmax(flat);
+  const inter = tf.sum(tf.mul(p, oneHot), 0);
+  const den = tf.add(tf.sum(p, 0), tf.sum(oneHot, 0));
+  const dice = tf.div(tf.add(tf.mul(inter, 2), 1e-5), tf.add(den, 1e-5));
+  return tf.add(ce, tf.sub(1, tf.mean(tf.slice(dice, [1], [c - 1])))) as tf.Scalar;
+}
+
+async function runChild(req: ChildRequest): Promise<StepResult> {
+  const { selectBackend } = await import('../src/model/backend.js');
+  const { UNet3D } = await import('../src/model/unet.js');
+  const { convImplementation } = await import('../src/model/conv3d.js');
+  const { Rng } = await import('../src/util/rng.js');
+  const info = await selectBackend(req.backend);
+  const net = new UNet3D(
+    {
+      inChannels: 1,
+      numClasses: CLASSES,
+      deepSupervision: false,
+      stages: req.features.map((f, i) => ({ features: f, kernelSize: [3, 3, 3], stride: i === 0 ? [1, 1, 1] : [2, 2, 2] })),
+    },
+    { seed: 0 },
+  );
+  const rng = new Rng(1);
+  const n = BATCH * req.patch ** 3;
+  const xv = new Float32Array(n);
+  const lv = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    xv[i] = rng.normal();
+    lv[i] = rng.next() > 0.9 ? 1 : 0;
+  }
+  const x = tf.tensor5d(xv, [BATCH, req.patch, req.patch, req.patch, 1]);
+  const oneHot = tf.tidy(() => tf.oneHot(tf.tensor1d(lv, 'int32'), CLASSES).toFloat() as tf.Tensor2D);
+  const opt = tf.train.adam(3e-4);
+  const times: number[] = [];
+  const losses: number[] = [];
+  for (let i = 0; i < req.warmup + req.steps; i++) {
+    const t0 = performance.now();
+    const loss = opt.minimize(() => diceCE(net.apply(x, true)[0]!, oneHot), true, net.variables) as tf.Scalar;
+    losses.push(loss.dataSync()[0]!);
+    const ms = performance.now() - t0;
+    loss.dispose();
+    if (i >= req.warmup) times.push(ms);
+  }
+  return {
+    ms_per_step: median(times),
+    ms_steps: times.map((t) => Math.round(t * 10) / 10),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    threads: info.threads,
+    backend: info.description,
+    conv: convImplementation(),
+    loss_first: losses[0]!,
+    loss_last: losses[losses.length - 1]!,
+  };
+}
+
+interface TorchResult {
+  ms_per_step: number;
+  ms_steps: number[];
+  mvox_per_s: number;
+  threads: number;
+  torch: string;
+  peak_rss_mb: number;
+}
+
+function runTorch(cfg: Config, threads: number, steps: number, warmup: number): TorchResult | string {
+  const python = '/usr/bin/python3';
+  if (!existsSync(python)) return 'python3 not found';
+  if (!existsSync(TORCH_SCRIPT)) return `${TORCH_SCRIPT} not found`;
+  const arg = JSON.stringify({ patch: [cfg.patch, cfg.patch, cfg.patch], features: cfg.features, batch: BATCH, classes: CLASSES, threads, steps, warmup });
+  // peak RSS of the python process via GNU time's %M when available, else unreported
+  const useTime = existsSync('/usr/bin/time');
+  const r = useTime
+    ? spawnSync('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', python, TORCH_SCRIPT, arg], { encoding: 'utf8', maxBuffer: 1 << 24 })
+    : spawnSync(python, [TORCH_SCRIPT, arg], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) return `PyTorch reference failed: ${(r.stderr || '').trim().split('\n').slice(-1)[0] ?? 'unknown error'}`;
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  const parsed = JSON.parse(line) as Omit<TorchResult, 'peak_rss_mb'>;
+  const m = /MAXRSS_KB=(\d+)/.exec(r.stderr ?? '');
+  return { ...parsed, peak_rss_mb: m ? Math.round(Number(m[1]) / 1024) : NaN };
+}
+
+/** A backend, optionally with a wasm thread count ("wasm:2"). */
+function availableBackends(): string[] {
+  const list = ['wasm:1', ...(os.availableParallelism() >= 2 ? [`wasm:${Math.min(os.availableParallelism(), 4)}`] : []), 'cpu'];
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    if (existsSync(path.join(REPO, 'node_modules', pkg))) {
+      list.unshift('tensorflow');
+      break;
+    }
+  }
+  return list;
+}
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const childArg = flag('child');
+  if (childArg !== undefined) {
+    const res = await runChild(JSON.parse(childArg) as ChildRequest);
+    process.stdout.write(JSON.stringify(res) + '\n');
+    return;
+  }
+  const configs = (flag('configs') ?? 'tiny,small').split(',').map((n) => {
+    const c = CONFIGS.find((k) => k.name === n);
+    if (c === undefined) throw new Error(`unknown config ${n} (tiny, small)`);
+    return c;
+  });
+  const explicitBackends = flag('backends');
+  const backends = explicitBackends?.split(',') ?? availableBackends();
+  const torchThreads = Number(flag('torch-threads') ?? 2);
+  const rows: Array<Record<string, unknown>> = [];
+  const summary: Record<string, unknown> = { bench: 'train', date: new Date().toISOString(), cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', node: process.version };
+  for (const cfg of configs) {
+    const steps = Number(flag('steps') ?? (cfg.name === 'tiny' ? 7 : 3));
+    const warmup = Number(flag('warmup') ?? (cfg.name === 'tiny' ? 2 : 1));
+    const vox = BATCH * cfg.patch ** 3;
+    let torch: TorchResult | string = 'skipped (--no-torch)';
+    if (!process.argv.includes('--no-torch')) {
+      process.stderr.write(`[${cfg.name}] PyTorch reference (${torchThreads} threads)…\n`);
+      torch = runTorch(cfg, torchThreads, Math.max(steps, 5), warmup + 1);
+      if (typeof torch === 'string') process.stderr.write(`[${cfg.name}] PyTorch reference skipped: ${torch}\n`);
+    }
+    const torchMs = typeof torch === 'string' ? undefined : torch.ms_per_step;
+    if (typeof torch !== 'string') {
+      rows.push({ config: cfg.name, impl: `PyTorch ${torch.torch} (CPU)`, threads: torch.threads, ms: torch.ms_per_step, mvox: vox / torch.ms_per_step / 1e3, rss: torch.peak_rss_mb, ratio: 1 });
+    }
+    for (const variant of backends) {
+      const [backend, threadsText] = variant.split(':') as [string, string | undefined];
+      const env = { ...process.env, SEGLOSS_WASM_THREADS: threadsText ?? '1' };
+      if (backend === 'cpu' && cfg.name !== 'tiny' && explicitBackends === undefined) {
+        process.stderr.write(`[${cfg.name}] cpu backend skipped: plain-JS tf.conv3d needs minutes per step at this size (name it in --backends to run it)\n`);
+        rows.push({ config: cfg.name, impl: 'segloss cpu', skipped: 'minutes per step' });
+        continue;
+      }
+      const cpuSteps = backend === 'cpu' ? Math.min(steps, 2) : steps;
+      const cpuWarm = backend === 'cpu' ? Math.min(warmup, 1) : warmup;
+      process.stderr.write(`[${cfg.name}] segloss on ${variant} (${cpuWarm} warm-up + ${cpuSteps} steps)…\n`);
+      const req: ChildRequest = { backend, patch: cfg.patch, features: cfg.features, steps: cpuSteps, warmup: cpuWarm };
+      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify(req)], { encoding: 'utf8', maxBuffer: 1 << 24, env });
+      if (r.status !== 0) {
+        const why = (r.stderr || '').trim().split('\n').slice(-3).join(' ');
+        process.stderr.write(`[${cfg.name}] ${backend} failed: ${why}\n`);
+        rows.push({ config: cfg.name, impl: `segloss ${backend}`, skipped: `failed: ${why}` });
+        continue;
+      }
+      const res = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as StepResult;
+      rows.push({
+        config: cfg.name,
+        impl: `segloss ${backend} (${res.conv} conv3d)`,
+        threads: res.threads,
+        ms: res.ms_per_step,
+        mvox: vox / res.ms_per_step / 1e3,
+        rss: res.peak_rss_mb,
+        ratio: torchMs === undefined ? null : torchMs / res.ms_per_step,
+        steps: res.ms_steps,
+        loss: [res.loss_first, res.loss_last],
+      });
+    }
+  }
+  // table on stdout
+  const fmt = (v: unknown, d = 0): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : v === null || v === undefined ? '–' : String(v));
+  const lines = ['config | implementation | threads | ms/step (median) | Mvox/s | peak RSS MB | ratio (PyTorch ms / ms)', '---|---|---|---|---|---|---'];
+  for (const r of rows) {
+    if (r['skipped'] !== undefined) lines.push(`${r['config']} | ${r['impl']} | – | skipped: ${r['skipped']} | – | – | –`);
+    else lines.push(`${r['config']} | ${r['impl']} | ${fmt(r['threads'])} | ${fmt(r['ms'], 0)} | ${fmt(r['mvox'], 3)} | ${fmt(r['rss'])} | ${fmt(r['ratio'], 3)}`);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+  const result: Record<string, unknown> = { ...summary };
+  for (const r of rows) {
+    if (r['skipped'] !== undefined) continue;
+    const key = `${r['config']}_${String(r['impl']).startsWith('PyTorch') ? 'torch' : `${String(r['impl']).split(' ')[1]}${r['threads'] !== undefined && r['threads'] !== 1 ? `${r['threads']}t` : ''}`}`;
+    result[`${key}_ms`] = Math.round((r['ms'] as number) * 10) / 10;
+    result[`${key}_mvox_s`] = Math.round((r['mvox'] as number) * 1000) / 1000;
+    result[`${key}_rss_mb`] = r['rss'];
+    if (r['ratio'] !== null && !String(r['impl']).startsWith('PyTorch')) result[`${key}_ratio`] = Math.round((r['ratio'] as number) * 1000) / 1000;
+  }
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:train: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});
