@@ -28,12 +28,17 @@ export class BatchWorkerPool {
   private nextId = 0;
   private nextWorker = 0;
   private inFlight = 0;
+  /** Set when a worker died: every later request fails at once instead of waiting forever. */
+  broken: Error | undefined;
 
   constructor(size: number) {
     for (let w = 0; w < size; w++) {
       const worker = new Worker(new URL('./batch-worker.js', import.meta.url));
       worker.on('message', (msg: { id: number; batch?: Batch; error?: string }) => this.onMessage(msg));
       worker.on('error', (err) => this.failAll(err));
+      worker.on('exit', (code) => {
+        if (!this.terminating) this.failAll(new Error(`batch worker exited with code ${code}`));
+      });
       worker.unref();
       this.workers.push(worker);
     }
@@ -53,7 +58,10 @@ export class BatchWorkerPool {
     else p.resolve(msg.batch);
   }
 
+  private terminating = false;
+
   private failAll(err: Error): void {
+    this.broken ??= err;
     for (const p of this.pending.values()) p.reject(new RuntimeFailure(`batch worker crashed: ${err.message}`));
     this.pending.clear();
     this.inFlight = 0;
@@ -71,6 +79,7 @@ export class BatchWorkerPool {
   }
 
   request(key: string, kind: BatchKind, index: number): Promise<Batch> {
+    if (this.broken !== undefined) return Promise.reject(new RuntimeFailure(`batch worker crashed: ${this.broken.message}`));
     const id = this.nextId++;
     const worker = this.workers[this.nextWorker] as Worker;
     this.nextWorker = (this.nextWorker + 1) % this.workers.length;
@@ -85,6 +94,7 @@ export class BatchWorkerPool {
   }
 
   async terminate(): Promise<void> {
+    this.terminating = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
   }
@@ -99,7 +109,7 @@ export function defaultWorkerCount(): number {
 
 /** The process-wide pool, grown on demand (never shrunk). */
 export function sharedWorkerPool(size: number): BatchWorkerPool {
-  if (shared === undefined || shared.size < size) {
+  if (shared === undefined || shared.size < size || shared.broken !== undefined) {
     const old = shared;
     shared = new BatchWorkerPool(size);
     if (old !== undefined) void old.terminate();

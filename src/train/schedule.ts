@@ -162,7 +162,7 @@ export function endEpoch(config: ScheduleConfig, previous: ScheduleState, metric
   s.epoch = e + 1;
   if (!stop && s.epoch >= config.maxEpochs) {
     stop = true;
-    s.stopReason = `reached the maximum of ${config.maxEpochs} epochs`;
+    s.stopReason = `reached the maximum of ${config.maxEpochs} epoch${config.maxEpochs === 1 ? "" : "s"}`;
   }
   s.stopped = stop;
   return { state: s, lrReduced, newBest, stop };
