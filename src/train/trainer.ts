@@ -20,7 +20,7 @@
  * driven by the fine-tuning epoch.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { randomInt } from 'node:crypto';
@@ -240,6 +240,29 @@ function readCheckpointState(dir: string): CheckpointState {
   }
 }
 
+/**
+ * A kill between the two renames of an atomic directory swap leaves no checkpoint/latest but a
+ * complete temporary sibling (new or old). Put the most advanced complete one back in place.
+ */
+function recoverLatest(runDir: string): void {
+  const ckDir = path.join(runDir, 'checkpoint');
+  const latest = path.join(runDir, RUN_FILES.latest);
+  if (existsSync(latest) || !existsSync(ckDir)) return;
+  let best: { dir: string; epoch: number } | undefined;
+  for (const name of readdirSync(ckDir)) {
+    if (!name.startsWith('.latest.')) continue;
+    const dir = path.join(ckDir, name);
+    if (!['model.json', 'weights.bin', 'optimizer.json', 'optimizer.bin'].every((f) => existsSync(path.join(dir, f)))) continue;
+    try {
+      const epoch = (JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as CheckpointState).schedule.epoch;
+      if (best === undefined || epoch > best.epoch) best = { dir, epoch };
+    } catch {
+      // incomplete: state.json is written last
+    }
+  }
+  if (best !== undefined) renameSync(best.dir, latest);
+}
+
 function differingKey(a: RunConfig['identity'], b: RunConfig['identity']): keyof RunConfig['identity'] | undefined {
   for (const key of Object.keys(a) as (keyof RunConfig['identity'])[]) {
     if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) return key;
@@ -385,6 +408,7 @@ async function trainStage(
   if (previous?.state === 'running' && previous.pid !== undefined && processAlive(previous.pid)) {
     throw new UsageError(`${runDir} is being trained by process ${previous.pid}; wait for it or stop it first`);
   }
+  recoverLatest(runDir);
   const hasLatest = existsSync(path.join(runDir, RUN_FILES.latest, 'state.json'));
   if (options.resume === true && !hasLatest) throw new UsageError(`--resume: ${runDir} has no checkpoint to resume from`);
   if (previous !== undefined && hasLatest) {

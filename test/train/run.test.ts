@@ -72,11 +72,25 @@ test('a short run writes config, log, status, both checkpoints and the curve; Di
   assert.equal(again.skipped, true);
   assert.equal(again.bestValDice, out.bestValDice);
 
+  // A kill between the two renames of the checkpoint swap leaves only a temporary sibling; asking
+  // for more epochs continues a run that stopped at the epoch cap, from the recovered checkpoint.
+  const { renameSync } = await import('node:fs');
+  renameSync(path.join(dir, RUN_FILES.latest), path.join(dir, 'checkpoint', '.latest.old.tmp-1-1'));
+  const more = await trainRun({ ...tiny, epochs: 3, loss: 'dicece', learningRate: 3e-3, results });
+  assert.equal(more.skipped, false);
+  const longer = readRunLog(dir);
+  assert.equal(longer.length, 3);
+  assert.deepEqual(timeless(longer.slice(0, 2)), timeless(log));
+  assert.equal(readRunStatus(dir)!.epoch, 3);
+
   // --deterministic: the same run elsewhere gives the same log (timings aside) and the same weights.
   const results2 = path.join(root, 'r1b');
   await trainRun({ ...tiny, loss: 'dicece', learningRate: 3e-3, results: results2, workers: 0 });
   const dir2 = runDirectory(results2, 'toy-liver', 'dicece', 3e-3, 0);
   assert.deepEqual(timeless(readRunLog(dir2)), timeless(log));
+  const again2 = await trainRun({ ...tiny, epochs: 3, loss: 'dicece', learningRate: 3e-3, results: results2, workers: 0 });
+  assert.equal(again2.skipped, false);
+  assert.deepEqual(timeless(readRunLog(dir2)), timeless(longer));
   assert.deepEqual(readFileSync(path.join(dir2, RUN_FILES.latest, 'weights.bin')), readFileSync(path.join(dir, RUN_FILES.latest, 'weights.bin')));
 });
 
