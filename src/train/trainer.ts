@@ -616,7 +616,14 @@ async function trainStage(
       }
     }
   } catch (err) {
-    if (err instanceof InterruptedError) fail(`interrupted in epoch ${schedule.epoch}`, schedule.epoch);
+    if (err instanceof InterruptedError) {
+      // Not a failure of the training: the run stays unfinished ('running' without a live pid),
+      // like after a kill, so that re-running (or a benchmark) resumes it.
+      writeRunStatus(runDir, {
+        state: 'running', reason: `interrupted in epoch ${schedule.epoch}; re-run the same command to resume`, epoch: schedule.epoch,
+        bestValDice: schedule.bestValDice, seconds: priorSeconds + (performance.now() - sessionStart) / 1000,
+      });
+    }
     else if (!(err instanceof RuntimeFailure && errorMessage(err).includes('diverged'))) fail(`error: ${errorMessage(err).split('\n')[0]}`, schedule.epoch);
     throw err;
   } finally {

@@ -225,3 +225,25 @@ test('CLI: several --lr values train one run each, print the table and record th
   assert.equal(record.best.learningRate, winner.learningRate);
   assert.match(r.stdout, new RegExp(`best learning rate on the validation fold 0: ${winner.learningRate === 3e-3 ? '3e-3' : '3e-5'}`));
 });
+
+test('CLI: Ctrl-C (SIGINT) stops between iterations with exit 130 and leaves the run resumable', async () => {
+  const results = path.join(root, 'r8');
+  const dir = runDirectory(results, 'toy-liver', 'dice', 3e-4, 0);
+  const child = spawn(process.execPath, [
+    BIN, '--quiet', 'train', '--task', 'toy-liver', '--loss', 'dice', '--epochs', '20', '--iterations', '4', '--val-batches', '1', '--deterministic',
+    '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', results,
+  ], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const start = Date.now();
+  while (readRunLog(dir).length < 1) {
+    if (Date.now() - start > 240_000) throw new Error('child did not finish epoch 0');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGINT');
+  assert.equal(await exited, 130);
+  const status = readRunStatus(dir)!;
+  assert.equal(status.state, 'running');
+  assert.equal(status.pid, undefined);
+  assert.match(status.reason ?? '', /^interrupted in epoch \d+/);
+  assert.ok(existsSync(path.join(dir, RUN_FILES.latest, 'state.json')));
+});
