@@ -17,6 +17,8 @@ export const TRAINING_PROFILE_DIR = path.join(CONFIG_DIR, 'training');
 export interface TrainingProfile {
   name: string;
   description: string;
+  /** Planning profile (configs/profiles/) the task is preprocessed with: `planning_profile`, default the same name. */
+  planningProfile: string;
   epochs: number;
   iterations: number;
   valBatches: number;
@@ -85,7 +87,7 @@ class Reader {
   }
 }
 
-const TOP_KEYS = ['description', 'epochs', 'iterations', 'val_batches', 'learning_rate', 'lr_search', 'finetune_lr_search', 'pretrain_lr', 'optimizer', 'schedule', 'augmentation', 'workers'];
+const TOP_KEYS = ['description', 'planning_profile', 'epochs', 'iterations', 'val_batches', 'learning_rate', 'lr_search', 'finetune_lr_search', 'pretrain_lr', 'optimizer', 'schedule', 'augmentation', 'workers'];
 
 /** Read and validate a training profile; unknown or invalid keys are an InputError naming the file. */
 export function loadTrainingProfile(profile: string): TrainingProfile {
@@ -109,10 +111,15 @@ export function loadTrainingProfile(profile: string): TrainingProfile {
   if (order !== 1 && order !== 3) r.fail('augmentation.data_order', `expected 1 or 3, got ${JSON.stringify(order)}`);
   const workers = raw['workers'];
   if (workers !== 'auto' && !(typeof workers === 'number' && Number.isInteger(workers) && workers >= 0)) r.fail('workers', `expected auto or an integer ≥ 0, got ${JSON.stringify(workers)}`);
+  const planningRaw = raw['planning_profile'];
+  let planning = profile;
+  if (typeof planningRaw === 'string') planning = path.isAbsolute(planningRaw) || !planningRaw.includes('/') ? planningRaw : path.resolve(path.dirname(file), planningRaw);
+  else if (planningRaw !== undefined) r.fail('planning_profile', `expected a profile name or path, got ${JSON.stringify(planningRaw)}`);
   const frac = (o: Obj, k: string) => r.num(o, k, (n) => n > 0 && n < 1, 'a number in (0, 1)');
   return {
     name: profile,
     description: typeof raw['description'] === 'string' ? raw['description'] : '',
+    planningProfile: planning,
     epochs: r.posInt(raw, 'epochs'),
     iterations: r.posInt(raw, 'iterations'),
     valBatches: r.posInt(raw, 'val_batches'),

@@ -421,7 +421,7 @@ async function trainStage(
   }
 
   const backend = currentBackend() ?? (await selectBackend(options.backend ?? 'auto'));
-  const dataDir = await ensurePreprocessed(options.task, profile.name, where, undefined);
+  const dataDir = await ensurePreprocessed(options.task, profile.planningProfile, where, undefined);
   const data = await loadRunData(dataDir, fold);
   const loss = configureLoss(options.loss, options.lossOptions ?? {}, data);
   const plans = data.plans;
