@@ -303,7 +303,8 @@ function batchTensors(batch: Batch): { x: tf.Tensor5D; y: tf.Tensor4D; dm?: tf.T
 /**
  * Train one run (see the module comment). Resumes an unfinished run in the same directory;
  * returns at once for a finished one. Throws RuntimeFailure after marking the run failed when the
- * loss diverges, InterruptedError (status failed, resumable) on Ctrl-C.
+ * loss diverges (a diverged run is not retrained: its outcome is returned, 'failed'), and
+ * InterruptedError on Ctrl-C (status stays 'running' without a pid: resumable).
  */
 export async function trainRun(options: TrainOptions): Promise<TrainOutcome> {
   const profileName = options.profile ?? 'cpu';
@@ -417,8 +418,8 @@ async function trainStage(
     // by the epoch cap. A diverged run would diverge again at the same place: it stays failed.
     const earlyStopped = st.schedule.stopped && (st.schedule.stopReason ?? '').startsWith('early stop');
     if (previous.state === 'done' && (earlyStopped || st.schedule.epoch >= epochs)) return outcomeOf(previous, true, null);
-    if (previous.state === 'failed' && (previous.reason ?? '').startsWith('diverged')) return outcomeOf(previous, true, null);
   }
+  if (previous?.state === 'failed' && (previous.reason ?? '').startsWith('diverged')) return outcomeOf(previous, true, null);
 
   const backend = currentBackend() ?? (await selectBackend(options.backend ?? 'auto'));
   const dataDir = await ensurePreprocessed(options.task, profile.planningProfile, where, undefined);
