@@ -33,3 +33,51 @@ export function tempDir(prefix = 'segloss-test-'): string {
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+export interface ReportCheck {
+  /** Console errors/warnings, page errors and network requests (a self-contained report has none). */
+  problems: string[];
+  /** Text of the loss cell of the first leaderboard row. */
+  firstLoss: string | undefined;
+  figures: number;
+  /** Ids of inline SVG elements (they must be unique on the page). */
+  svgIds: string[];
+  /** How many pixels the page is wider than a 1366-px laptop window. */
+  overflowPx: number;
+}
+
+/**
+ * Open a report.html in headless Chromium (Debian's, driven by playwright-core). Returns undefined
+ * when Chromium is not installed; callers fail in CI (CI=true) and skip locally.
+ */
+export async function checkReportInBrowser(file: string): Promise<ReportCheck | undefined> {
+  const { existsSync } = await import('node:fs');
+  if (!existsSync(CHROMIUM)) return undefined;
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('request', (req) => {
+      if (!/^(file|data):/.test(req.url())) problems.push(`network request: ${req.url()}`);
+    });
+    const response = await page.goto('file://' + path.resolve(file), { waitUntil: 'load' });
+    if (response !== null && !response.ok()) problems.push(`HTTP ${response.status()}`);
+    const firstLoss = (await page.textContent('#leaderboard tbody tr:first-child td:nth-child(2)'))?.trim();
+    const figures = await page.locator('figure svg').count();
+    const svgIds = (await page.evaluate('Array.from(document.querySelectorAll("svg [id]")).map((e) => e.id)')) as string[];
+    const overflowPx = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
+    return { problems, firstLoss, figures, svgIds, overflowPx };
+  } finally {
+    await browser.close();
+  }
+}

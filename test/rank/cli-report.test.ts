@@ -2,10 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT, runSegloss, tempDir } from '../helpers.js';
+import { CHROMIUM, REPO_ROOT, checkReportInBrowser, runSegloss, tempDir } from '../helpers.js';
 
 const HAND = path.join(REPO_ROOT, 'test', 'fixtures', 'rank', 'hand-ranking.csv');
-const CHROMIUM = '/usr/bin/chromium';
 
 const out = tempDir('segloss-rank-');
 let cliStatus: number | null = null;
@@ -66,37 +65,19 @@ test('segloss rank --json prints the leaderboard; bad input exits 2 naming the r
 test('report.html loads in headless Chromium without console errors and the first leaderboard row names the top loss', async (t) => {
   runOnce();
   assert.equal(cliStatus, 0, cliStderr);
-  if (!existsSync(CHROMIUM)) {
+  const check = await checkReportInBrowser(path.join(out, 'report.html'));
+  if (check === undefined) {
     if (process.env['CI'] === 'true') assert.fail(`${CHROMIUM} is missing: CI must install Debian's chromium (apt-get install -y chromium)`);
     t.skip(`${CHROMIUM} not installed (the test fails instead when CI=true)`);
     return;
   }
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  try {
-    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-    const problems: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('request', (req) => { if (!/^(file|data):/.test(req.url())) problems.push(`network request: ${req.url()}`); });
-    const response = await page.goto('file://' + path.join(out, 'report.html'), { waitUntil: 'load' });
-    assert.ok(response === null || response.ok());
-    assert.deepEqual(problems, []);
-    const firstLoss = await page.textContent('#leaderboard tbody tr:first-child td:nth-child(2)');
-    assert.equal(firstLoss?.trim(), 'A');
-    assert.equal(await page.locator('figure svg').count(), 9);
-    // Every inline SVG has page-unique ids (clip paths would otherwise point into other figures).
-    const ids = await page.evaluate('Array.from(document.querySelectorAll("svg [id]")).map((e) => e.id)') as string[];
-    assert.equal(new Set(ids).size, ids.length);
-    // Readable on a laptop: the page itself does not scroll sideways (wide tables scroll in their boxes).
-    const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth') as number;
-    assert.ok(overflow <= 0, `page is ${overflow}px wider than the window`);
-  } finally {
-    await browser.close();
-  }
+  assert.deepEqual(check.problems, []);
+  assert.equal(check.firstLoss, 'A');
+  assert.equal(check.figures, 9);
+  // Every inline SVG has page-unique ids (clip paths would otherwise point into other figures).
+  assert.equal(new Set(check.svgIds).size, check.svgIds.length);
+  // Readable on a laptop: the page itself does not scroll sideways (wide tables scroll in their boxes).
+  assert.ok(check.overflowPx <= 0, `page is ${check.overflowPx}px wider than the window`);
 });
 
 test('segloss rank ranks what segloss synth + evaluate wrote for a toy multi-label task (directories searched recursively)', () => {
