@@ -207,6 +207,13 @@ test('CLI: a loss that becomes NaN exits 1 and marks the run failed (Tversky wit
   const status = readRunStatus(runDirectory(results, 'toy-multiorgan', 'tversky', 3e-4, 0))!;
   assert.equal(status.state, 'failed');
   assert.equal(status.epoch, 0);
+  // Diverged before any checkpoint: re-running reports the failure again without training.
+  const again = runSegloss([
+    '--quiet', 'train', '--task', 'toy-multiorgan', '--loss', 'tversky', '--loss-opt', 'alpha=0', '--loss-opt', 'beta=0', '--loss-opt', 'smooth=0',
+    '--epochs', '2', '--iterations', '3', '--val-batches', '1', '--deterministic', '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', results,
+  ]);
+  assert.equal(again.status, 1);
+  assert.match(again.stdout, /failed \(already\)/);
 });
 
 test('CLI: several --lr values train one run each, print the table and record the winner chosen on the validation fold', () => {
