@@ -180,7 +180,7 @@ async function main(): Promise<void> {
   const backends = explicitBackends?.split(',') ?? availableBackends();
   const torchThreads = Number(flag('torch-threads') ?? 2);
   const rows: Array<Record<string, unknown>> = [];
-  const summary: Record<string, unknown> = { bench: 'train', date: new Date().toISOString(), cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', node: process.version };
+  const summary: Record<string, unknown> = { bench: 'train', date: new Date().toISOString(), cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadavg_start: os.loadavg().map((l) => l.toFixed(1)).join(' ') };
   for (const cfg of configs) {
     const steps = Number(flag('steps') ?? (cfg.name === 'tiny' ? 7 : 3));
     const warmup = Number(flag('warmup') ?? (cfg.name === 'tiny' ? 2 : 1));
@@ -194,6 +194,16 @@ async function main(): Promise<void> {
     const torchMs = typeof torch === 'string' ? undefined : torch.ms_per_step;
     if (typeof torch !== 'string') {
       rows.push({ config: cfg.name, impl: `PyTorch ${torch.torch} (CPU)`, threads: torch.threads, ms: torch.ms_per_step, mvox: vox / torch.ms_per_step / 1e3, rss: torch.peak_rss_mb, ratio: 1 });
+    }
+    // PyTorch with 1 thread, for a same-threads comparison with single-threaded wasm
+    let torch1Ms: number | undefined;
+    if (typeof torch !== 'string' && torchThreads !== 1) {
+      process.stderr.write(`[${cfg.name}] PyTorch reference (1 thread)…\n`);
+      const t1 = runTorch(cfg, 1, Math.max(steps, 5), warmup + 1);
+      if (typeof t1 !== 'string') {
+        torch1Ms = t1.ms_per_step;
+        rows.push({ config: cfg.name, impl: `PyTorch ${t1.torch} (CPU)`, threads: 1, ms: t1.ms_per_step, mvox: vox / t1.ms_per_step / 1e3, rss: t1.peak_rss_mb, ratio: torchMs! / t1.ms_per_step, ratio1: 1 });
+      }
     }
     for (const variant of backends) {
       const [backend, threadsText] = variant.split(':') as [string, string | undefined];
@@ -223,6 +233,7 @@ async function main(): Promise<void> {
         mvox: vox / res.ms_per_step / 1e3,
         rss: res.peak_rss_mb,
         ratio: torchMs === undefined ? null : torchMs / res.ms_per_step,
+        ratio1: res.threads === 1 && torch1Ms !== undefined ? torch1Ms / res.ms_per_step : null,
         steps: res.ms_steps,
         loss: [res.loss_first, res.loss_last],
       });
@@ -230,20 +241,26 @@ async function main(): Promise<void> {
   }
   // table on stdout
   const fmt = (v: unknown, d = 0): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : v === null || v === undefined ? '–' : String(v));
-  const lines = ['config | implementation | threads | ms/step (median) | Mvox/s | peak RSS MB | ratio (PyTorch ms / ms)', '---|---|---|---|---|---|---'];
+  const lines = [
+    'config | implementation | threads | ms/step (median) | Mvox/s | peak RSS MB | ratio = PyTorch-2T ms / ms | ratio vs PyTorch 1T',
+    '---|---|---|---|---|---|---|---',
+  ];
   for (const r of rows) {
-    if (r['skipped'] !== undefined) lines.push(`${r['config']} | ${r['impl']} | – | skipped: ${r['skipped']} | – | – | –`);
-    else lines.push(`${r['config']} | ${r['impl']} | ${fmt(r['threads'])} | ${fmt(r['ms'], 0)} | ${fmt(r['mvox'], 3)} | ${fmt(r['rss'])} | ${fmt(r['ratio'], 3)}`);
+    if (r['skipped'] !== undefined) lines.push(`${r['config']} | ${r['impl']} | – | skipped: ${r['skipped']} | – | – | – | –`);
+    else lines.push(`${r['config']} | ${r['impl']} | ${fmt(r['threads'])} | ${fmt(r['ms'], 0)} | ${fmt(r['mvox'], 3)} | ${fmt(r['rss'])} | ${fmt(r['ratio'], 3)} | ${fmt(r['ratio1'], 3)}`);
   }
+  process.stdout.write(`machine: ${os.cpus().length} × ${summary['cpu_model']}, load average at start ${summary['loadavg_start']}, at end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
   process.stdout.write(lines.join('\n') + '\n');
   const result: Record<string, unknown> = { ...summary };
   for (const r of rows) {
     if (r['skipped'] !== undefined) continue;
-    const key = `${r['config']}_${String(r['impl']).startsWith('PyTorch') ? 'torch' : `${String(r['impl']).split(' ')[1]}${r['threads'] !== undefined && r['threads'] !== 1 ? `${r['threads']}t` : ''}`}`;
+    const name = String(r['impl']).startsWith('PyTorch') ? 'torch' : String(r['impl']).split(' ')[1];
+    const key = `${r['config']}_${name}${r['threads'] !== undefined && r['threads'] !== (name === 'torch' ? torchThreads : 1) ? `${r['threads']}t` : ''}`;
     result[`${key}_ms`] = Math.round((r['ms'] as number) * 10) / 10;
     result[`${key}_mvox_s`] = Math.round((r['mvox'] as number) * 1000) / 1000;
     result[`${key}_rss_mb`] = r['rss'];
     if (r['ratio'] !== null && !String(r['impl']).startsWith('PyTorch')) result[`${key}_ratio`] = Math.round((r['ratio'] as number) * 1000) / 1000;
+    if (typeof r['ratio1'] === 'number' && !String(r['impl']).startsWith('PyTorch')) result[`${key}_ratio_vs_torch1t`] = Math.round((r['ratio1'] as number) * 1000) / 1000;
   }
   process.stdout.write(JSON.stringify(result) + '\n');
 }

@@ -16,11 +16,11 @@ import { installWasmKernelPatches } from './wasm-kernels.js';
 import { prepareWasmThreads, unrefWasmWorkers, wasmThreadsFromEnv, withDoubledCpuCount } from './wasm-threads.js';
 
 /**
- * wasm threads when SEGLOSS_WASM_THREADS is not set. 1: the threaded build needs three patches of
- * tfjs internals (./wasm-threads.ts) and gained nothing on the shared 2-core machine where it was
- * measured (docs/performance.md); set SEGLOSS_WASM_THREADS=2 to use it.
+ * wasm threads when SEGLOSS_WASM_THREADS is not set: one per core, at most 8 (Emscripten's pool
+ * size). Threads need three patches of tfjs internals (./wasm-threads.ts); SEGLOSS_WASM_THREADS=1
+ * turns them off. Measured gains: docs/performance.md.
  */
-export const DEFAULT_WASM_THREADS = 1;
+export const DEFAULT_WASM_THREADS = Math.min(8, os.availableParallelism());
 
 export type BackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'cpu'];

@@ -23,6 +23,7 @@ import * as path from 'node:path';
 import { UsageError } from '../util/errors.js';
 
 const require = createRequire(import.meta.url);
+const SUPPORTED_VERSION = '4.22.0';
 const MAIN_PREFIX = 'var WasmBackendModuleThreadedSimd';
 const WORKER_MARK = 'e.data.urlOrBlob';
 /** The worker's branch that loads the main script from a string URL or a Blob. */
@@ -43,6 +44,9 @@ export function requestedWasmThreads(): number {
 export function prepareWasmThreads(threads: number): boolean {
   if (prepared !== undefined) return true;
   if (threads <= 1 || typeof SharedArrayBuffer === 'undefined') return false;
+  // the patches match tfjs-backend-wasm 4.22.0's bundle text; any other version stays single-threaded
+  const version = (require('@tensorflow/tfjs-backend-wasm/package.json') as { version: string }).version;
+  if (version !== SUPPORTED_VERSION) return false;
   const dir = mkdtempSync(path.join(nodeOs.tmpdir(), 'segloss-wasm-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const mainPath = path.join(dir, 'main.cjs');

@@ -1,0 +1,43 @@
+/**
+ * Threaded wasm (src/model/wasm-threads.ts): with SEGLOSS_WASM_THREADS=2 the backend reports 2
+ * threads, computes the same logits and gradients as with 1 thread (to 1e-6 relative), and the
+ * process exits on its own (the pthread workers do not keep it alive).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { REPO_ROOT } from '../helpers.js';
+
+interface ChildOut {
+  threads: number;
+  logits: number[];
+  grad: number[];
+}
+
+function run(threads: number): ChildOut {
+  const script = path.join(REPO_ROOT, 'dist', 'test', 'model', 'threads-child.js');
+  const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, SEGLOSS_WASM_THREADS: String(threads) } });
+  assert.equal(r.status, 0, `child with ${threads} threads: ${r.stderr}${r.error ? String(r.error) : ''}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildOut;
+}
+
+function relErr(a: number[], b: number[]): number {
+  let m = 0;
+  let d = 0;
+  for (let i = 0; i < b.length; i++) {
+    m = Math.max(m, Math.abs(b[i]!));
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  }
+  return d / m;
+}
+
+test('threaded wasm: 2 threads, same results as 1 thread, process exits', () => {
+  const one = run(1);
+  const two = run(2);
+  assert.equal(one.threads, 1);
+  assert.equal(two.threads, 2);
+  assert.equal(two.logits.length, 2 * 16 * 16 * 16 * 2);
+  assert.ok(relErr(two.logits, one.logits) < 1e-6, `logits differ: ${relErr(two.logits, one.logits)}`);
+  assert.ok(relErr(two.grad, one.grad) < 1e-6, `gradients differ: ${relErr(two.grad, one.grad)}`);
+});
