@@ -129,45 +129,43 @@ function backwardKernel(io: Arrays, inputs: NamedTensorInfoMap, attrs: NamedAttr
   const stats = io.read(get(inputs, 'stats'));
   const [dx, dGamma, dBeta] = out.arrays as [Float32Array, Float32Array, Float32Array];
   const a = new Float64Array(C);
-  const b = new Float64Array(C);
+  const bx = new Float64Array(C);
   const dg = new Float64Array(C);
   const db = new Float64Array(C);
-  const mean = new Float32Array(C);
-  const inv = new Float32Array(C);
   const k1 = new Float32Array(C);
-  const k2 = new Float32Array(C);
-  const k3 = new Float32Array(C);
+  const kx = new Float32Array(C);
+  const k0 = new Float32Array(C);
   // LReLU'(z) from the sign bit of y: 1 for y ≥ +0, slope for y < 0 (and −0).
   const drop = 1 - slope;
   for (let n = 0; n < N; n++) {
     const base = n * S * C;
-    for (let c = 0; c < C; c++) {
-      mean[c] = stats[n * 2 * C + c] as number;
-      inv[c] = stats[n * 2 * C + C + c] as number;
-    }
     a.fill(0);
-    b.fill(0);
+    bx.fill(0);
+    // pass 1: a = Σ g, bx = Σ g·x  (then Σ g·x̂ = inv·(bx − μ·a), in float64)
     for (let s = 0, i = base; s < S; s++) {
       for (let c = 0; c < C; c++, i++) {
         const g = (dy[i] as number) * (1 - drop * ((yBits[i] as number) >>> 31));
-        const xh = ((x[i] as number) - (mean[c] as number)) * (inv[c] as number);
         a[c] = (a[c] as number) + g;
-        b[c] = (b[c] as number) + g * xh;
+        bx[c] = (bx[c] as number) + g * (x[i] as number);
       }
     }
     for (let c = 0; c < C; c++) {
-      db[c] = (db[c] as number) + (a[c] as number);
-      dg[c] = (dg[c] as number) + (b[c] as number);
-      const f = (gamma[c] as number) * (inv[c] as number);
+      const mean = stats[n * 2 * C + c] as number;
+      const inv = stats[n * 2 * C + C + c] as number;
+      const ac = a[c] as number;
+      const b = inv * ((bx[c] as number) - mean * ac);
+      db[c] = (db[c] as number) + ac;
+      dg[c] = (dg[c] as number) + b;
+      // dx = f·(g − a/S − x̂·b/S) = k1·g − kx·x + k0,  f = γ·inv
+      const f = (gamma[c] as number) * inv;
       k1[c] = f;
-      k2[c] = (f * (a[c] as number)) / S;
-      k3[c] = (f * (b[c] as number)) / S;
+      kx[c] = (f * inv * b) / S;
+      k0[c] = (f * inv * b * mean) / S - (f * ac) / S;
     }
     for (let s = 0, i = base; s < S; s++) {
       for (let c = 0; c < C; c++, i++) {
         const g = (dy[i] as number) * (1 - drop * ((yBits[i] as number) >>> 31));
-        const xh = ((x[i] as number) - (mean[c] as number)) * (inv[c] as number);
-        dx[i] = (k1[c] as number) * g - (k2[c] as number) - xh * (k3[c] as number);
+        dx[i] = (k1[c] as number) * g - (kx[c] as number) * (x[i] as number) + (k0[c] as number);
       }
     }
   }
