@@ -44,7 +44,8 @@ function fmtDice(d: number | null): string {
 }
 
 function row(o: TrainOutcome): (string | number)[] {
-  return [formatLearningRate(o.learningRate), o.status + (o.skipped ? ' (already)' : ''), fmtDice(o.bestValDice), o.bestEpoch ?? '–', o.epochs, `${o.seconds.toFixed(0)} s`, o.reason ?? ''];
+  const wait = o.dataWaitShare === null ? '–' : `${(100 * o.dataWaitShare).toFixed(1)} %`;
+  return [formatLearningRate(o.learningRate), o.status + (o.skipped ? ' (already)' : ''), fmtDice(o.bestValDice), o.bestEpoch ?? '–', o.epochs, `${o.seconds.toFixed(0)} s`, wait, o.reason ?? ''];
 }
 
 export function register(program: Command): void {
@@ -114,7 +115,7 @@ export function register(program: Command): void {
         const outcome = await trainRun(options);
         if (g.json) printJson(outcome);
         else {
-          print(formatTable(['lr', 'status', 'best val Dice', 'best epoch', 'epochs', 'time', 'note'], [row(outcome)]));
+          print(formatTable(['lr', 'status', 'best val Dice', 'best epoch', 'epochs', 'time', 'data wait', 'note'], [row(outcome)]));
           print(`run: ${outcome.runDir}`);
         }
         if (outcome.status === 'failed') throw new RuntimeFailure(`${task}/${loss}: ${outcome.reason ?? 'training failed'}`);
@@ -123,7 +124,7 @@ export function register(program: Command): void {
       const search = await trainWithLrSearch({ ...options, learningRates: rates });
       if (g.json) printJson(search);
       else {
-        print(formatTable(['lr', 'status', 'best val Dice', 'best epoch', 'epochs', 'time', 'note'], search.runs.map(row)));
+        print(formatTable(['lr', 'status', 'best val Dice', 'best epoch', 'epochs', 'time', 'data wait', 'note'], search.runs.map(row)));
         print(search.best === null
           ? 'no learning rate produced a model'
           : `best learning rate on the validation fold ${search.fold}: ${formatLearningRate(search.best.learningRate)} (mean foreground Dice ${search.best.bestValDice.toFixed(4)})`);
