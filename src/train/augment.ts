@@ -516,9 +516,17 @@ export interface AugmentationRecord {
 
 /**
  * The training pipeline for one sample (spec §8.1): spatial transform (or dummy-2D), gamma (p 0.3),
- * mirroring (each axis p 0.5), then padding labels −1 → 0.
+ * mirroring (each axis p 0.5), the mask transform for the channels normalised within the non-zero
+ * region (`maskChannels`), then labels −1 → 0.
  */
-export function augmentPatch(patch: Patch, final: Vec3, params: AugmentationParams, sliceAxis: number | null, rng: Rng): { patch: Patch; record: AugmentationRecord } {
+export function augmentPatch(
+  patch: Patch,
+  final: Vec3,
+  params: AugmentationParams,
+  sliceAxis: number | null,
+  rng: Rng,
+  maskChannels: readonly boolean[] = [],
+): { patch: Patch; record: AugmentationRecord } {
   const spatial = drawSpatial(params, sliceAxis, rng);
   const out = spatialTransform(patch, final, spatial, sliceAxis, params.dataOrder, rng);
   let gamma: number[] | null = null;
@@ -526,8 +534,23 @@ export function augmentPatch(patch: Patch, final: Vec3, params: AugmentationPara
   const mirrored: number[] = [];
   for (let d = 0; d < 3; d++) if (rng.next() < params.mirror.p) mirrored.push(d);
   mirrorPatch(out, mirrored);
+  applyMask(out, maskChannels);
   removePadding(out.seg);
   return { patch: out, record: { spatial, gamma, mirrored } };
+}
+
+/**
+ * nnU-Net's MaskTransform: for every channel normalised within the non-zero region, set the image
+ * to 0 where the label is −1 (outside that region or padding). In place.
+ */
+export function applyMask(patch: Patch, maskChannels: readonly boolean[]): void {
+  if (!maskChannels.some((m) => m)) return;
+  const n = patch.seg.length;
+  for (let ch = 0; ch < patch.channels; ch++) {
+    if (maskChannels[ch] !== true) continue;
+    const base = ch * n;
+    for (let q = 0; q < n; q++) if ((patch.seg[q] as number) < 0) patch.image[base + q] = 0;
+  }
 }
 
 /** RemoveLabelTransform(−1 → 0). In place. */

@@ -29,6 +29,8 @@ export interface BatchConfig {
   distanceMaps?: DistanceMapKind;
   /** Voxel spacing (i, j, k) in mm, for anisotropic distance maps. */
   spacingMm: Vec3;
+  /** Per channel: normalised within the non-zero region, so the mask transform applies (plan's use_nonzero_mask). */
+  maskChannels?: boolean[];
 }
 
 export type BatchKind = 'train' | 'val';
@@ -69,7 +71,7 @@ export function makeBatch(cases: readonly TrainingCase[], config: BatchConfig, k
   if (kind === 'train') {
     const drawn = sampleBatch(cases, config.batchSize, config.loadedPatch, final, rng);
     caseIds = drawn.caseIds;
-    patches = drawn.patches.map((p) => augmentPatch(p, final, config.augmentation, config.sliceAxis, rng).patch);
+    patches = drawn.patches.map((p) => augmentPatch(p, final, config.augmentation, config.sliceAxis, rng, config.maskChannels ?? []).patch);
   } else {
     // Validation: the final patch size directly, with the same oversampling, no augmentation.
     const drawn = sampleBatch(cases, config.batchSize, final, final, rng);
@@ -114,5 +116,6 @@ export function shareCase(c: TrainingCase): TrainingCase {
     image: share(c.image, (b) => new Float32Array(b)),
     seg: share(c.seg, (b) => new Uint8Array(b)),
     classVoxels: c.classVoxels.map((v) => share(v, (b) => new Int32Array(b))),
+    ...(c.outside !== undefined ? { outside: share(c.outside, (b) => new Uint8Array(b)) } : {}),
   };
 }

@@ -57,12 +57,14 @@ export async function ensurePreprocessed(task: string, profile: string, where: D
   return dir;
 }
 
-async function loadCase(dir: string, id: string, numClasses: number): Promise<TrainingCase> {
-  const key = `${dir}\0${id}`;
+async function loadCase(dir: string, id: string, numClasses: number, withMask: boolean): Promise<TrainingCase> {
+  const key = `${dir}\0${id}\0${withMask}`;
   const hit = caseCache.get(key);
   if (hit !== undefined) return hit;
   const c = await loadPreprocessedCase(dir, id);
-  const tc = shareCase({ id, shape: c.shape, channels: c.channels, image: c.image, seg: c.seg, classVoxels: classVoxelIndices(c.seg, numClasses) });
+  const base: TrainingCase = { id, shape: c.shape, channels: c.channels, image: c.image, seg: c.seg, classVoxels: classVoxelIndices(c.seg, numClasses) };
+  if (withMask) base.outside = c.nonzero.map((v) => (v === 1 ? 0 : 1));
+  const tc = shareCase(base);
   caseCache.set(key, tc);
   return tc;
 }
@@ -76,8 +78,10 @@ export async function loadRunData(preprocessedDir: string, fold: number): Promis
   }
   const f = splits.folds[fold]!;
   if (f.train.length === 0 || f.val.length === 0) throw new UsageError(`fold ${fold} of ${preprocessedDir} has an empty training or validation set`);
-  const train = await Promise.all(f.train.map((id) => loadCase(preprocessedDir, id, plans.numClasses)));
-  const val = await Promise.all(f.val.map((id) => loadCase(preprocessedDir, id, plans.numClasses)));
+  // The non-zero region matters only when some channel is normalised within it (MaskTransform).
+  const withMask = (plans.normalization?.use_nonzero_mask ?? []).some((m) => m);
+  const train = await Promise.all(f.train.map((id) => loadCase(preprocessedDir, id, plans.numClasses, withMask)));
+  const val = await Promise.all(f.val.map((id) => loadCase(preprocessedDir, id, plans.numClasses, withMask)));
   const classCounts = new Array<number>(plans.numClasses).fill(0);
   for (const c of train) {
     let fg = 0;

@@ -10,7 +10,8 @@
  * - Random sample: corner uniform in [lb, ub]. Forced sample: a foreground class present in the case
  *   uniformly, one of its voxels uniformly, corner = max(lb, voxel − ⌊loaded/2⌋) (no upper clamp);
  *   a case without foreground falls back to a random corner.
- * - The in-bounds part is copied; image padding is 0, label padding −1.
+ * - The in-bounds part is copied; image padding is 0, label padding −1 (and −1 outside the
+ *   non-zero region when the case carries that mask, as nnU-Net's cropping stores it).
  *
  * Arrays are in NIfTI order (i fastest, see src/data/volume.ts); images channel-major.
  */
@@ -29,6 +30,11 @@ export interface TrainingCase {
   seg: Uint8Array;
   /** classVoxels[c − 1]: linear voxel indices of foreground class c (1 … numClasses − 1). */
   classVoxels: Int32Array[];
+  /**
+   * 1 where the voxel lies outside the case's non-zero region (nnU-Net stores label −1 there),
+   * when the plan normalises some channel within that region; absent otherwise.
+   */
+  outside?: Uint8Array;
 }
 
 /** A patch: image channel-major i-fastest, labels with −1 where padded. */
@@ -127,6 +133,7 @@ export function cropPatch(c: TrainingCase, corner: Vec3, size: Vec3): Patch {
       const len = i1 - i0;
       if (len <= 0) continue;
       for (let n = 0; n < len; n++) seg[dst + n] = c.seg[src + n] as number;
+      if (c.outside !== undefined) for (let n = 0; n < len; n++) if (c.outside[src + n] === 1 && seg[dst + n] === 0) seg[dst + n] = -1;
       for (let ch = 0; ch < c.channels; ch++) {
         image.set(c.image.subarray(ch * nCase + src, ch * nCase + src + len), ch * nPatch + dst);
       }

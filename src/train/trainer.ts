@@ -496,7 +496,7 @@ async function trainStage(
 
   const batchConfig: BatchConfig = {
     seed, batchSize: plans.batch_size, finalPatch: patch, loadedPatch: loaded, augmentation: profile.augmentation,
-    sliceAxis, numClasses: plans.numClasses, spacingMm: spacing,
+    sliceAxis, numClasses: plans.numClasses, spacingMm: spacing, maskChannels: plans.normalization?.use_nonzero_mask ?? [],
   };
   if (loss.distanceMaps !== undefined) batchConfig.distanceMaps = loss.distanceMaps;
   const pool = workers > 0 ? sharedWorkerPool(workers) : null;

@@ -7,7 +7,7 @@ import type { Vec3 } from '../../src/data/volume.js';
 import { Rng } from '../../src/util/rng.js';
 import {
   NNUNET_AUGMENTATION, loadedPatchSize, gaussianFilterConstant, sampleVolume, splineFilter3, spatialTransform,
-  applyGamma, mirrorPatch, augmentPatch, centreCrop, dummy2DAxis, rotationMatrix, type AugmentationParams,
+  applyGamma, mirrorPatch, augmentPatch, centreCrop, dummy2DAxis, rotationMatrix, applyMask, type AugmentationParams,
 } from '../../src/train/augment.js';
 import type { Patch } from '../../src/train/sampler.js';
 
@@ -170,4 +170,13 @@ test('full pipeline: final shape, labels in {0,1,2} (padding removed), every dra
   const d2 = augmentPatch(knownPatch(loadedPatchSize([16, 16, 4], params, 2)), [16, 16, 4], params, 2, new Rng(3));
   assert.deepEqual(d2.patch.shape, [16, 16, 4]);
   assert.equal(d2.record.spatial.rotation?.length, 1);
+});
+
+test('mask transform: channels normalised within the non-zero region become 0 where the label is −1', () => {
+  const seg = Int8Array.from([-1, 0, 1, -1]);
+  const patch: Patch = { shape: [4, 1, 1], channels: 2, image: Float32Array.from([5, 6, 7, 8, 1, 2, 3, 4]), seg };
+  applyMask(patch, [true, false]);
+  assert.deepEqual(Array.from(patch.image), [0, 6, 7, 0, 1, 2, 3, 4]);
+  applyMask(patch, []);
+  assert.deepEqual(Array.from(patch.image), [0, 6, 7, 0, 1, 2, 3, 4]);
 });

@@ -86,3 +86,10 @@ test('oversampling proportions over many batches of 2: half the samples forced, 
   assert.equal(forcedWithFg, batches);
   assert.ok(randomWithFg < batches * 0.3, `random samples with foreground: ${randomWithFg}`);
 });
+
+test('outside the non-zero region background labels become −1 in patches, as nnU-Net stores them', () => {
+  const c = makeCase([6, 1, 1], (i) => (i === 2 ? 1 : 0));
+  c.outside = Uint8Array.from([1, 0, 1, 0, 0, 1]);
+  const p = cropPatch(c, [0, 0, 0], [6, 1, 1]);
+  assert.deepEqual(Array.from(p.seg), [-1, 0, 1, 0, 0, -1]);
+});
