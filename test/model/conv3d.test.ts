@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { Rng } from '../../src/util/rng.js';
-import { conv3d, conv3dTranspose, conv3dNative, resolvePadding, type ConvPadding, type Triple } from '../../src/model/conv3d.js';
+import { conv3d, conv3dTranspose, conv3dNative, resolvePadding, setConvImplementation, type ConvPadding, type Triple } from '../../src/model/conv3d.js';
 
 function randn(rng: Rng, n: number): Float32Array {
   const a = new Float32Array(n);
@@ -92,7 +92,10 @@ for (const c of CASES) {
     const pads = resolvePadding([c.x[1]!, c.x[2]!, c.x[3]!], c.kernel, c.strides, c.pad);
     const ref = await onBackend('cpu', () => evaluate((a, b) => conv3dNative(a, b, c.strides, pads), x, c.x, w, wShape, 5));
     for (const backend of ['wasm', 'cpu']) {
+      // the decomposition is the default on wasm only; force it on cpu too
+      setConvImplementation('decomposed');
       const got = await onBackend(backend, () => evaluate((a, b) => conv3d(a, b, c.strides, c.pad), x, c.x, w, wShape, 5));
+      setConvImplementation('auto');
       assert.deepEqual(got.shape, ref.shape);
       const errs = [relErr(got.y, ref.y), relErr(got.dx, ref.dx), relErr(got.dw, ref.dw)];
       assert.ok(errs.every((e) => e <= 1e-4), `${backend}: relative errors y/dx/dW = ${errs.map((e) => e.toExponential(2)).join('/')}`);
