@@ -163,12 +163,15 @@ test('kill -9 in the middle of an epoch, then --resume: same epochs, LR, average
     await new Promise((r) => setTimeout(r, 100));
   }
   const epochSeconds = readRunLog(dir)[0]!.seconds;
-  await new Promise((r) => setTimeout(r, Math.min(3000, epochSeconds * 400)));
+  // A quarter of epoch 0 (which includes the warm-up) lands inside epoch 1 on a quiet machine; on a
+  // loaded one the kill may fall into a later epoch, which tests the same thing.
+  await new Promise((r) => setTimeout(r, Math.min(3000, epochSeconds * 250)));
   child.kill('SIGKILL');
   await exited;
   const killed = readRunStatus(dir)!;
   assert.equal(killed.state, 'running', 'a killed run still says running');
-  assert.equal(readRunLog(dir).length, 1, `killed during epoch 1 (${stderr})`);
+  const finishedAtKill = readRunLog(dir).length;
+  assert.ok(finishedAtKill >= 1 && finishedAtKill < run.epochs, `killed in the middle of the run (${finishedAtKill} epochs done; ${stderr})`);
 
   const resumed = runSegloss(args.slice(1).concat(['--resume']));
   assert.equal(resumed.status, 0, resumed.stderr);
