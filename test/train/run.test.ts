@@ -7,7 +7,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BIN, REPO_ROOT, runSegloss, tempDir } from '../helpers.js';
@@ -221,9 +221,11 @@ test('CLI: a loss that becomes NaN exits 1 and marks the run failed (Tversky wit
 
 test('CLI: several --lr values train one run each, print the table and record the winner chosen on the validation fold', () => {
   const results = path.join(root, 'r7');
+  // Settings from a YAML file (--config); the flag --iterations wins over the file's value.
+  const yaml = path.join(root, 'train-settings.yaml');
+  writeFileSync(yaml, `task: toy-liver\nloss: dice\nlr: [3e-3, 3e-5]\nepochs: 1\niterations: 9\nval-batches: 1\ndeterministic: true\n`);
   const r = runSegloss([
-    '--quiet', 'train', '--task', 'toy-liver', '--loss', 'dice', '--lr', '3e-3,3e-5', '--epochs', '1', '--iterations', '2', '--val-batches', '1',
-    '--deterministic', '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', results,
+    '--quiet', 'train', '--config', yaml, '--iterations', '2', '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', results,
   ]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^lr\s+status\s+best val Dice/m);
@@ -234,6 +236,9 @@ test('CLI: several --lr values train one run each, print the table and record th
   const winner = record.runs.reduce((a, b) => (b.bestValDice > a.bestValDice ? b : a));
   assert.equal(record.best.learningRate, winner.learningRate);
   assert.match(r.stdout, new RegExp(`best learning rate on the validation fold 0: ${winner.learningRate === 3e-3 ? '3e-3' : '3e-5'}`));
+  const cfg = JSON.parse(readFileSync(path.join(results, 'toy-liver', 'dice', 'lr-3e-3', 'fold-0', RUN_FILES.config), 'utf8')) as { identity: { iterations: number; deterministic: boolean } };
+  assert.equal(cfg.identity.iterations, 2);
+  assert.equal(cfg.identity.deterministic, true);
 });
 
 test('CLI: Ctrl-C (SIGINT) stops between iterations with exit 130 and leaves the run resumable', async () => {
