@@ -16,11 +16,13 @@ import { installWasmKernelPatches } from './wasm-kernels.js';
 import { prepareWasmThreads, unrefWasmWorkers, wasmThreadsFromEnv, withDoubledCpuCount } from './wasm-threads.js';
 
 /**
- * wasm threads when SEGLOSS_WASM_THREADS is not set: one per core, at most 8 (Emscripten's pool
- * size). Threads need three patches of tfjs internals (./wasm-threads.ts); SEGLOSS_WASM_THREADS=1
- * turns them off. Measured gains: docs/performance.md.
+ * wasm threads when SEGLOSS_WASM_THREADS is not set: 1. Measured on 2 cores (docs/performance.md):
+ * 2 threads make XNNPACK's conv2d ≈1.35× faster while the second core is idle, but up to 3× SLOWER
+ * while another process uses it (the pool's threads wait for each other), and segloss often runs
+ * next to other jobs (parallel folds, evaluation workers). SEGLOSS_WASM_THREADS=N turns threads on
+ * (./wasm-threads.ts).
  */
-export const DEFAULT_WASM_THREADS = Math.min(8, os.availableParallelism());
+export const DEFAULT_WASM_THREADS = 1;
 
 export type BackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
