@@ -38,8 +38,8 @@ export interface Conv3dOptions {
   inputGradient?: boolean;
 }
 
-/** Depths per filter-gradient conv2d call (see stride1FilterGrad). */
-const DW_GROUP = 32;
+/** Size of the dy operand per filter-gradient conv2d call, in floats (see stride1FilterGrad). */
+const DW_CHUNK_FLOATS = 1 << 20;
 
 export type ConvImplementation = 'auto' | 'native' | 'decomposed';
 let implementationOverride: ConvImplementation = 'auto';
@@ -254,25 +254,26 @@ function stride1FilterGrad(x: tf.Tensor5D, dy: tf.Tensor5D, kernel: Triple, pads
   const dp = xp.shape[1];
   const T = tf.reshape(tf.transpose(tf.reshape(xp, [n, dp, hp * wp, c]), [3, 2, 0, 1]), [c, hp, wp, n, dp]) as tf.Tensor5D;
   const Fall = tf.reshape(tf.transpose(tf.reshape(dy, [n, dOut, hOut * wOut, co]), [2, 0, 1, 3]), [hOut, wOut, n, dOut, co]) as tf.Tensor5D;
-  // K-blocking: XNNPACK streams the packed "filter" (dy) once per row tile, so a contraction over
-  // all n·d at once is memory-bound for big layers; groups of ≤ DW_GROUP depths of one sample
-  // keep it cache-sized (measured 1.4× less CPU time on a [2,64³,32→16] layer).
-  const groups: Array<[number, number, number]> = []; // [n index or −1 for all, d0, size]
-  if (n * dOut <= 2 * DW_GROUP) groups.push([-1, 0, dOut]);
+  const nd = n * dOut;
+  const parts: tf.Tensor4D[] = [];
+  for (let a = 0; a < kd; a++) parts.push(tf.reshape(tf.slice(T, [0, 0, 0, 0, a], [c, hp, wp, n, dOut]), [c, hp, wp, nd]) as tf.Tensor4D);
+  const A = parts.length === 1 ? parts[0]! : tf.concat(parts, 0); // [kd·c, hp, wp, n·dOut]
+  const F = tf.reshape(Fall, [hOut, wOut, nd, co]) as tf.Tensor4D;
+  // K-blocking: XNNPACK streams the packed "filter" F once per row tile of the output, so one call
+  // contracting over everything is memory-bound for big layers. Chunks of R output rows of dy
+  // (≤ DW_CHUNK_FLOATS floats of F, with the kh − 1 overlapping rows of A) keep it cache-sized;
+  // both slices are contiguous copies (≈10% less CPU time on a [2,64³,32→16] layer).
+  const rows = Math.max(1, Math.floor(DW_CHUNK_FLOATS / (wOut * nd * co)));
+  const partials: tf.Tensor4D[] = [];
+  if (rows >= hOut) partials.push(tf.conv2d(A, F, 1, 'valid'));
   else {
-    let g = Math.min(dOut, DW_GROUP);
-    while (dOut % g !== 0) g--;
-    for (let ni = 0; ni < n; ni++) for (let d0 = 0; d0 < dOut; d0 += g) groups.push([ni, d0, g]);
+    for (let h0 = 0; h0 < hOut; h0 += rows) {
+      const r = Math.min(rows, hOut - h0);
+      const Ac = tf.slice(A, [0, h0, 0, 0], [kd * c, r + kh - 1, wp, nd]);
+      const Fc = tf.slice(F, [h0, 0, 0, 0], [r, wOut, nd, co]);
+      partials.push(tf.conv2d(Ac, Fc, 1, 'valid'));
+    }
   }
-  const partials = groups.map(([ni, d0, g]) => {
-    const nb = ni < 0 ? 0 : ni;
-    const nn = ni < 0 ? n : 1;
-    const parts: tf.Tensor4D[] = [];
-    for (let a = 0; a < kd; a++) parts.push(tf.reshape(tf.slice(T, [0, 0, 0, nb, d0 + a], [c, hp, wp, nn, g]), [c, hp, wp, nn * g]) as tf.Tensor4D);
-    const A = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
-    const F = tf.reshape(tf.slice(Fall, [0, 0, nb, d0, 0], [hOut, wOut, nn, g, co]), [hOut, wOut, nn * g, co]) as tf.Tensor4D;
-    return tf.conv2d(A, F, 1, 'valid'); // [kd·c, kh, kw, co]
-  });
   const r = partials.length === 1 ? partials[0]! : tf.addN(partials);
   return tf.transpose(tf.reshape(r, [kd, c, kh, kw, co]), [0, 2, 3, 1, 4]);
 }

@@ -72,7 +72,8 @@ const CASES: Case[] = [
   { name: '1x3x3 s1 anisotropic', x: [1, 3, 5, 6, 3], kernel: [1, 3, 3], co: 2, strides: [1, 1, 1], pad: [[0, 0], [1, 1], [1, 1]] },
   { name: '1x1x1 head, batch 2', x: [2, 3, 4, 5, 4], kernel: [1, 1, 1], co: 2, strides: [1, 1, 1], pad: 'valid' },
   { name: '2x2x2 s2 valid', x: [1, 4, 6, 8, 3], kernel: [2, 2, 2], co: 5, strides: [2, 2, 2], pad: 'valid' },
-  { name: '3x3x3 s1 same, deep (grouped filter gradient)', x: [2, 40, 4, 3, 2], kernel: [3, 3, 3], co: 3, strides: [1, 1, 1], pad: 'same' },
+  { name: '3x3x3 s1 same, deep input', x: [2, 40, 4, 3, 2], kernel: [3, 3, 3], co: 3, strides: [1, 1, 1], pad: 'same' },
+  { name: '3x3x3 s1 same, dy > 1M floats (row-chunked filter gradient)', x: [1, 8, 64, 64, 2], kernel: [3, 3, 3], co: 40, strides: [1, 1, 1], pad: 'same' },
   { name: '3x3x3 s1 valid, Ci 1', x: [2, 6, 5, 7, 1], kernel: [3, 3, 3], co: 4, strides: [1, 1, 1], pad: 'valid' },
 ];
 
