@@ -195,6 +195,9 @@ function backendThreads(backend: string): number {
 
 export function describeBackend(info: BackendInfo): string {
   const lines = [`backend: ${info.description}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`];
+  if (info.backend === 'wasm' && info.threads === 1 && os.availableParallelism() > 1) {
+    lines.push('  threads: 1 (SEGLOSS_WASM_THREADS=N uses N; faster only while the other cores are idle)');
+  }
   for (const s of info.skipped) lines.push(`  not used: ${s}`);
   return lines.join('\n');
 }
