@@ -1,8 +1,9 @@
 /**
  * Running the grid elsewhere (issue 9): `--emit slurm` writes a Slurm job-array per phase
- * (prepare → pretrain → train → test → rank), chained with dependencies so that fine-tuning waits
+ * (prepare → pretrain → train → finetune → test → rank), chained with dependencies so that fine-tuning waits
  * for its pre-trained model and the tests wait for every learning rate; `--emit jsonl` writes the
- * same cells one JSON object per line for other schedulers. Each array task runs the exact
+ * same cells one JSON object per line for other schedulers. Fine-tuning cells that start from a
+ * training cell of the grid (DiceBD from Dice) get a phase of their own after training. Each array task runs the exact
  * `segloss` commands a local run would, against the shared results directory.
  */
 import * as path from 'node:path';
@@ -10,7 +11,13 @@ import type { Cell, CellKind } from './grid.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { SEGLOSS_BIN } from './runner.js';
 
-const PHASES: CellKind[] = ['prepare', 'pretrain', 'train', 'test', 'rank'];
+type Phase = CellKind | 'finetune';
+const PHASES: Phase[] = ['prepare', 'pretrain', 'train', 'finetune', 'test', 'rank'];
+
+/** A training cell that starts from another training cell's model runs in a later phase. */
+function phaseOf(cell: Cell): Phase {
+  return cell.kind === 'train' && cell.dependsOn.some((d) => d.startsWith('train:')) ? 'finetune' : cell.kind;
+}
 
 /** POSIX shell quoting of one argument. */
 export function shellQuote(arg: string): string {
@@ -53,7 +60,7 @@ export interface SlurmOptions {
 /** Write the Slurm scripts into `dir`; returns the files written. */
 export async function writeSlurm(cells: Cell[], dir: string, options: SlurmOptions): Promise<string[]> {
   const files: string[] = [];
-  const phases = PHASES.map((kind) => ({ kind, cells: cells.filter((c) => c.kind === kind) })).filter((p) => p.cells.length > 0);
+  const phases = PHASES.map((kind) => ({ kind, cells: cells.filter((c) => phaseOf(c) === kind) })).filter((p) => p.cells.length > 0);
   for (const phase of phases) {
     const file = path.join(dir, `${phase.kind}.cells`);
     await writeFileAtomic(file, phase.cells.map((c) => cellShellLine(c)).join('\n') + '\n');

@@ -4,7 +4,9 @@
  *
  *   prepare:<task>                       synthesize (toy tasks) and preprocess
  *   pretrain:<task>:<loss>               the model a special schedule starts from (CE for Lovász,
- *                                        Dice for DiceBD/DiceHD), shared by all its fine-tunings
+ *                                        Dice for DiceBD/DiceHD), shared by all its fine-tunings;
+ *                                        when the grid trains that base loss anyway, the base loss's
+ *                                        train cells are the pre-training instead
  *   train:<task>:<loss>:<lr>             one training run on the validation fold
  *   test:<task>:<loss>                   predict the test split with the learning rate that won on
  *                                        the validation fold, then evaluate DSC/NSD/HD95
@@ -103,6 +105,7 @@ function trainFlags(config: BenchmarkConfig, paths: GridPaths, task: string, los
 export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: GridOptions, keep?: (cell: Cell) => boolean): Cell[] {
   const cells: Cell[] = [];
   const common = commonFlags(options);
+  const learningRatesOf = (loss: string) => (options.usesFinetuneRates(loss) ? config.finetuneLearningRates : config.learningRates);
   for (const task of config.tasks) {
     const commands: string[][] = [];
     let dataDir = paths.data;
@@ -116,7 +119,12 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
     cells.push({ id: `prepare:${task}`, kind: 'prepare', task, dependsOn: [], commands, continueOnFailure: false });
   }
   for (const task of config.tasks) {
-    const pretrainLosses = new Set(config.losses.map(options.pretrainLossOf).filter((l): l is string => l !== undefined));
+    // A special schedule fine-tunes from its base loss (CE for Lovász, Dice for DiceBD/DiceHD).
+    // When the grid trains that base loss anyway, its run (at the rate that won on validation) is
+    // the pre-trained model, as in the study; otherwise a shared pre-training cell trains it.
+    const pretrainLosses = new Set(
+      config.losses.map(options.pretrainLossOf).filter((l): l is string => l !== undefined && !config.losses.includes(l)),
+    );
     for (const base of pretrainLosses) {
       cells.push({
         id: `pretrain:${task}:${base}`,
@@ -128,10 +136,18 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
         continueOnFailure: false,
       });
     }
-    for (const loss of config.losses) {
+    const baseTrainCells = (base: string) => learningRatesOf(base).map((lr) => `train:${task}:${base}:${formatLearningRate(lr)}`);
+    const pretrainDependencies = (base: string | undefined) =>
+      base === undefined ? [] : config.losses.includes(base) ? baseTrainCells(base) : [`pretrain:${task}:${base}`];
+    const pretrainedFlags = (base: string | undefined) =>
+      base !== undefined && config.losses.includes(base) ? ['--pretrained', lossDir(paths, task, base)] : [];
+    // Losses fine-tuned from a base loss of the grid come after it.
+    const fineTunedFromGrid = (loss: string) => pretrainedFlags(options.pretrainLossOf(loss)).length > 0;
+    const ordered = [...config.losses.filter((l) => !fineTunedFromGrid(l)), ...config.losses.filter(fineTunedFromGrid)];
+    for (const loss of ordered) {
       const base = options.pretrainLossOf(loss);
       const trainIds: string[] = [];
-      for (const lr of options.usesFinetuneRates(loss) ? config.finetuneLearningRates : config.learningRates) {
+      for (const lr of learningRatesOf(loss)) {
         const id = `train:${task}:${loss}:${formatLearningRate(lr)}`;
         trainIds.push(id);
         cells.push({
@@ -140,8 +156,8 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
           task,
           loss,
           learningRate: lr,
-          dependsOn: [`prepare:${task}`, ...(base === undefined ? [] : [`pretrain:${task}:${base}`])],
-          commands: [[...common, ...trainFlags(config, paths, task, loss), '--lr', formatLearningRate(lr)]],
+          dependsOn: [`prepare:${task}`, ...pretrainDependencies(base)],
+          commands: [[...common, ...trainFlags(config, paths, task, loss), '--lr', formatLearningRate(lr), ...pretrainedFlags(base)]],
           continueOnFailure: false,
         });
       }

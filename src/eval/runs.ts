@@ -4,7 +4,6 @@
  *
  * Layout (src/train/rundir.ts): results/<task>/<loss>/lr-<rate>/fold-<k>/{config.json,status.json,checkpoint/}.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadDataset } from '../data/dataset.js';
 import { loadPlans, loadSplits } from '../data/preprocess/plans.js';
@@ -12,42 +11,7 @@ import { InputError } from '../util/errors.js';
 
 export type SplitName = 'test' | 'val';
 
-interface StatusFile {
-  state?: string;
-  bestValDice?: number | null;
-}
-
-function readStatus(runDir: string): StatusFile | undefined {
-  try {
-    return JSON.parse(readFileSync(path.join(runDir, 'status.json'), 'utf8')) as StatusFile;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * A run directory from `dir`: `dir` itself when it holds config.json, else — for a loss directory
- * `results/<task>/<loss>` — the `lr-<rate>/fold-<fold>` run that finished ('done') with the highest
- * best validation Dice (ties: the smaller learning rate), as `segloss train --lr search` chooses.
- */
-export function resolveRunDirectory(dir: string, fold = 0): string {
-  if (existsSync(path.join(dir, 'config.json'))) return dir;
-  if (!existsSync(dir)) throw new InputError(dir, 'run directory does not exist');
-  const candidates = readdirSync(dir)
-    .filter((n) => n.startsWith('lr-'))
-    .map((n) => ({ rate: Number(n.slice(3)), runDir: path.join(dir, n, `fold-${fold}`) }))
-    .filter((c) => existsSync(path.join(c.runDir, 'config.json')))
-    .sort((a, b) => a.rate - b.rate);
-  if (candidates.length === 0) throw new InputError(dir, `neither a run directory (config.json) nor a loss directory with lr-*/fold-${fold}/ runs`);
-  let best: { runDir: string; dice: number } | undefined;
-  for (const c of candidates) {
-    const st = readStatus(c.runDir);
-    if (st?.state !== 'done' || typeof st.bestValDice !== 'number') continue;
-    if (best === undefined || st.bestValDice > best.dice) best = { runDir: c.runDir, dice: st.bestValDice };
-  }
-  if (best === undefined) throw new InputError(dir, `no finished run of fold ${fold} with a validation Dice (diverged or unfinished training?)`);
-  return best.runDir;
-}
+export { resolveRunDirectory } from '../train/rundir.js';
 
 /** Case ids of the held-out test split, or of fold `fold`'s validation split, of a preprocessed task. */
 export function splitCaseIds(preprocessedDir: string, split: SplitName, fold = 0): string[] {

@@ -13,7 +13,8 @@
  *   checkpoint/best/       the same for the epoch with the best validation criterion
  *   curve.svg              training curve (losses, validation Dice, learning rate)
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { InputError } from '../util/errors.js';
 import * as path from 'node:path';
 import { writeJsonAtomicSync } from '../util/atomic.js';
 
@@ -68,4 +69,29 @@ export function readRunStatus(runDir: string): RunStatus | undefined {
 
 export function writeRunStatus(runDir: string, status: RunStatus): void {
   writeJsonAtomicSync(path.join(runDir, RUN_FILES.status), status);
+}
+
+/**
+ * A run directory from `dir`: `dir` itself when it holds config.json, else — for a loss directory
+ * `results/<task>/<loss>` — the `lr-<rate>/fold-<fold>` run that finished ('done') with the highest
+ * best validation Dice (ties: the smaller learning rate), as `segloss train --lr search` chooses.
+ * The test split never takes part in this choice (paper §3.2: rates are chosen on validation).
+ */
+export function resolveRunDirectory(dir: string, fold = 0): string {
+  if (existsSync(path.join(dir, RUN_FILES.config))) return dir;
+  if (!existsSync(dir)) throw new InputError(dir, 'run directory does not exist');
+  const candidates = readdirSync(dir)
+    .filter((n) => n.startsWith('lr-'))
+    .map((n) => ({ rate: Number(n.slice(3)), runDir: path.join(dir, n, `fold-${fold}`) }))
+    .filter((c) => existsSync(path.join(c.runDir, RUN_FILES.config)))
+    .sort((a, b) => a.rate - b.rate);
+  if (candidates.length === 0) throw new InputError(dir, `neither a run directory (config.json) nor a loss directory with lr-*/fold-${fold}/ runs`);
+  let best: { runDir: string; dice: number } | undefined;
+  for (const c of candidates) {
+    const st = readRunStatus(c.runDir);
+    if (st?.state !== 'done' || typeof st.bestValDice !== 'number') continue;
+    if (best === undefined || st.bestValDice > best.dice) best = { runDir: c.runDir, dice: st.bestValDice };
+  }
+  if (best === undefined) throw new InputError(dir, `no finished run of fold ${fold} with a validation Dice (diverged or unfinished training?)`);
+  return best.runDir;
 }

@@ -44,7 +44,7 @@ import { loadedPatchSize } from './augment.js';
 import type { BatchConfig, Batch } from './batches.js';
 import { BatchStream, defaultWorkerCount, sharedWorkerPool } from './producer.js';
 import { ensurePreprocessed, loadRunData, type DataLocations, type RunData } from './data.js';
-import { pretrainDirectory, readRunStatus, runDirectory, writeRunStatus, RUN_FILES, formatLearningRate, type RunStatus } from './rundir.js';
+import { pretrainDirectory, readRunStatus, resolveRunDirectory, runDirectory, writeRunStatus, RUN_FILES, formatLearningRate, type RunStatus } from './rundir.js';
 import { renderCurveSvg, type CurvePoint } from './curve.js';
 import type { TrainingCase } from './sampler.js';
 
@@ -75,6 +75,12 @@ export interface TrainOptions {
   pretrainOnly?: boolean;
   /** Learning rate of the pre-training stage (default: the profile's pretrain_lr). */
   pretrainLearningRate?: number;
+  /**
+   * Start a special schedule from this run instead of its own pre-training: a run directory, or a
+   * loss directory (results/<task>/dice) whose best learning rate on the validation fold is taken.
+   * The benchmark uses it to fine-tune DiceBD/DiceHD from the grid's own Dice run (paper §3.2).
+   */
+  pretrained?: string;
   data?: string;
   preprocessed?: string;
   results?: string;
@@ -330,10 +336,21 @@ export async function trainRun(options: TrainOptions): Promise<TrainOutcome> {
   const learningRate = options.learningRate ?? profile.learningRate;
   let pretrainFrom: string | null = null;
   if (base.pretrain !== undefined) {
-    pretrainFrom = await ensurePretrained(options, base.pretrain.lossId, profile, fold, where, results);
+    let failure: string | undefined;
+    if (options.pretrained !== undefined) {
+      try {
+        pretrainFrom = path.join(resolveRunDirectory(options.pretrained, fold), RUN_FILES.best);
+      } catch (err) {
+        if (!(err instanceof InputError)) throw err;
+        failure = err.message;
+      }
+    } else {
+      pretrainFrom = await ensurePretrained(options, base.pretrain.lossId, profile, fold, where, results);
+      failure = readRunStatus(pretrainDirectory(results, options.task, base.pretrain.lossId, fold))?.reason;
+    }
     if (pretrainFrom === null) {
       const dir = runDirectory(results, options.task, lossId, learningRate, fold);
-      const reason = `pre-training with ${base.pretrain.lossId} failed (${readRunStatus(pretrainDirectory(results, options.task, base.pretrain.lossId, fold))?.reason ?? 'no model'})`;
+      const reason = `pre-training with ${base.pretrain.lossId} failed (${failure ?? 'no model'})`;
       await fsp.mkdir(dir, { recursive: true });
       writeRunStatus(dir, { state: 'failed', reason, epoch: 0, bestValDice: null, seconds: 0 });
       throw new RuntimeFailure(`${options.task}/${lossId}: ${reason}`);

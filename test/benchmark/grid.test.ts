@@ -43,14 +43,16 @@ test('learning rates are formatted as in run directory names', () => {
   assert.equal(formatLearningRate(1.5e-5), '1.5e-5');
 });
 
-test('grid: cells, dependencies and pre-training shared per task', () => {
+test('grid: cells, dependencies, and fine-tuning from the base-loss runs of the grid', () => {
   const cells = planGrid(config(), paths, options);
   const ids = cells.map((c) => c.id);
-  // 2 prepare + 2×2 pretrain (dice, ce) + 2 tasks × 4 losses × 2 rates train + 2×4 test + rank
-  assert.equal(cells.length, 2 + 4 + 16 + 8 + 1);
-  assert.ok(ids.includes('pretrain:toy-liver:dice') && ids.includes('pretrain:toy-liver:ce'));
+  // 2 prepare + 2 tasks × 4 losses × 2 rates train + 2×4 test + rank; dice and ce are in the grid,
+  // so DiceBD and Lovász fine-tune from those runs and need no pre-training cells.
+  assert.equal(cells.length, 2 + 16 + 8 + 1);
+  assert.ok(!ids.some((id) => id.startsWith('pretrain:')));
   const bd = cells.find((c) => c.id === 'train:toy-liver:dicebd:3e-4');
-  assert.deepEqual(bd?.dependsOn, ['prepare:toy-liver', 'pretrain:toy-liver:dice']);
+  assert.deepEqual(bd?.dependsOn, ['prepare:toy-liver', 'train:toy-liver:dice:3e-3', 'train:toy-liver:dice:3e-4']);
+  assert.ok(bd?.commands[0]?.join(' ').endsWith('--pretrained /r/toy-liver/dice'));
   const testCell = cells.find((c) => c.id === 'test:toy-pancreas:lovasz');
   assert.deepEqual(testCell?.dependsOn, ['train:toy-pancreas:lovasz:3e-3', 'train:toy-pancreas:lovasz:3e-4']);
   assert.equal(testCell?.continueOnFailure, true);
@@ -62,8 +64,16 @@ test('grid: cells, dependencies and pre-training shared per task', () => {
   assert.ok(prepare?.commands[1]?.join(' ').includes('--data /s/toy-liver'));
 });
 
+test('grid: without its base loss in the grid, a special schedule gets one shared pre-training cell per task', () => {
+  const cells = planGrid(config({ losses: ['dicebd', 'dicehd'] }), paths, options);
+  assert.deepEqual(cells.filter((c) => c.kind === 'pretrain').map((c) => c.id), ['pretrain:toy-liver:dice', 'pretrain:toy-pancreas:dice']);
+  const hd = cells.find((c) => c.id === 'train:toy-liver:dicehd:3e-3');
+  assert.deepEqual(hd?.dependsOn, ['prepare:toy-liver', 'pretrain:toy-liver:dice']);
+  assert.ok(!hd?.commands[0]?.includes('--pretrained'));
+});
+
 test('grid: fine-tuned losses search the fine-tuning rates (paper footnote 7)', () => {
-  const cells = planGrid(config({ finetune_learning_rates: [3e-5, 1e-6], pretrain_lr: 1e-3 }), paths, options);
+  const cells = planGrid(config({ losses: ['ce', 'dicebd', 'lovasz'], finetune_learning_rates: [3e-5, 1e-6], pretrain_lr: 1e-3 }), paths, options);
   assert.deepEqual(cells.filter((c) => c.kind === 'train' && c.task === 'toy-liver' && c.loss === 'dicebd').map((c) => c.learningRate), [3e-5, 1e-6]);
   assert.deepEqual(cells.filter((c) => c.kind === 'train' && c.task === 'toy-liver' && c.loss === 'lovasz').map((c) => c.learningRate), [3e-3, 3e-4]);
   const pretrain = cells.find((c) => c.id === 'pretrain:toy-liver:dice');
@@ -76,7 +86,8 @@ test('grid: --only keeps the selected cells and what they need', () => {
   const cells = planGrid(config(), paths, options, keep);
   assert.deepEqual(cells.map((c) => c.id), [
     'prepare:toy-pancreas',
-    'pretrain:toy-pancreas:dice',
+    'train:toy-pancreas:dice:3e-3',
+    'train:toy-pancreas:dice:3e-4',
     'train:toy-pancreas:dicebd:3e-4',
     'test:toy-pancreas:dicebd',
     'rank',

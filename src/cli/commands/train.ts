@@ -4,6 +4,7 @@
  * validation fold that ends with a table.
  */
 import type { Command } from 'commander';
+import * as path from 'node:path';
 import { globalOptions } from '../context.js';
 import { parseIntOption, resolveSettings, parseListOption, type SettingSpec } from '../settings.js';
 import { RuntimeFailure, UsageError } from '../../util/errors.js';
@@ -24,6 +25,7 @@ const SPECS: SettingSpec[] = [
   { key: 'valBatches', parse: parseIntOption('--val-batches') },
   { key: 'workers', parse: parseIntOption('--workers') },
   { key: 'pretrainLr' },
+  { key: 'pretrained' },
   { key: 'data' },
   { key: 'preprocessed' },
   { key: 'results' },
@@ -66,6 +68,7 @@ export function register(program: Command): void {
     .option('--deterministic', 'seed every random generator with --seed: the same command gives the same log')
     .option('--pretrain-only', 'train only the pre-training model of a special schedule (CE for lovasz, Dice for dicebd/dicehd)')
     .option('--pretrain-lr <rate>', "learning rate of the pre-training (default the profile's, 3e-4)")
+    .option('--pretrained <dir>', "fine-tune a special schedule from this run (or loss directory: its best rate) instead of its own pre-training")
     .option('--workers <n>', 'batch-preparation worker threads (default cores − 1; 0 = in the training thread)')
     .option('--data <dir>', 'raw data root or dataset folder (env SEGLOSS_DATA)')
     .option('--preprocessed <dir>', 'preprocessed root (env SEGLOSS_PREPROCESSED, default ./.segloss/preprocessed)')
@@ -108,6 +111,7 @@ export function register(program: Command): void {
       for (const key of ['data', 'preprocessed', 'results'] as const) if (s[key] !== undefined) options[key] = String(s[key]);
       if (s['synthDir'] !== undefined) options.synth = String(s['synthDir']);
       if (pretrainLr !== undefined) options.pretrainLearningRate = pretrainLr;
+      if (typeof s['pretrained'] === 'string') options.pretrained = path.resolve(s['pretrained']);
 
       if (rates === undefined || rates.length === 1 || options.pretrainOnly === true) {
         if (rates !== undefined && rates.length > 1) throw new UsageError('--pretrain-only trains one model: give a single --lr');
