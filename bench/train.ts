@@ -8,7 +8,8 @@
  * per backend. Reported: median ms/step, Mvox/s (= batch·patch voxels / step time), peak RSS,
  * ratio = PyTorch ms / segloss ms. The last line of stdout is JSON with all figures.
  *
- * Options: --configs tiny,small  --backends wasm:1,wasm:2,cpu,tensorflow (wasm:N = N threads, see
+ * Options: --rounds N (alternate all implementations N times; medians over rounds — use 3 on a
+ *          shared machine)  --configs tiny,small  --backends wasm:1,wasm:2,cpu,tensorflow (wasm:N = N threads, see
  *          src/model/wasm-threads.ts)  --steps N  --warmup N
  *          --torch-threads N  --no-torch
  * The cpu backend (plain JS) takes minutes per step on the small configuration; it is run on the
@@ -180,62 +181,81 @@ async function main(): Promise<void> {
   const backends = explicitBackends?.split(',') ?? availableBackends();
   const torchThreads = Number(flag('torch-threads') ?? 2);
   const rows: Array<Record<string, unknown>> = [];
-  const summary: Record<string, unknown> = { bench: 'train', date: new Date().toISOString(), cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadavg_start: os.loadavg().map((l) => l.toFixed(1)).join(' ') };
+  const summary: Record<string, unknown> = { bench: 'train', rounds: Number(flag('rounds') ?? 1), date: new Date().toISOString(), cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadavg_start: os.loadavg().map((l) => l.toFixed(1)).join(' ') };
+  const rounds = Number(flag('rounds') ?? 1);
+  interface Sample {
+    impl: string;
+    threads: number;
+    ms: number;
+    rss: number;
+  }
   for (const cfg of configs) {
     const steps = Number(flag('steps') ?? (cfg.name === 'tiny' ? 7 : 3));
     const warmup = Number(flag('warmup') ?? (cfg.name === 'tiny' ? 2 : 1));
     const vox = BATCH * cfg.patch ** 3;
-    let torch: TorchResult | string = 'skipped (--no-torch)';
-    if (!process.argv.includes('--no-torch')) {
-      process.stderr.write(`[${cfg.name}] PyTorch reference (${torchThreads} threads)…\n`);
-      torch = runTorch(cfg, torchThreads, Math.max(steps, 5), warmup + 1);
-      if (typeof torch === 'string') process.stderr.write(`[${cfg.name}] PyTorch reference skipped: ${torch}\n`);
-    }
-    const torchMs = typeof torch === 'string' ? undefined : torch.ms_per_step;
-    if (typeof torch !== 'string') {
-      rows.push({ config: cfg.name, impl: `PyTorch ${torch.torch} (CPU)`, threads: torch.threads, ms: torch.ms_per_step, mvox: vox / torch.ms_per_step / 1e3, rss: torch.peak_rss_mb, ratio: 1 });
-    }
-    // PyTorch with 1 thread, for a same-threads comparison with single-threaded wasm
-    let torch1Ms: number | undefined;
-    if (typeof torch !== 'string' && torchThreads !== 1) {
-      process.stderr.write(`[${cfg.name}] PyTorch reference (1 thread)…\n`);
-      const t1 = runTorch(cfg, 1, Math.max(steps, 5), warmup + 1);
-      if (typeof t1 !== 'string') {
-        torch1Ms = t1.ms_per_step;
-        rows.push({ config: cfg.name, impl: `PyTorch ${t1.torch} (CPU)`, threads: 1, ms: t1.ms_per_step, mvox: vox / t1.ms_per_step / 1e3, rss: t1.peak_rss_mb, ratio: torchMs! / t1.ms_per_step, ratio1: 1 });
+    // Rounds alternate all implementations, so a busy period of a shared machine hits them alike;
+    // each implementation's figure is the median over rounds of its per-run median.
+    const samples = new Map<string, Sample[]>();
+    const add = (sample: Sample): void => {
+      const key = `${sample.impl}|${sample.threads}`;
+      if (!samples.has(key)) samples.set(key, []);
+      samples.get(key)!.push(sample);
+    };
+    for (let round = 1; round <= rounds; round++) {
+      const tag = rounds > 1 ? ` (round ${round}/${rounds})` : '';
+      if (!process.argv.includes('--no-torch')) {
+        for (const th of torchThreads === 1 ? [1] : [torchThreads, 1]) {
+          process.stderr.write(`[${cfg.name}] PyTorch reference, ${th} thread${th === 1 ? '' : 's'}${tag}…\n`);
+          const t = runTorch(cfg, th, Math.max(steps, 5), warmup + 1);
+          if (typeof t === 'string') process.stderr.write(`[${cfg.name}] PyTorch reference skipped: ${t}\n`);
+          else add({ impl: `PyTorch ${t.torch} (CPU)`, threads: t.threads, ms: t.ms_per_step, rss: t.peak_rss_mb });
+        }
+      }
+      for (const variant of backends) {
+        const [backend, threadsText] = variant.split(':') as [string, string | undefined];
+        const env = { ...process.env, SEGLOSS_WASM_THREADS: threadsText ?? '1' };
+        if (backend === 'cpu' && cfg.name !== 'tiny' && explicitBackends === undefined) {
+          if (round === 1) {
+            process.stderr.write(`[${cfg.name}] cpu backend skipped: plain-JS tf.conv3d needs minutes per step at this size (name it in --backends to run it)\n`);
+            rows.push({ config: cfg.name, impl: 'segloss cpu', skipped: 'minutes per step' });
+          }
+          continue;
+        }
+        if (backend === 'cpu' && round > 1) continue; // one round is enough to show it is ~50× slower
+        const cpuSteps = backend === 'cpu' ? Math.min(steps, 2) : steps;
+        const cpuWarm = backend === 'cpu' ? Math.min(warmup, 1) : warmup;
+        process.stderr.write(`[${cfg.name}] segloss on ${variant} (${cpuWarm} warm-up + ${cpuSteps} steps)${tag}…\n`);
+        const req: ChildRequest = { backend, patch: cfg.patch, features: cfg.features, steps: cpuSteps, warmup: cpuWarm };
+        const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify(req)], { encoding: 'utf8', maxBuffer: 1 << 24, env });
+        if (r.status !== 0) {
+          const why = (r.stderr || '').trim().split('\n').slice(-3).join(' ');
+          process.stderr.write(`[${cfg.name}] ${variant} failed: ${why}\n`);
+          if (round === 1) rows.push({ config: cfg.name, impl: `segloss ${variant}`, skipped: `failed: ${why}` });
+          continue;
+        }
+        const res = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as StepResult;
+        add({ impl: `segloss ${backend} (${res.conv} conv3d)`, threads: res.threads, ms: res.ms_per_step, rss: res.peak_rss_mb });
       }
     }
-    for (const variant of backends) {
-      const [backend, threadsText] = variant.split(':') as [string, string | undefined];
-      const env = { ...process.env, SEGLOSS_WASM_THREADS: threadsText ?? '1' };
-      if (backend === 'cpu' && cfg.name !== 'tiny' && explicitBackends === undefined) {
-        process.stderr.write(`[${cfg.name}] cpu backend skipped: plain-JS tf.conv3d needs minutes per step at this size (name it in --backends to run it)\n`);
-        rows.push({ config: cfg.name, impl: 'segloss cpu', skipped: 'minutes per step' });
-        continue;
-      }
-      const cpuSteps = backend === 'cpu' ? Math.min(steps, 2) : steps;
-      const cpuWarm = backend === 'cpu' ? Math.min(warmup, 1) : warmup;
-      process.stderr.write(`[${cfg.name}] segloss on ${variant} (${cpuWarm} warm-up + ${cpuSteps} steps)…\n`);
-      const req: ChildRequest = { backend, patch: cfg.patch, features: cfg.features, steps: cpuSteps, warmup: cpuWarm };
-      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify(req)], { encoding: 'utf8', maxBuffer: 1 << 24, env });
-      if (r.status !== 0) {
-        const why = (r.stderr || '').trim().split('\n').slice(-3).join(' ');
-        process.stderr.write(`[${cfg.name}] ${backend} failed: ${why}\n`);
-        rows.push({ config: cfg.name, impl: `segloss ${backend}`, skipped: `failed: ${why}` });
-        continue;
-      }
-      const res = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as StepResult;
+    const find = (threads: number): number | undefined => {
+      for (const [key, list] of samples) if (key.startsWith('PyTorch') && list[0]!.threads === threads) return median(list.map((x) => x.ms));
+      return undefined;
+    };
+    const torchMs = find(torchThreads);
+    const torch1Ms = find(1);
+    for (const list of samples.values()) {
+      const ms = median(list.map((x) => x.ms));
+      const { impl, threads } = list[0]!;
       rows.push({
         config: cfg.name,
-        impl: `segloss ${backend} (${res.conv} conv3d)`,
-        threads: res.threads,
-        ms: res.ms_per_step,
-        mvox: vox / res.ms_per_step / 1e3,
-        rss: res.peak_rss_mb,
-        ratio: torchMs === undefined ? null : torchMs / res.ms_per_step,
-        ratio1: res.threads === 1 && torch1Ms !== undefined ? torch1Ms / res.ms_per_step : null,
-        steps: res.ms_steps,
-        loss: [res.loss_first, res.loss_last],
+        impl,
+        threads,
+        ms,
+        mvox: vox / ms / 1e3,
+        rss: Math.max(...list.map((x) => x.rss)),
+        ratio: torchMs === undefined ? null : torchMs / ms,
+        ratio1: threads === 1 && torch1Ms !== undefined ? torch1Ms / ms : null,
+        rounds_ms: list.map((x) => Math.round(x.ms)),
       });
     }
   }
@@ -247,7 +267,7 @@ async function main(): Promise<void> {
   ];
   for (const r of rows) {
     if (r['skipped'] !== undefined) lines.push(`${r['config']} | ${r['impl']} | – | skipped: ${r['skipped']} | – | – | – | –`);
-    else lines.push(`${r['config']} | ${r['impl']} | ${fmt(r['threads'])} | ${fmt(r['ms'], 0)} | ${fmt(r['mvox'], 3)} | ${fmt(r['rss'])} | ${fmt(r['ratio'], 3)} | ${fmt(r['ratio1'], 3)}`);
+    else lines.push(`${r['config']} | ${r['impl']} | ${fmt(r['threads'])} | ${fmt(r['ms'], 0)}${(r['rounds_ms'] as number[]).length > 1 ? ` (${(r['rounds_ms'] as number[]).join(', ')})` : ''} | ${fmt(r['mvox'], 3)} | ${fmt(r['rss'])} | ${fmt(r['ratio'], 3)} | ${fmt(r['ratio1'], 3)}`);
   }
   process.stdout.write(`machine: ${os.cpus().length} × ${summary['cpu_model']}, load average at start ${summary['loadavg_start']}, at end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
   process.stdout.write(lines.join('\n') + '\n');

@@ -47,7 +47,7 @@ test('patched Transpose equals cpu for all permutations (ranks 3–5, size-1 axe
   for (const perm of [[5, 4, 3, 2, 1, 0], [0, 2, 4, 1, 3, 5], [1, 0, 3, 2, 5, 4]]) await same(() => tf.transpose(tf.tensor(v6, shape6), perm), `transpose6 ${perm}`);
 });
 
-test('patched Slice and SplitV equal cpu (rank 2–5, runs shorter and longer than 64)', async () => {
+test('patched Slice, SplitV and PadV2 equal cpu (rank 2–5, runs shorter and longer than 64)', async () => {
   const shape = [2, 5, 6, 7, 80];
   const v = values(shape, 1);
   await same(() => tf.slice(tf.tensor(v, shape), [1, 1, 2, 3, 0], [1, 3, 4, 2, 80]), 'slice full inner');
@@ -55,6 +55,9 @@ test('patched Slice and SplitV equal cpu (rank 2–5, runs shorter and longer th
   await same(() => tf.slice(tf.tensor(v, shape), [0, 0, 0, 0, 0], shape), 'slice all');
   await same(() => tf.slice(tf.tensor(v.subarray(0, 120), [12, 10]), [3, 2], [5, 7]), 'slice 2d');
   await same(() => tf.split(tf.tensor(v, shape), [30, 50], 4), 'split channels');
+  await same(() => tf.pad(tf.tensor(v, shape), [[0, 0], [1, 1], [0, 0], [0, 0], [0, 0]]), 'pad depth');
+  await same(() => tf.pad(tf.tensor(v, shape), [[1, 0], [1, 2], [0, 1], [2, 0], [0, 3]], 1.5), 'pad all axes, constant');
+  await same(() => tf.pad(tf.tensor(v.subarray(0, 120), [12, 10]), [[0, 0], [3, 1]]), 'pad 2d inner');
   await same(() => tf.split(tf.tensor(v, shape), 5, 1), 'split depth');
 });
 
