@@ -8,7 +8,9 @@ import { existsSync, readFileSync, openSync, closeSync, writeSync, rmSync, statS
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Cell, GridPaths } from './grid.js';
+import { readRunStatus, type RunStatus } from '../train/rundir.js';
 import { writeJsonAtomicSync } from '../util/atomic.js';
+import { processAlive } from '../util/process.js';
 
 export type CellStateName = 'done' | 'failed' | 'running' | 'pending';
 
@@ -73,31 +75,6 @@ export function clearCellRecord(paths: GridPaths, id: string): void {
   rmSync(recordPath(paths, id), { force: true });
 }
 
-interface RunStatusFile {
-  state?: string;
-  reason?: string;
-  seconds?: number;
-}
-
-function readRunStatus(runDir: string): RunStatusFile | undefined {
-  const file = path.join(runDir, 'status.json');
-  if (!existsSync(file)) return undefined;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as RunStatusFile;
-  } catch {
-    return undefined;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 interface LockContent {
   pid: number;
   host: string;
@@ -150,7 +127,7 @@ export function cellState(cell: Cell, paths: GridPaths, layout: ArtifactLayout, 
   const record = readCellRecord(paths, cell.id);
   const lock = lockHolder(paths, cell.id);
   if (cell.kind === 'train' || cell.kind === 'pretrain') {
-    const statuses = layout.runDirs(cell).map(readRunStatus).filter((s): s is RunStatusFile => s !== undefined);
+    const statuses = layout.runDirs(cell).map(readRunStatus).filter((s): s is RunStatus => s !== undefined);
     const seconds = statuses.reduce((sum, s) => sum + (s.seconds ?? 0), 0) || record?.seconds;
     const failed = statuses.find((s) => s.state === 'failed');
     if (failed !== undefined) return { id: cell.id, state: 'failed', reason: failed.reason ?? record?.reason, seconds };

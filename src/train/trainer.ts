@@ -47,6 +47,7 @@ import { ensurePreprocessed, loadRunData, type DataLocations, type RunData } fro
 import { pretrainDirectory, readRunStatus, resolveRunDirectory, runDirectory, writeRunStatus, RUN_FILES, formatLearningRate, type RunStatus } from './rundir.js';
 import { renderCurveSvg, type CurvePoint } from './curve.js';
 import type { TrainingCase } from './sampler.js';
+import { processAlive } from '../util/process.js';
 
 export interface TrainOptions {
   task: string;
@@ -188,14 +189,9 @@ export function readRunLog(runDir: string): EpochLogEntry[] {
     .map((l) => JSON.parse(l) as EpochLogEntry);
 }
 
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** Another live process (this one does not count: a run it marked 'running' is its own to resume). */
+function otherProcessAlive(pid: number): boolean {
+  return pid !== process.pid && processAlive(pid);
 }
 
 function sleep(ms: number): Promise<void> {
@@ -365,7 +361,7 @@ async function ensurePretrained(options: TrainOptions, baseLoss: string, profile
   // Another process may be pre-training the same model: wait for it.
   for (;;) {
     const st = readRunStatus(dir);
-    if (st?.state === 'running' && st.pid !== undefined && processAlive(st.pid)) {
+    if (st?.state === 'running' && st.pid !== undefined && otherProcessAlive(st.pid)) {
       await sleep(2000);
       continue;
     }
@@ -423,7 +419,7 @@ async function trainStage(
     if (existsSync(latest)) o.bestEpoch = readCheckpointState(path.join(runDir, RUN_FILES.latest)).schedule.bestEpoch;
     return o;
   };
-  if (previous?.state === 'running' && previous.pid !== undefined && processAlive(previous.pid)) {
+  if (previous?.state === 'running' && previous.pid !== undefined && otherProcessAlive(previous.pid)) {
     throw new UsageError(`${runDir} is being trained by process ${previous.pid}; wait for it or stop it first`);
   }
   recoverLatest(runDir);

@@ -27,6 +27,7 @@ import { sourceSignature, validCachedCase, writeCachedCase, type SourceFile } fr
 import { useNonzeroMask } from './normalize.js';
 import { SEPARATE_Z_THRESHOLD } from './resample.js';
 import { volumeChannels } from './inference.js';
+import { processAlive } from '../../util/process.js';
 
 export interface PreprocessOptions {
   datasetDir: string;
@@ -159,15 +160,6 @@ async function fingerprintCases(ds: Dataset, outDir: string, ctChannels: boolean
   }
   if (dirty) await writeJsonAtomic(cacheFile, cache);
   return { entries, samples };
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
