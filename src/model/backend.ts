@@ -16,13 +16,18 @@ import { installWasmKernelPatches } from './wasm-kernels.js';
 import { prepareWasmThreads, unrefWasmWorkers, wasmThreadsFromEnv, withDoubledCpuCount } from './wasm-threads.js';
 
 /**
- * wasm threads when SEGLOSS_WASM_THREADS is not set: 1. Measured on 2 cores (docs/performance.md):
- * 2 threads make XNNPACK's conv2d ≈1.35× faster while the second core is idle, but up to 3× SLOWER
- * while another process uses it (the pool's threads wait for each other), and segloss often runs
- * next to other jobs (parallel folds, evaluation workers). SEGLOSS_WASM_THREADS=N turns threads on
- * (./wasm-threads.ts).
+ * wasm threads when SEGLOSS_WASM_THREADS is not set. Measured on 2 cores (docs/performance.md): 2
+ * threads make a training step ≈1.3× faster while the second core is idle, but up to 1.45× slower
+ * while other processes keep it busy (the pool's threads wait for each other). So: one thread per
+ * core (at most 8, Emscripten's pool) when the machine looks idle at startup — 1-minute load
+ * average below half the cores — else 1. Results are bit-identical for any thread count (test), so
+ * this changes speed only. Parallel jobs should set SEGLOSS_WASM_THREADS=1.
  */
-export const DEFAULT_WASM_THREADS = 1;
+export function defaultWasmThreads(): number {
+  const cores = os.availableParallelism();
+  if (cores < 2) return 1;
+  return (os.loadavg()[0] ?? 0) < cores / 2 ? Math.min(8, cores) : 1;
+}
 
 export type BackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
@@ -146,7 +151,7 @@ export async function selectBackend(request: BackendRequest | string = 'auto'): 
   const skipped: string[] = [];
   const finish = async (backend: string, description: string, gpu: boolean): Promise<BackendInfo> => {
     let ok: boolean;
-    if (backend === 'wasm' && tf.findBackend('wasm') === null && prepareWasmThreads(wasmThreadsFromEnv(DEFAULT_WASM_THREADS))) {
+    if (backend === 'wasm' && tf.findBackend('wasm') === null && prepareWasmThreads(wasmThreadsFromEnv(defaultWasmThreads()))) {
       // threaded wasm (./wasm-threads.ts): the pool is sized while os.cpus() is doubled
       ok = await withDoubledCpuCount(() => tf.setBackend(backend));
       unrefWasmWorkers();
@@ -196,7 +201,7 @@ function backendThreads(backend: string): number {
 export function describeBackend(info: BackendInfo): string {
   const lines = [`backend: ${info.description}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`];
   if (info.backend === 'wasm' && info.threads === 1 && os.availableParallelism() > 1) {
-    lines.push('  threads: 1 (SEGLOSS_WASM_THREADS=N uses N; faster only while the other cores are idle)');
+    lines.push('  threads: 1 (the machine was busy at startup or SEGLOSS_WASM_THREADS=1; SEGLOSS_WASM_THREADS=N uses N, faster only while the other cores are idle)');
   }
   for (const s of info.skipped) lines.push(`  not used: ${s}`);
   return lines.join('\n');
