@@ -120,6 +120,20 @@ test('special schedules: Lovász fine-tunes a CE model, DiceBD and DiceHD share 
   assert.ok(preBest > 0);
 });
 
+test('--pretrained: DiceBD fine-tunes from a Dice loss directory (its best learning rate), without a pre-training run', async () => {
+  const results = path.join(root, 'r-pretrained');
+  const dice = await trainRun({ ...tiny, epochs: 1, loss: 'dice', learningRate: 3e-3, results });
+  assert.equal(dice.status, 'done');
+  const bd = await trainRun({ ...tiny, epochs: 1, loss: 'dicebd', learningRate: 3e-5, results, pretrained: path.join(results, 'toy-liver', 'dice') });
+  assert.equal(bd.status, 'done');
+  const config = JSON.parse(readFileSync(path.join(bd.runDir, RUN_FILES.config), 'utf8')) as { identity: { pretrainFrom: string } };
+  assert.equal(config.identity.pretrainFrom, path.join(dice.runDir, RUN_FILES.best));
+  assert.equal(readRunStatus(pretrainDirectory(results, 'toy-liver', 'dice', 0)), undefined, 'no separate pre-training');
+  // A base loss without a finished run: the fine-tuning is marked failed with the reason.
+  await assert.rejects(trainRun({ ...tiny, epochs: 1, loss: 'lovasz', learningRate: 3e-4, results, pretrained: path.join(results, 'toy-liver', 'ce') }), /pre-training with ce failed/);
+  assert.equal(readRunStatus(runDirectory(results, 'toy-liver', 'lovasz', 3e-4, 0))?.state, 'failed');
+});
+
 test('a NaN loss stops the run, marks it failed with the epoch, keeps the last good checkpoint', async () => {
   const results = path.join(root, 'r3');
   const dice = createLoss('dice');
