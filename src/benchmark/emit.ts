@@ -76,6 +76,8 @@ export async function writeSlurm(cells: Cell[], dir: string, options: SlurmOptio
       ...options.sbatch.map((s) => `#SBATCH ${s}`),
       '# One array task = one benchmark cell: line SLURM_ARRAY_TASK_ID+1 of the phase file given as $1.',
       'set -uo pipefail',
+      '# One WebAssembly thread per allocated CPU (array tasks share the node with each other).',
+      'export SEGLOSS_WASM_THREADS=${SEGLOSS_WASM_THREADS:-${SLURM_CPUS_PER_TASK:-1}}',
       'line=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" "$1")',
       'echo "cell: $line"',
       'eval "$line"',

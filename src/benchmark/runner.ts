@@ -67,6 +67,10 @@ async function failureReason(log: string): Promise<string> {
 
 export async function runGrid(cells: Cell[], options: RunnerOptions): Promise<RunnerResult> {
   const started = Date.now();
+  // Parallel cells share the cores: one WebAssembly thread each (the backend would otherwise
+  // decide from the load at its start, and two threaded cells on two cores slow each other down).
+  const env: NodeJS.ProcessEnv = { ...options.env };
+  if (options.jobs > 1 && process.env['SEGLOSS_WASM_THREADS'] === undefined && env['SEGLOSS_WASM_THREADS'] === undefined) env['SEGLOSS_WASM_THREADS'] = '1';
   const states = new Map<string, CellState>();
   for (const cell of cells) {
     let state = cellState(cell, options.paths, options.layout, options.inputsOf);
@@ -95,7 +99,7 @@ export async function runGrid(cells: Cell[], options: RunnerOptions): Promise<Ru
     let failed: string | undefined;
     let interrupted = false;
     for (const args of cell.commands) {
-      const code = await runCommand(args, log, options.env);
+      const code = await runCommand(args, log, env);
       if (code === 130) {
         interrupted = true;
         break;
