@@ -2,13 +2,16 @@
 // The segloss executable: runs the compiled CLI (dist/ is built by `npm install` via `prepare`).
 import { runCli } from '../dist/src/cli/main.js';
 
-// `segloss … | head` closes the pipe early: that is not an error of segloss.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
-  });
-}
+// A reader that goes away (`segloss … | head`, a caller that stopped reading) is not an error of
+// segloss: stdout closed ends the command quietly with its exit code so far; stderr closed only
+// silences messages, so that an interrupted command still stops cleanly with 130.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+process.stderr.on('error', (err) => {
+  if (err.code !== 'EPIPE') throw err;
+});
 
 const code = await runCli(process.argv.slice(2));
 process.exitCode = code;

@@ -9,7 +9,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Cell, GridPaths } from './grid.js';
 import { acquireCellLock, cellLogPath, cellState, clearCellRecord, writeCellRecord, type ArtifactLayout, type CellState } from './state.js';
-import { interruptRequested } from '../util/interrupt.js';
+import { interruptRequested, onInterrupt } from '../util/interrupt.js';
 import { PACKAGE_ROOT } from '../util/paths.js';
 
 export const SEGLOSS_BIN = path.join(PACKAGE_ROOT, 'bin', 'segloss.js');
@@ -49,9 +49,13 @@ function runCommand(args: string[], log: string, env: NodeJS.ProcessEnv | undefi
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // A stop request reaches the cell too (a terminal's Ctrl-C does that by itself; `kill` or a
+    // scheduler's SIGTERM reaches only this process): training then checkpoints and exits 130.
+    const unsubscribe = onInterrupt((signal) => child.kill(signal));
     child.stdout.pipe(out, { end: false });
     child.stderr.pipe(out, { end: false });
     child.on('close', (code, signal) => {
+      unsubscribe();
       out.end(`[exit ${code ?? signal}]\n`);
       resolve(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 130 : 1));
     });

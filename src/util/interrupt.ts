@@ -7,6 +7,13 @@ import { InterruptedError } from './errors.js';
 
 let requested = false;
 let installed = false;
+const listeners = new Set<(signal: NodeJS.Signals) => void>();
+
+/** Call `listener` on the first interrupt (e.g. to pass it on to child processes); returns an unsubscribe. */
+export function onInterrupt(listener: (signal: NodeJS.Signals) => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
 
 export function installInterruptHandlers(): void {
   if (installed) return;
@@ -15,6 +22,7 @@ export function installInterruptHandlers(): void {
     if (requested) process.exit(130);
     requested = true;
     process.stderr.write(`\n${signal}: stopping at the next safe point (press Ctrl-C again to quit now)\n`);
+    for (const listener of listeners) listener(signal);
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
