@@ -98,7 +98,9 @@ export function register(program: Command): void {
     const jobs = flags.jobs === undefined ? p.config.jobs : parseIntOption('--jobs')(flags.jobs);
     if (jobs < 1) throw new UsageError('--jobs: must be at least 1');
     const cells = flags.collect === true ? p.cells.filter((c) => c.kind === 'rank').map((c) => ({ ...c, dependsOn: [] })) : p.cells;
-    info(`benchmark ${p.config.name}: ${p.config.tasks.length} tasks × ${p.config.losses.length} losses × ${p.config.learningRates.length} learning rates = ${cells.length} cells, ${jobs} at a time`);
+    const grid = `${p.config.tasks.length} tasks × ${p.config.losses.length} losses × ${p.config.learningRates.length} learning rate${p.config.learningRates.length === 1 ? '' : 's'}`;
+    const restriction = flags.collect === true ? ' (--collect: ranking only)' : flags.only !== undefined ? ` (restricted by --only ${flags.only})` : '';
+    info(`benchmark ${p.config.name}: ${grid}, ${cells.length} cells${restriction}, ${jobs} at a time`);
     info(`results: ${p.paths.results}`);
     const result = await runGrid(cells, {
       jobs,
