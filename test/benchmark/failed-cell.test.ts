@@ -1,0 +1,54 @@
+/**
+ * A diverged training stays in the ranking with N/A values, as in the study's Table 3 (issue 9):
+ * Tversky with α = β = smooth = 0 is NaN on a class absent from a patch, so its training fails in
+ * the first epoch; its test cell then scores every case as an empty prediction.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { runSegloss, tempDir } from '../helpers.js';
+
+test('a cell whose training diverges is reported failed and ranked with N/A (DSC and NSD 0)', { timeout: 10 * 60_000 }, () => {
+  const dir = tempDir('segloss-failed-cell-');
+  const config = path.join(dir, 'diverge.yaml');
+  writeFileSync(
+    config,
+    [
+      'name: diverge',
+      'tasks: [toy-multiorgan]',
+      'losses: [dice, tversky]',
+      'loss_options:',
+      '  tversky: { alpha: 0, beta: 0, smooth: 0 }',
+      'learning_rates: [3e-4]',
+      'training: { epochs: 2, iterations: 3, val_batches: 1 }',
+      'synth: { cases: 20 }',
+      'ranking: { bootstrap: 0 }',
+      'deterministic: true',
+      'jobs: 1',
+    ].join('\n') + '\n',
+  );
+  const r = runSegloss(['benchmark', '--config', config], { cwd: dir });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /warning: train:toy-multiorgan:tversky:3e-4 failed: .*diverged: training loss is NaN in epoch 0/);
+  const status = runSegloss(['--json', 'status', '--config', config], { cwd: dir });
+  const cells = (JSON.parse(status.stdout) as { cells: { id: string; state: string; reason?: string }[] }).cells;
+  const failed = cells.filter((c) => c.state === 'failed').map((c) => c.id);
+  assert.deepEqual(failed, ['train:toy-multiorgan:tversky:3e-4']);
+  assert.equal(cells.find((c) => c.id === 'test:toy-multiorgan:tversky')?.state, 'done');
+  const results = readFileSync(path.join(dir, 'results', 'diverge', 'toy-multiorgan', 'tversky', 'test', 'fold-0', 'evaluation', 'results.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
+  const header = readFileSync(path.join(dir, 'results', 'diverge', 'toy-multiorgan', 'tversky', 'test', 'fold-0', 'evaluation', 'results.csv'), 'utf8').split('\n')[0]?.split(',') ?? [];
+  const metric = header.indexOf('metric');
+  const value = header.indexOf('value');
+  const scored = results.filter((row) => row[metric] === 'dsc' || row[metric] === 'nsd');
+  assert.ok(scored.length >= 2 * 2 * 8, `${scored.length} rows`);
+  // An empty prediction: DSC and NSD 0 where the organ exists, NaN where it is absent from both.
+  assert.ok(scored.every((row) => row[value] === '0' || row[value] === 'nan'), 'every DSC/NSD of the diverged loss is 0 or nan');
+  assert.ok(results.filter((row) => row[metric] === 'hd95').some((row) => row[value] === 'inf'));
+  const leaderboard = readFileSync(path.join(dir, 'results', 'diverge', 'ranking', 'leaderboard.csv'), 'utf8');
+  assert.match(leaderboard, /\ntversky,|,tversky,/);
+});
