@@ -2,45 +2,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { SHARED, runSegloss, tempDir } from '../helpers.js';
+import { runSegloss, tempDir } from '../helpers.js';
 import type { Affine, Vec3 } from '../../src/data/volume.js';
 import { makeVolume, writeNiftiSync } from '../../src/data/nifti.js';
 import { evaluateFolders } from '../../src/eval/folders.js';
+import { FIXTURE_CASES, close, decodeRuns, num, type FixtureCase } from './deepmind-fixture.js';
 
-type Num = number | string;
-interface FixtureCase {
-  name: string;
-  shape: Vec3;
-  spacing_mm: Vec3;
-  gt_runs: number[];
-  pred_runs: number[];
-  expected: { dsc: Num; nsd_tau1mm: Num; hd95_mm: Num };
-}
-const fixture = JSON.parse(readFileSync(path.join(SHARED, 'fixtures', 'metrics', 'deepmind-reference.json'), 'utf8')) as { cases: FixtureCase[] };
-const byName = new Map(fixture.cases.map((c) => [c.name, c]));
-
-function decode(runs: number[], n: number, label: number): Uint8Array {
-  const m = new Uint8Array(n);
-  for (let r = 0; r < runs.length; r += 2) m.fill(label, runs[r] as number, (runs[r] as number) + (runs[r + 1] as number));
-  return m;
-}
+const byName = new Map(FIXTURE_CASES.map((c) => [c.name, c]));
 
 /** Write a fixture case as NIfTI: C-order [d0,d1,d2] is NIfTI (i fastest) [d2,d1,d0]. */
 function writeCase(dir: string, id: string, c: FixtureCase, which: 'gt' | 'pred', label = 1): void {
   const n = c.shape[0] * c.shape[1] * c.shape[2];
   const s: Vec3 = [c.spacing_mm[2], c.spacing_mm[1], c.spacing_mm[0]];
   const affine: Affine = [[s[0], 0, 0, 0], [0, s[1], 0, 0], [0, 0, s[2], 0], [0, 0, 0, 1]];
-  writeNiftiSync(path.join(dir, `${id}.nii.gz`), makeVolume(decode(which === 'gt' ? c.gt_runs : c.pred_runs, n, label), [c.shape[2], c.shape[1], c.shape[0]], affine));
-}
-
-function num(v: Num): number {
-  return typeof v === 'number' ? v : v === 'inf' ? Infinity : NaN;
-}
-
-function close(actual: number, expected: number, rel: number, abs: number): boolean {
-  if (Number.isNaN(expected)) return Number.isNaN(actual);
-  if (!Number.isFinite(expected)) return actual === expected;
-  return Math.abs(actual - expected) <= rel * Math.abs(expected) + abs;
+  writeNiftiSync(path.join(dir, `${id}.nii.gz`), makeVolume(decodeRuns(which === 'gt' ? c.gt_runs : c.pred_runs, n, label), [c.shape[2], c.shape[1], c.shape[0]], affine));
 }
 
 function parseCsv(text: string): string[][] {

@@ -1,56 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { SHARED } from '../helpers.js';
 import type { Vec3 } from '../../src/data/volume.js';
 import { computeSurfaceDistances } from '../../src/eval/surface.js';
 import { averageSurfaceDistance, dsc, hd95, nsd, robustHausdorff, evaluateCase } from '../../src/eval/metrics.js';
-
-type Num = number | string;
-interface FixtureCase {
-  name: string;
-  shape: Vec3;
-  spacing_mm: Vec3;
-  gt_runs: number[];
-  pred_runs: number[];
-  expected: { dsc: Num; nsd_tau1mm: Num; hd95_mm: Num };
-  diagnostics: Record<string, Num>;
-}
-
-const fixture = JSON.parse(readFileSync(path.join(SHARED, 'fixtures', 'metrics', 'deepmind-reference.json'), 'utf8')) as { cases: FixtureCase[] };
-
-function num(v: Num): number {
-  if (typeof v === 'number') return v;
-  return v === 'inf' ? Infinity : v === '-inf' ? -Infinity : NaN;
-}
-
-function decode(runs: number[], n: number): Uint8Array {
-  const m = new Uint8Array(n);
-  for (let r = 0; r < runs.length; r += 2) m.fill(1, runs[r] as number, (runs[r] as number) + (runs[r + 1] as number));
-  return m;
-}
-
-/** |a − b| ≤ rel·|b| (+ tiny absolute), with inf/NaN equal only to themselves. */
-function close(actual: number, expected: number, rel: number, abs = 1e-12): boolean {
-  if (Number.isNaN(expected)) return Number.isNaN(actual);
-  if (!Number.isFinite(expected)) return actual === expected;
-  return Math.abs(actual - expected) <= rel * Math.abs(expected) + abs;
-}
+import { FIXTURE_CASES, close, decodeRuns, num, type FixtureCase, type Num } from './deepmind-fixture.js';
 
 /** The fixture's arrays are C-order (last axis fastest): pass the reversed shape and spacing. */
 function load(c: FixtureCase) {
   const n = c.shape[0] * c.shape[1] * c.shape[2];
   const shape: Vec3 = [c.shape[2], c.shape[1], c.shape[0]];
   const spacing: Vec3 = [c.spacing_mm[2], c.spacing_mm[1], c.spacing_mm[0]];
-  return { gt: decode(c.gt_runs, n), pred: decode(c.pred_runs, n), shape, spacing };
+  return { gt: decodeRuns(c.gt_runs, n), pred: decodeRuns(c.pred_runs, n), shape, spacing };
 }
 
 test('the fixture has the 16 DeepMind cases', () => {
-  assert.equal(fixture.cases.length, 16);
+  assert.equal(FIXTURE_CASES.length, 16);
 });
 
-for (const c of fixture.cases) {
+for (const c of FIXTURE_CASES) {
   test(`DeepMind reference: ${c.name}`, () => {
     const { gt, pred, shape, spacing } = load(c);
     const sd = computeSurfaceDistances(gt, pred, shape, spacing);
