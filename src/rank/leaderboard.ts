@@ -70,7 +70,7 @@ export function renderLeaderboardMarkdown(ranking: Ranking): string {
     lines.push('| loss | rank | median bootstrap rank | 95% interval |', '| --- | ---: | ---: | --- |');
     for (const e of ranking.leaderboard) {
       const s = boot.losses.find((x) => x.loss === e.loss);
-      if (s !== undefined) lines.push(`| ${e.loss} | ${e.rank} | ${s.medianRank} | [${s.rankLow}, ${s.rankHigh}] |`);
+      if (s !== undefined) lines.push(`| ${e.loss} | ${e.rank} | ${round(s.medianRank, 3)} | [${round(s.rankLow, 3)}, ${round(s.rankHigh, 3)}] |`);
     }
     lines.push('', `Kendall's τ-b between the full ranking and the resamples: ${tauText(boot.kendallTau)}.`);
   }
