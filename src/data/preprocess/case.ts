@@ -4,7 +4,7 @@
  * anisotropic data) → normalise each channel. Pure: typed arrays in, typed arrays out; used both
  * for the training cache and for inference (`preprocessForInference`).
  */
-import type { Affine, NiftiGeometry, Vec3 } from '../volume.js';
+import type { Affine, NiftiGeometry, Vec3, Volume } from '../volume.js';
 import { cropToNonzero, type CropBox } from './crop.js';
 import { resampleImage, resampleLabels, resampledShape, separateZAxis } from './resample.js';
 import { normalizeCT, normalizeZScore } from './normalize.js';
@@ -93,4 +93,24 @@ export function preprocessArrays(
     image.set(r, c * n);
   });
   return { image, channels: channels.length, seg, shape: outShape, cropBox: cropped.box, shapeAfterCrop: cropped.shape, separateZAxis: axis, classes };
+}
+
+/**
+ * What a preprocessed case remembers of its raw image (crop box, original grid, geometry) so that
+ * predictions can be resampled back and un-cropped: the same record for the cache and inference.
+ */
+export function caseMetaOf(id: string, image: Volume, r: PreprocessedArrays, targetSpacingMm: readonly number[]): CaseMeta {
+  return {
+    id,
+    cropBox: r.cropBox,
+    originalShape: image.shape.slice(0, 3) as Vec3,
+    originalSpacingMm: [...image.spacingMm] as Vec3,
+    shapeAfterCrop: r.shapeAfterCrop,
+    shapeAfterResample: r.shape,
+    spacingAfterResampleMm: [...targetSpacingMm] as Vec3,
+    separateZAxis: r.separateZAxis,
+    affine: image.affine.map((row) => [...row]) as CaseMeta['affine'],
+    geometry: image.geometry,
+    classes: r.classes,
+  };
 }

@@ -7,7 +7,7 @@
  */
 import type { Vec3, Volume } from '../volume.js';
 import { InputError } from '../../util/errors.js';
-import { preprocessArrays, type CaseMeta } from './case.js';
+import { caseMetaOf, preprocessArrays, type CaseMeta } from './case.js';
 import { pasteArray } from './crop.js';
 import { resampleImage, type InterpolationOrder } from './resample.js';
 import type { Plans } from './plans.js';
@@ -44,19 +44,7 @@ export function preprocessForInference(plans: Plans, image: Volume, id = 'case')
     image: r.image,
     shape: r.shape,
     channels: r.channels,
-    meta: {
-      id,
-      cropBox: r.cropBox,
-      originalShape: shape,
-      originalSpacingMm: [...image.spacingMm] as Vec3,
-      shapeAfterCrop: r.shapeAfterCrop,
-      shapeAfterResample: r.shape,
-      spacingAfterResampleMm: [...plans.target_spacing_mm] as Vec3,
-      separateZAxis: r.separateZAxis,
-      affine: image.affine.map((row) => [...row]) as CaseMeta['affine'],
-      geometry: image.geometry,
-      classes: r.classes,
-    },
+    meta: caseMetaOf(id, image, r, plans.target_spacing_mm),
   };
 }
 

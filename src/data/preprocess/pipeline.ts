@@ -21,7 +21,7 @@ import { foregroundSamples, intensityStats, isCT, median, type CaseFingerprint, 
 import { planExperiment, topologyFromPlan } from './plan.js';
 import { loadProfile } from './profile.js';
 import { makeSplits, pythonSorted, type Splits } from './splits.js';
-import { preprocessArrays, type CaseMeta, type NormalizationPlan } from './case.js';
+import { caseMetaOf, preprocessArrays, type CaseMeta, type NormalizationPlan } from './case.js';
 import { PREPROCESS_VERSION, casePlanOf, planHash, type Plans } from './plans.js';
 import { sourceSignature, validCachedCase, writeCachedCase, type SourceFile } from './cache.js';
 import { useNonzeroMask } from './normalize.js';
@@ -294,19 +294,7 @@ export async function preprocessDataset(options: PreprocessOptions): Promise<Pla
       const shape = image.shape.slice(0, 3) as Vec3;
       const r = preprocessArrays(volumeChannels(image), label?.data, shape, image.spacingMm, casePlan);
       if (r === null) throw new InputError(c.images[0], 'the non-zero region became empty between passes (file changed while preprocessing?)');
-      const meta: CaseMeta = {
-        id: c.id,
-        cropBox: r.cropBox,
-        originalShape: shape,
-        originalSpacingMm: [...image.spacingMm] as Vec3,
-        shapeAfterCrop: r.shapeAfterCrop,
-        shapeAfterResample: r.shape,
-        spacingAfterResampleMm: [...plan.targetSpacingMm] as Vec3,
-        separateZAxis: r.separateZAxis,
-        affine: image.affine.map((row) => [...row]) as CaseMeta['affine'],
-        geometry: image.geometry,
-        classes: r.classes,
-      };
+      const meta = caseMetaOf(c.id, image, r, plan.targetSpacingMm);
       await writeCachedCase(outDir, r, meta, hash, source);
     }
     options.onProgress?.({ stage: 'preprocess', done: idx + 1, total: usable.length, caseId: c.id, cached });
