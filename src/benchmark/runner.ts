@@ -27,7 +27,10 @@ export interface RunnerOptions {
   paths: GridPaths;
   layout: ArtifactLayout;
   inputsOf: (cell: Cell) => string[];
-  /** Re-run cells that failed in an earlier run (default: keep their failure, as the study does). */
+  /**
+   * Re-run trainings that failed in an earlier run (default: keep their failure, as the study does).
+   * Cells that failed for any other reason (a killed or crashed process) are always run again.
+   */
   retryFailed: boolean;
   onEvent?: (event: RunnerEvent) => void;
   env?: NodeJS.ProcessEnv;
@@ -78,7 +81,7 @@ export async function runGrid(cells: Cell[], options: RunnerOptions): Promise<Ru
   const states = new Map<string, CellState>();
   for (const cell of cells) {
     let state = cellState(cell, options.paths, options.layout, options.inputsOf);
-    if (state.state === 'failed' && options.retryFailed) {
+    if (state.state === 'failed' && (options.retryFailed || state.trainingFailed !== true)) {
       clearCellRecord(options.paths, cell.id);
       state = { id: cell.id, state: 'pending' };
     }

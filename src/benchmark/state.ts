@@ -27,6 +27,12 @@ export interface CellState {
   state: CellStateName;
   reason?: string;
   seconds?: number;
+  /**
+   * The failure is a result of the study: the training itself failed (NaN loss, or its pre-training
+   * did) and its run's status.json says so. Such a failure is kept on re-runs, as the paper's
+   * Table 3 reports it; any other failure (a killed or crashed process, a bad input) is retried.
+   */
+  trainingFailed?: true;
 }
 
 /** How the benchmark finds a cell's artifacts (the run layout belongs to training and evaluation). */
@@ -130,7 +136,7 @@ export function cellState(cell: Cell, paths: GridPaths, layout: ArtifactLayout, 
     const statuses = layout.runDirs(cell).map(readRunStatus).filter((s): s is RunStatus => s !== undefined);
     const seconds = statuses.reduce((sum, s) => sum + (s.seconds ?? 0), 0) || record?.seconds;
     const failed = statuses.find((s) => s.state === 'failed');
-    if (failed !== undefined) return { id: cell.id, state: 'failed', reason: failed.reason ?? record?.reason, seconds };
+    if (failed !== undefined) return { id: cell.id, state: 'failed', reason: failed.reason ?? record?.reason, seconds, trainingFailed: true };
     if (statuses.length === layout.runDirs(cell).length && statuses.every((s) => s.state === 'done')) return { id: cell.id, state: 'done', seconds };
     if (lock !== undefined) return { id: cell.id, state: 'running', seconds };
     if (record?.state === 'failed') return { id: cell.id, state: 'failed', reason: record.reason, seconds: record.seconds };

@@ -1,21 +1,28 @@
 /**
  * The main job end to end (issue 9): `segloss benchmark` with the embedded smoke config on a fresh
- * working directory, as a user would run it. The claims that rest on it:
- * - every configured loss is ranked, dicece learns toy-liver, the report opens in a browser;
+ * working directory, killed mid-grid (SIGKILL of the whole process group, as an OOM killer or a
+ * lost ssh session would) and re-run, as a user would. The claims that rest on it:
+ * - every configured loss is ranked, dicece learns toy-liver, the report opens in a browser, and
+ *   every cell ends done (none is left 'failed' or 'running' by the kill);
+ * - the cell that was killed half-way gives the same training log and the same best weights as the
+ *   same cell trained without interruption. Every other cell ran uninterrupted and the smoke run is
+ *   deterministic, so the leaderboard is the one an uninterrupted run writes;
  * - the grid submitted as Slurm job arrays, then `--collect`, gives the same results and
  *   leaderboard as the local run (a one-loss subset, to keep the suite short).
- * Kill-and-resume of a training run is tested in test/train/run.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { CHROMIUM, REPO_ROOT, checkReportInBrowser, runSegloss, tempDir } from '../helpers.js';
+import { BIN, CHROMIUM, REPO_ROOT, checkReportInBrowser, runSegloss, tempDir } from '../helpers.js';
 
 const SMOKE_LOSSES = ['ce', 'dice', 'dicece', 'dicetopk', 'dicebd', 'lovasz'];
 const work = tempDir('segloss-smoke-');
 const smokeResults = path.join(work, 'results', 'smoke');
+/** The first training cell of the grid: the one the kill interrupts. */
+const killedRun = path.join(smokeResults, 'toy-liver', 'ce', 'lr-3e-3', 'fold-0');
+
 function leaderboardRows(rankingDir: string): string[][] {
   return readFileSync(path.join(rankingDir, 'leaderboard.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
 }
@@ -24,14 +31,39 @@ function testResults(resultsRoot: string, task: string, loss: string): string {
   return readFileSync(path.join(resultsRoot, task, loss, 'test', 'fold-0', 'evaluation', 'results.csv'), 'utf8');
 }
 
-let smoke: { status: number | null; stdout: string; stderr: string } | undefined;
+/** A run's log without the wall-clock fields. */
+function timelessLog(runDir: string): unknown[] {
+  return readFileSync(path.join(runDir, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const { seconds: _s, dataWaitShare: _d, batchMillis: _b, ...rest } = JSON.parse(l) as Record<string, unknown>;
+      return rest;
+    });
+}
+
+let smoke: Promise<{ status: number | null; stdout: string; stderr: string; killedAtEpoch: number }> | undefined;
+/** Start the smoke benchmark, SIGKILL its process group once the first training run is past epoch 3, then re-run it. */
 function runSmoke() {
-  smoke ??= runSegloss(['benchmark'], { cwd: work, timeoutMs: 14 * 60_000 });
+  smoke ??= (async () => {
+    const child = spawn(process.execPath, [BIN, 'benchmark'], { cwd: work, stdio: 'ignore', detached: true, env: { ...process.env, NO_COLOR: '1' } });
+    const exited = new Promise((r) => child.on('exit', r));
+    const log = path.join(killedRun, 'log.jsonl');
+    const epochs = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter((l) => l !== '').length : 0);
+    const started = Date.now();
+    while (epochs() < 3 && Date.now() - started < 300_000) await new Promise((r) => setTimeout(r, 200));
+    const killedAtEpoch = epochs();
+    process.kill(-(child.pid as number), 'SIGKILL');
+    await exited;
+    const r = runSegloss(['benchmark'], { cwd: work, timeoutMs: 14 * 60_000 });
+    return { ...r, killedAtEpoch };
+  })();
   return smoke;
 }
 
-test('segloss benchmark (smoke) ranks every configured loss and writes the report', { timeout: 15 * 60_000 }, async (t) => {
-  const r = runSmoke();
+test('segloss benchmark (smoke), killed mid-grid and re-run, ranks every configured loss and writes the report', { timeout: 15 * 60_000 }, async (t) => {
+  const r = await runSmoke();
+  assert.ok(r.killedAtEpoch >= 3 && r.killedAtEpoch < 8, `killed after ${r.killedAtEpoch} epochs of the first run`);
   assert.equal(r.status, 0, `exit ${r.status}: ${r.stderr.slice(-3000)}`);
   const ranking = path.join(smokeResults, 'ranking');
   const report = path.join(ranking, 'report.html');
@@ -59,8 +91,25 @@ test('segloss benchmark (smoke) ranks every configured loss and writes the repor
   assert.equal(check.firstLoss, rows[1]?.[1]);
 });
 
+test('the cell killed half-way ends exactly as an uninterrupted training of it', { timeout: 15 * 60_000 }, async () => {
+  assert.equal((await runSmoke()).status, 0);
+  const dir = tempDir('segloss-uninterrupted-');
+  const config = JSON.parse(readFileSync(path.join(killedRun, 'config.json'), 'utf8')) as { identity: Record<string, unknown> };
+  // The same command the grid ran for the cell, into another results root.
+  const cellLog = readFileSync(path.join(smokeResults, '.benchmark', 'logs', 'train_toy-liver_ce_3e-3.log'), 'utf8');
+  const command = cellLog.split('\n').find((l) => l.startsWith('$ segloss '))?.slice('$ segloss '.length).split(' ') ?? [];
+  const args = command.map((a, i) => (command[i - 1] === '--results' ? path.join(dir, 'results') : a));
+  const r = runSegloss(args, { cwd: work });
+  assert.equal(r.status, 0, r.stderr);
+  const fresh = path.join(dir, 'results', 'toy-liver', 'ce', 'lr-3e-3', 'fold-0');
+  assert.deepEqual(timelessLog(fresh), timelessLog(killedRun));
+  assert.deepEqual((JSON.parse(readFileSync(path.join(fresh, 'config.json'), 'utf8')) as typeof config).identity, config.identity);
+  const weights = (runDir: string) => readFileSync(path.join(runDir, 'checkpoint', 'best', 'weights.bin'));
+  assert.ok(weights(fresh).equals(weights(killedRun)), 'best weights differ');
+});
+
 test('the grid as Slurm job arrays, then --collect, gives the same results and leaderboard as the local run', { timeout: 10 * 60_000 }, async (t) => {
-  assert.equal(runSmoke().status, 0);
+  assert.equal((await runSmoke()).status, 0);
   if (spawnSync('which', ['sbatch']).status !== 0) {
     if (process.env['CI'] === 'true') assert.fail('sbatch is missing: CI must install Debian slurm-wlm and munge');
     t.skip('Slurm not installed');

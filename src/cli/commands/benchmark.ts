@@ -70,7 +70,7 @@ export function register(program: Command): void {
       .option('--config <file>', 'benchmark YAML, or a name in configs/ (default: smoke, the toy study in minutes)')
       .option('--only <filter>', 'restrict the grid, e.g. task=toy-liver,loss=dice,loss=dicece,lr=3e-4')
       .option('--jobs <n>', 'cells to run in parallel on this machine (default from the config)')
-      .option('--retry-failed', 're-run cells that failed before (by default a diverged training stays failed, as in the study)')
+      .option('--retry-failed', 're-run trainings that diverged before (by default they stay failed, as in the study; cells that crashed or were killed are always re-run)')
       .option('--emit <format>', 'write the grid for a cluster instead of running it: slurm or jsonl')
       .option('--out <dir>', 'with --emit: where to write (default <results>/slurm or <results>/cells.jsonl)')
       .option('--sbatch <option...>', 'with --emit slurm: extra #SBATCH options, e.g. --sbatch --gres=gpu:1 --time=48:00:00')
