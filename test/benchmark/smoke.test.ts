@@ -4,9 +4,9 @@
  * lost ssh session would) and re-run, as a user would. The claims that rest on it:
  * - every configured loss is ranked, dicece learns toy-liver, the report opens in a browser, and
  *   every cell ends done (none is left 'failed' or 'running' by the kill);
- * - the cell that was killed half-way gives the same training log and the same best weights as the
- *   same cell trained without interruption. Every other cell ran uninterrupted and the smoke run is
- *   deterministic, so the leaderboard is the one an uninterrupted run writes;
+ * - every training cell the kill interrupted gives the same training log and the same best weights
+ *   as the same cell trained without interruption. Every other cell ran uninterrupted and the smoke
+ *   run is deterministic, so the leaderboard is the one an uninterrupted run writes;
  * - the grid submitted as Slurm job arrays, then `--collect`, gives the same results and
  *   leaderboard as the local run (a one-loss subset, to keep the suite short).
  */
@@ -20,8 +20,8 @@ import { BIN, CHROMIUM, REPO_ROOT, checkReportInBrowser, runSegloss, tempDir } f
 const SMOKE_LOSSES = ['ce', 'dice', 'dicece', 'dicetopk', 'dicebd', 'lovasz'];
 const work = tempDir('segloss-smoke-');
 const smokeResults = path.join(work, 'results', 'smoke');
-/** The first training cell of the grid: the one the kill interrupts. */
-const killedRun = path.join(smokeResults, 'toy-liver', 'ce', 'lr-3e-3', 'fold-0');
+/** The first training cell of the grid: the kill waits for it to be half-way. */
+const firstRun = path.join(smokeResults, 'toy-liver', 'ce', 'lr-3e-3', 'fold-0');
 
 function leaderboardRows(rankingDir: string): string[][] {
   return readFileSync(path.join(rankingDir, 'leaderboard.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
@@ -42,21 +42,45 @@ function timelessLog(runDir: string): unknown[] {
     });
 }
 
-let smoke: Promise<{ status: number | null; stdout: string; stderr: string; killedAtEpoch: number }> | undefined;
+/** Training run directories whose status.json says 'running' (at a kill: the runs it interrupted). */
+function runningRuns(): string[] {
+  const runs: string[] = [];
+  for (const task of existsSync(smokeResults) ? readdirSync(smokeResults) : []) {
+    for (const loss of existsSync(path.join(smokeResults, task)) ? readdirSync(path.join(smokeResults, task)) : []) {
+      const runDir = path.join(smokeResults, task, loss, 'lr-3e-3', 'fold-0');
+      const status = path.join(runDir, 'status.json');
+      if (existsSync(status) && (JSON.parse(readFileSync(status, 'utf8')) as { state: string }).state === 'running') runs.push(runDir);
+    }
+  }
+  return runs;
+}
+
+/** `segloss <args>` as a promise, so that several can run side by side. */
+function runSeglossAsync(args: string[], cwd: string): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1', SEGLOSS_WASM_THREADS: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
+}
+
+let smoke: Promise<{ status: number | null; stdout: string; stderr: string; killedAtEpoch: number; killedRuns: string[] }> | undefined;
 /** Start the smoke benchmark, SIGKILL its process group once the first training run is past epoch 3, then re-run it. */
 function runSmoke() {
   smoke ??= (async () => {
     const child = spawn(process.execPath, [BIN, 'benchmark'], { cwd: work, stdio: 'ignore', detached: true, env: { ...process.env, NO_COLOR: '1' } });
     const exited = new Promise((r) => child.on('exit', r));
-    const log = path.join(killedRun, 'log.jsonl');
+    const log = path.join(firstRun, 'log.jsonl');
     const epochs = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter((l) => l !== '').length : 0);
     const started = Date.now();
     while (epochs() < 3 && Date.now() - started < 300_000) await new Promise((r) => setTimeout(r, 200));
     const killedAtEpoch = epochs();
     process.kill(-(child.pid as number), 'SIGKILL');
     await exited;
+    const killedRuns = runningRuns();
     const r = runSegloss(['benchmark'], { cwd: work, timeoutMs: 14 * 60_000 });
-    return { ...r, killedAtEpoch };
+    return { ...r, killedAtEpoch, killedRuns };
   })();
   return smoke;
 }
@@ -91,21 +115,27 @@ test('segloss benchmark (smoke), killed mid-grid and re-run, ranks every configu
   assert.equal(check.firstLoss, rows[1]?.[1]);
 });
 
-test('the cell killed half-way ends exactly as an uninterrupted training of it', { timeout: 15 * 60_000 }, async () => {
-  assert.equal((await runSmoke()).status, 0);
+test('every training cell the kill interrupted ends exactly as an uninterrupted training of it', { timeout: 15 * 60_000 }, async () => {
+  const { status, killedRuns } = await runSmoke();
+  assert.equal(status, 0);
+  assert.ok(killedRuns.includes(firstRun), `interrupted runs: ${killedRuns.join(', ')}`);
   const dir = tempDir('segloss-uninterrupted-');
-  const config = JSON.parse(readFileSync(path.join(killedRun, 'config.json'), 'utf8')) as { identity: Record<string, unknown> };
-  // The same command the grid ran for the cell, into another results root.
-  const cellLog = readFileSync(path.join(smokeResults, '.benchmark', 'logs', 'train_toy-liver_ce_3e-3.log'), 'utf8');
-  const command = cellLog.split('\n').find((l) => l.startsWith('$ segloss '))?.slice('$ segloss '.length).split(' ') ?? [];
-  const args = command.map((a, i) => (command[i - 1] === '--results' ? path.join(dir, 'results') : a));
-  const r = runSegloss(args, { cwd: work });
-  assert.equal(r.status, 0, r.stderr);
-  const fresh = path.join(dir, 'results', 'toy-liver', 'ce', 'lr-3e-3', 'fold-0');
-  assert.deepEqual(timelessLog(fresh), timelessLog(killedRun));
-  assert.deepEqual((JSON.parse(readFileSync(path.join(fresh, 'config.json'), 'utf8')) as typeof config).identity, config.identity);
-  const weights = (runDir: string) => readFileSync(path.join(runDir, 'checkpoint', 'best', 'weights.bin'));
-  assert.ok(weights(fresh).equals(weights(killedRun)), 'best weights differ');
+  // The same command the grid ran for each cell, into another results root, side by side.
+  const retrained = killedRuns.map(async (killedRun) => {
+    const [task, loss] = path.relative(smokeResults, killedRun).split(path.sep);
+    const cellLog = readFileSync(path.join(smokeResults, '.benchmark', 'logs', `train_${task}_${loss}_3e-3.log`), 'utf8');
+    const command = cellLog.split('\n').find((l) => l.startsWith('$ segloss '))?.slice('$ segloss '.length).split(' ') ?? [];
+    const args = command.map((a, i) => (command[i - 1] === '--results' ? path.join(dir, 'results') : a));
+    return { killedRun, fresh: path.join(dir, 'results', path.relative(smokeResults, killedRun)), r: await runSeglossAsync(args, work) };
+  });
+  for (const { killedRun, fresh, r } of await Promise.all(retrained)) {
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(timelessLog(fresh), timelessLog(killedRun), killedRun);
+    const identity = (runDir: string) => (JSON.parse(readFileSync(path.join(runDir, 'config.json'), 'utf8')) as { identity: unknown }).identity;
+    assert.deepEqual(identity(fresh), identity(killedRun));
+    const weights = (runDir: string) => readFileSync(path.join(runDir, 'checkpoint', 'best', 'weights.bin'));
+    assert.ok(weights(fresh).equals(weights(killedRun)), `best weights differ: ${killedRun}`);
+  }
 });
 
 test('the grid as Slurm job arrays, then --collect, gives the same results and leaderboard as the local run', { timeout: 10 * 60_000 }, async (t) => {
