@@ -32,9 +32,13 @@ test('a cell whose training diverges is reported failed and ranked with N/A (DSC
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /warning: train:toy-multiorgan:tversky:3e-4 failed: .*diverged: training loss is NaN in epoch 0/);
   const status = runSegloss(['--json', 'status', '--config', config], { cwd: dir });
-  const cells = (JSON.parse(status.stdout) as { cells: { id: string; state: string; reason?: string }[] }).cells;
-  const failed = cells.filter((c) => c.state === 'failed').map((c) => c.id);
-  assert.deepEqual(failed, ['train:toy-multiorgan:tversky:3e-4']);
+  const cells = (JSON.parse(status.stdout) as { cells: { id: string; state: string; reason?: string; trainingFailed?: boolean }[] }).cells;
+  const failed = cells.filter((c) => c.state === 'failed');
+  assert.deepEqual(failed.map((c) => c.id), ['train:toy-multiorgan:tversky:3e-4']);
+  // A result of the study, kept by re-runs; the table says so by not promising a retry.
+  assert.equal(failed[0]?.trainingFailed, true);
+  const table = runSegloss(['status', '--config', config], { cwd: dir });
+  assert.match(table.stdout, /train:toy-multiorgan:tversky:3e-4 +failed .*diverged: training loss is NaN in epoch 0, iteration 1\n/);
   assert.equal(cells.find((c) => c.id === 'test:toy-multiorgan:tversky')?.state, 'done');
   const results = readFileSync(path.join(dir, 'results', 'diverge', 'toy-multiorgan', 'tversky', 'test', 'fold-0', 'evaluation', 'results.csv'), 'utf8')
     .trim()
