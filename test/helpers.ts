@@ -81,3 +81,18 @@ export async function checkReportInBrowser(file: string): Promise<ReportCheck | 
     await browser.close();
   }
 }
+
+/**
+ * max |got − want| / max |want|: the relative error the engine tests bound (one scale for the whole
+ * array, so that near-zero entries do not dominate). Arrays of different lengths are an error.
+ */
+export function maxRelativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  if (got.length !== want.length) throw new Error(`length ${got.length} vs reference length ${want.length}`);
+  let maxRef = 0;
+  let maxDiff = 0;
+  for (let i = 0; i < want.length; i++) {
+    maxRef = Math.max(maxRef, Math.abs(want[i] as number));
+    maxDiff = Math.max(maxDiff, Math.abs((got[i] as number) - (want[i] as number)));
+  }
+  return maxDiff / Math.max(maxRef, 1e-30);
+}

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { Rng } from '../../src/util/rng.js';
 import { conv3d, conv3dTranspose, conv3dNative, resolvePadding, setConvImplementation, type ConvPadding, type Triple } from '../../src/model/conv3d.js';
+import { maxRelativeError } from '../helpers.js';
 
 function randn(rng: Rng, n: number): Float32Array {
   const a = new Float32Array(n);
@@ -22,17 +23,6 @@ type Shape5 = [number, number, number, number, number];
 
 function size(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
-}
-
-function relErr(got: Float32Array, want: Float32Array): number {
-  assert.equal(got.length, want.length);
-  let maxRef = 0;
-  let maxDiff = 0;
-  for (let i = 0; i < want.length; i++) {
-    maxRef = Math.max(maxRef, Math.abs(want[i]!));
-    maxDiff = Math.max(maxDiff, Math.abs(got[i]! - want[i]!));
-  }
-  return maxDiff / Math.max(maxRef, 1e-30);
 }
 
 interface Result {
@@ -98,7 +88,7 @@ for (const c of CASES) {
       const got = await onBackend(backend, () => evaluate((a, b) => conv3d(a, b, c.strides, c.pad), x, c.x, w, wShape, 5));
       setConvImplementation('auto');
       assert.deepEqual(got.shape, ref.shape);
-      const errs = [relErr(got.y, ref.y), relErr(got.dx, ref.dx), relErr(got.dw, ref.dw)];
+      const errs = [maxRelativeError(got.y, ref.y), maxRelativeError(got.dx, ref.dx), maxRelativeError(got.dw, ref.dw)];
       assert.ok(errs.every((e) => e <= 1e-4), `${backend}: relative errors y/dx/dW = ${errs.map((e) => e.toExponential(2)).join('/')}`);
     }
   });
@@ -117,7 +107,7 @@ test('conv3d with inputGradient false gives the same filter gradient', async () 
       const loss = (wt: tf.Tensor, inputGradient: boolean) => tf.sum(tf.mul(conv3d(xt, wt as tf.Tensor5D, [1, 1, 1], 'same', { inputGradient }), r));
       const a = tf.grad((wt: tf.Tensor) => loss(wt, true))(tf.tensor(w, wShape)).dataSync() as Float32Array;
       const b = tf.grad((wt: tf.Tensor) => loss(wt, false))(tf.tensor(w, wShape)).dataSync() as Float32Array;
-      assert.ok(relErr(b, a) < 1e-6);
+      assert.ok(maxRelativeError(b, a) < 1e-6);
     });
   });
 });
@@ -172,11 +162,11 @@ for (const [name, xs, s, co] of [
       }),
     );
     const loops = transposeLoops(x, xs, f, fs, r);
-    assert.ok(relErr(loops.y, ref.y) < 1e-5, 'loop reference agrees with tf.conv3dTranspose');
+    assert.ok(maxRelativeError(loops.y, ref.y) < 1e-5, 'loop reference agrees with tf.conv3dTranspose');
     for (const backend of ['wasm', 'cpu']) {
       const got = await onBackend(backend, () => evaluate((a, b) => conv3dTranspose(a, b, s), x, xs, f, fs, 5));
       assert.deepEqual(got.shape, outShape);
-      const errs = [relErr(got.y, ref.y), relErr(got.dx, ref.dx), relErr(got.dw, loops.df)];
+      const errs = [maxRelativeError(got.y, ref.y), maxRelativeError(got.dx, ref.dx), maxRelativeError(got.dw, loops.df)];
       assert.ok(errs.every((e) => e <= 1e-4), `${backend}: relative errors y/dx/df = ${errs.map((e) => e.toExponential(2)).join('/')}`);
     }
   });

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { REPO_ROOT } from '../helpers.js';
+import { REPO_ROOT, maxRelativeError } from '../helpers.js';
 
 interface ChildOut {
   threads: number;
@@ -22,16 +22,6 @@ function run(threads: number): ChildOut {
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildOut;
 }
 
-function relErr(a: number[], b: number[]): number {
-  let m = 0;
-  let d = 0;
-  for (let i = 0; i < b.length; i++) {
-    m = Math.max(m, Math.abs(b[i]!));
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  }
-  return d / m;
-}
-
 test('threaded wasm: 2 threads, bit-identical results to 1 thread, process exits', () => {
   const one = run(1);
   const two = run(2);
@@ -39,6 +29,6 @@ test('threaded wasm: 2 threads, bit-identical results to 1 thread, process exits
   assert.equal(two.threads, 2);
   assert.equal(two.logits.length, 2 * 16 * 16 * 16 * 2);
   // bit-identical: XNNPACK splits work by output tiles, the summation order does not change
-  assert.ok(relErr(two.logits, one.logits) === 0, `logits differ: ${relErr(two.logits, one.logits)}`);
-  assert.ok(relErr(two.grad, one.grad) === 0, `gradients differ: ${relErr(two.grad, one.grad)}`);
+  assert.ok(maxRelativeError(two.logits, one.logits) === 0, `logits differ: ${maxRelativeError(two.logits, one.logits)}`);
+  assert.ok(maxRelativeError(two.grad, one.grad) === 0, `gradients differ: ${maxRelativeError(two.grad, one.grad)}`);
 });

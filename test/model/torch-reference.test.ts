@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { REPO_ROOT } from '../helpers.js';
+import { REPO_ROOT, maxRelativeError } from '../helpers.js';
 import { UNet3D } from '../../src/model/unet.js';
 
 interface Fixture {
@@ -26,16 +26,6 @@ interface Fixture {
 }
 
 const fixture = JSON.parse(readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'model', 'torch_unet.json'), 'utf8')) as Fixture;
-
-function relErr(got: ArrayLike<number>, want: number[]): number {
-  let m = 0;
-  let d = 0;
-  for (let i = 0; i < want.length; i++) {
-    m = Math.max(m, Math.abs(want[i]!));
-    d = Math.max(d, Math.abs(got[i]! - want[i]!));
-  }
-  return d / m;
-}
 
 for (const backend of ['wasm', 'cpu']) {
   test(`UNet3D on ${backend} reproduces the PyTorch reference network (logits and all weight gradients ≤ 1e-4)`, async () => {
@@ -58,12 +48,12 @@ for (const backend of ['wasm', 'cpu']) {
     }
     const x = tf.tensor5d(fixture.input, fixture.input_shape);
     const logits = net.predict(x);
-    const e = relErr(logits.dataSync(), fixture.logits);
+    const e = maxRelativeError(logits.dataSync(), fixture.logits);
     assert.ok(e < 1e-4, `logits relative error ${e}`);
     const r = tf.tensor(fixture.r, logits.shape);
     const { grads } = tf.variableGrads(() => tf.sum(tf.mul(net.apply(x, true)[0]!, r)) as tf.Scalar, net.variables);
     for (const { name, variable } of named) {
-      const g = relErr(grads[variable.name]!.dataSync(), fixture.grads[name]!);
+      const g = maxRelativeError(grads[variable.name]!.dataSync(), fixture.grads[name]!);
       assert.ok(g < 1e-4, `${name}: gradient relative error ${g}`);
     }
     tf.dispose([x, logits, r, ...Object.values(grads)]);

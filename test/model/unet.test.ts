@@ -13,6 +13,7 @@ import { UNet3D } from '../../src/model/unet.js';
 import { setConvImplementation } from '../../src/model/conv3d.js';
 import { instanceNormLeakyRelu, instanceNormLeakyReluOps } from '../../src/model/instance-norm.js';
 import type { NetworkTopology } from '../../src/model/topology.js';
+import { maxRelativeError } from '../helpers.js';
 
 function topology(features: number[], deepSupervision = false, numClasses = 2): NetworkTopology {
   return {
@@ -120,17 +121,8 @@ test('fused InstanceNorm+LeakyReLU kernel equals the tfjs-ops formulation (value
       const yRef = instanceNormLeakyReluOps(x, g, b).dataSync();
       const gFast = tf.grads(f(instanceNormLeakyRelu))([x, g, b]).map((t) => t.dataSync());
       const gRef = tf.grads(f(instanceNormLeakyReluOps))([x, g, b]).map((t) => t.dataSync());
-      const err = (p: ArrayLike<number>, q: ArrayLike<number>) => {
-        let m = 0;
-        let d = 0;
-        for (let i = 0; i < q.length; i++) {
-          m = Math.max(m, Math.abs(q[i]!));
-          d = Math.max(d, Math.abs(p[i]! - q[i]!));
-        }
-        return d / m;
-      };
-      assert.ok(err(yFast, yRef) < 1e-5, `${backend} y`);
-      for (let i = 0; i < 3; i++) assert.ok(err(gFast[i]!, gRef[i]!) < 1e-4, `${backend} grad ${i}: ${err(gFast[i]!, gRef[i]!)}`);
+      assert.ok(maxRelativeError(yFast, yRef) < 1e-5, `${backend} y`);
+      for (let i = 0; i < 3; i++) assert.ok(maxRelativeError(gFast[i]!, gRef[i]!) < 1e-4, `${backend} grad ${i}: ${maxRelativeError(gFast[i]!, gRef[i]!)}`);
     });
   }
 });
