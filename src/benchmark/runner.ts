@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Cell, GridPaths } from './grid.js';
-import { acquireCellLock, cellLogPath, cellState, clearCellRecord, writeCellRecord, type ArtifactLayout, type CellState } from './state.js';
+import { acquireCellLock, cellLogPath, cellState, clearCellRecord, retriedByNextRun, writeCellRecord, type ArtifactLayout, type CellState } from './state.js';
 import { interruptRequested, onInterrupt } from '../util/interrupt.js';
 import { PACKAGE_ROOT } from '../util/paths.js';
 
@@ -81,7 +81,7 @@ export async function runGrid(cells: Cell[], options: RunnerOptions): Promise<Ru
   const states = new Map<string, CellState>();
   for (const cell of cells) {
     let state = cellState(cell, options.paths, options.layout, options.inputsOf);
-    if (state.state === 'failed' && (options.retryFailed || state.trainingFailed !== true)) {
+    if (retriedByNextRun(state) || (state.state === 'failed' && options.retryFailed)) {
       clearCellRecord(options.paths, cell.id);
       state = { id: cell.id, state: 'pending' };
     }

@@ -35,6 +35,11 @@ export interface CellState {
   trainingFailed?: true;
 }
 
+/** A failed cell the next run starts again: every failure except a training's own (see trainingFailed). */
+export function retriedByNextRun(state: CellState): boolean {
+  return state.state === 'failed' && state.trainingFailed !== true;
+}
+
 /** How the benchmark finds a cell's artifacts (the run layout belongs to training and evaluation). */
 export interface ArtifactLayout {
   /** Run directories of a train or pretrain cell (status.json inside). */

@@ -6,7 +6,7 @@ import { globalOptions } from '../context.js';
 import { parseIntOption } from '../settings.js';
 import { planBenchmark, type BenchmarkPlan } from '../../benchmark/plan.js';
 import { runGrid } from '../../benchmark/runner.js';
-import { cellState, type CellState } from '../../benchmark/state.js';
+import { cellState, retriedByNextRun, type CellState } from '../../benchmark/state.js';
 import { rankingDir } from '../../benchmark/grid.js';
 import { cellsToJsonl, writeSlurm } from '../../benchmark/emit.js';
 import { writeFileAtomic } from '../../util/atomic.js';
@@ -149,8 +149,7 @@ export function register(program: Command): void {
       printJson({ name: p.config.name, results: p.paths.results, counts, seconds, cells: states.map((s) => ({ ...s.state, kind: s.cell.kind })) });
       return;
     }
-    // Only a failed training is a result of the study; any other failure is retried by the next run.
-    const reason = (s: CellState) => (s.state === 'failed' && s.trainingFailed !== true ? `${s.reason ?? 'failed'} (the next run retries it)` : s.reason ?? '');
+    const reason = (s: CellState) => (retriedByNextRun(s) ? `${s.reason ?? 'failed'} (the next run retries it)` : s.reason ?? '');
     print(formatTable(['cell', 'state', 'time', 'reason'], states.map((s) => [s.cell.id, s.state.state, formatSeconds(s.state.seconds), reason(s.state)])));
     print('');
     print(`${p.config.name}: ${counts['done']} done, ${counts['running']} running, ${counts['failed']} failed, ${counts['pending']} pending; ${formatSeconds(seconds)} spent (results: ${p.paths.results})`);
