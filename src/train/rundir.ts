@@ -9,7 +9,8 @@
  *   config.json            the resolved configuration of the run
  *   log.jsonl              one JSON object per finished epoch
  *   status.json            { state: running | done | failed, reason?, epoch?, bestValDice?, seconds? }
- *   checkpoint/latest/     model.json + weights.bin, optimizer.json + optimizer.bin, state.json
+ *   checkpoint/latest/     model.json + weights.bin, optimizer.json + optimizer.bin, state.json,
+ *                          log.jsonl (the log up to this checkpoint: what a resumed run continues)
  *   checkpoint/best/       the same for the epoch with the best validation criterion
  *   curve.svg              training curve (losses, validation Dice, learning rate)
  */

@@ -6,9 +6,9 @@
  *   batches (loss and hard per-class TP/FP/FN → global Dice per class, spec §7.6);
  * - end of epoch: ./schedule.ts (moving average, ReduceLROnPlateau, best checkpoint, patience);
  * - batches from worker threads (./producer.ts), each a pure function of (seed, index);
- * - after every epoch, atomically: checkpoint/latest (model, optimizer moments, schedule state,
- *   generator state), checkpoint/best when the validation criterion improved, log.jsonl,
- *   status.json and curve.svg. A killed run resumes from checkpoint/latest at the start of the
+ * - after every epoch, atomically: checkpoint/best when the validation criterion improved,
+ *   checkpoint/latest (model, optimizer moments, schedule state, generator state, epoch log),
+ *   log.jsonl, status.json and curve.svg. A killed run resumes from checkpoint/latest at the start of the
  *   epoch it was in, with the same learning rate, averages, counters and moments, and — because
  *   batches depend only on their index — continues exactly as the uninterrupted run would have.
  * - a NaN or infinite training loss stops the run: status failed with the epoch and reason
@@ -220,8 +220,19 @@ function coarsestAxis(spacing: Vec3): number {
   return a;
 }
 
-async function writeCheckpoint(dir: string, model: UNet3D, optimizer: AmsgradAdam, state: CheckpointState): Promise<void> {
+/** The epoch log as log.jsonl text: one JSON object per line. */
+function logText(log: readonly EpochLogEntry[]): string {
+  return log.map((e) => JSON.stringify(e)).join('\n') + '\n';
+}
+
+/**
+ * Write a checkpoint directory atomically. It carries its own copy of the epoch log, so that the
+ * log a resumed run continues is always the one of its checkpoint: a kill after the checkpoint's
+ * rename but before `<runDir>/log.jsonl` was rewritten would otherwise drop that epoch's line.
+ */
+async function writeCheckpoint(dir: string, model: UNet3D, optimizer: AmsgradAdam, state: CheckpointState, log: readonly EpochLogEntry[]): Promise<void> {
   await writeDirectoryAtomic(dir, async (tmp) => {
+    await fsp.writeFile(path.join(tmp, RUN_FILES.log), logText(log));
     await saveModel(tmp, model);
     const opt = optimizer.state();
     try {
@@ -502,7 +513,10 @@ async function trainStage(
     }
     schedule = { ...resumeFrom.schedule, stopped: false, stopReason: null };
     priorSeconds = resumeFrom.seconds;
-    log = readRunLog(runDir).filter((e) => e.epoch < schedule.epoch);
+    // The checkpoint's own log (see writeCheckpoint); checkpoints written before it carried one
+    // fall back to the run directory's.
+    const latestDir = path.join(runDir, RUN_FILES.latest);
+    log = (existsSync(path.join(latestDir, RUN_FILES.log)) ? readRunLog(latestDir) : readRunLog(runDir)).filter((e) => e.epoch < schedule.epoch);
   }
   const scheduleConfig = config.schedule;
   const rng = new Rng(seed);
@@ -613,9 +627,12 @@ async function trainStage(
 
       const seconds = priorSeconds + (performance.now() - sessionStart) / 1000;
       const ckState: CheckpointState = { schedule, optimizerStep: optimizer.iterations, rng: { seed, state: rng.state() }, seconds };
-      await writeCheckpoint(path.join(runDir, RUN_FILES.latest), model, optimizer, ckState);
-      if (decision.newBest) await writeCheckpoint(path.join(runDir, RUN_FILES.best), model, optimizer, ckState);
-      writeFileAtomicSync(path.join(runDir, RUN_FILES.log), log.map((e) => JSON.stringify(e)).join('\n') + '\n');
+      // checkpoint/best before checkpoint/latest: a kill between the two then leaves latest one
+      // epoch behind, and the resumed run recomputes that epoch and rewrites best identically.
+      // The other order would resume past an epoch whose best weights were never written.
+      if (decision.newBest) await writeCheckpoint(path.join(runDir, RUN_FILES.best), model, optimizer, ckState, log);
+      await writeCheckpoint(path.join(runDir, RUN_FILES.latest), model, optimizer, ckState, log);
+      writeFileAtomicSync(path.join(runDir, RUN_FILES.log), logText(log));
       writeFileAtomicSync(path.join(runDir, RUN_FILES.curve), renderCurveSvg(title, log.map(toCurvePoint)));
       const done = decision.stop || schedule.epoch >= epochs;
       writeRunStatus(runDir, done

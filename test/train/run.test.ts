@@ -7,7 +7,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BIN, REPO_ROOT, runSegloss, tempDir } from '../helpers.js';
@@ -151,6 +151,46 @@ test('a NaN loss stops the run, marks it failed with the epoch, keeps the last g
   const again = await trainRun({ ...tiny, epochs: 3, loss: nanAtEpoch1, learningRate: 3e-4, results });
   assert.equal(again.status, 'failed');
   assert.equal(again.skipped, true);
+});
+
+test('a kill between the writes that end an epoch: the resumed run logs every epoch once and keeps the right best weights', async () => {
+  const run = { ...tiny, epochs: 3, loss: 'dicece', learningRate: 3e-3 };
+  const reference = path.join(root, 'r5-ref');
+  const refDir = runDirectory(reference, 'toy-liver', 'dicece', 3e-3, 0);
+  // The run directory as it stood when epoch 1 had been fully written (onEpoch runs after the writes).
+  const snapshot = path.join(root, 'r5-after-epoch-1');
+  await trainRun({ ...run, results: reference, onEpoch: (e) => { if (e.epoch === 1) cpSync(reference, snapshot, { recursive: true }); } });
+  const refLog = timeless(readRunLog(refDir));
+  const snapDir = runDirectory(snapshot, 'toy-liver', 'dicece', 3e-3, 0);
+
+  // The end of epoch 1 writes checkpoint/best (it improved), checkpoint/latest, log.jsonl, then
+  // status.json. Rebuild the directory as a kill after each of the first two writes leaves it
+  // (a kill after log.jsonl only leaves status.json behind, which a resume does not read), and resume.
+  const windows: { name: string; undo: string[] }[] = [
+    { name: 'after checkpoint/best', undo: [RUN_FILES.latest, RUN_FILES.log] },
+    { name: 'after checkpoint/latest', undo: [RUN_FILES.log] },
+  ];
+  // What the directory held before epoch 1's writes: the files as epoch 0 left them.
+  const epoch0 = path.join(root, 'r5-after-epoch-0');
+  await trainRun({ ...run, epochs: 1, results: epoch0 });
+  const epoch0Dir = runDirectory(epoch0, 'toy-liver', 'dicece', 3e-3, 0);
+  assert.equal(readRunLog(snapDir).find((e) => e.epoch === 1)?.newBest, true, 'epoch 1 improves, so it writes checkpoint/best');
+  for (const { name, undo } of windows) {
+    const results = path.join(root, `r5-${name.replace(/\W+/g, '-')}`);
+    const dir = runDirectory(results, 'toy-liver', 'dicece', 3e-3, 0);
+    cpSync(snapshot, results, { recursive: true });
+    for (const f of undo) {
+      rmSync(path.join(dir, f), { recursive: true, force: true });
+      cpSync(path.join(epoch0Dir, f), path.join(dir, f), { recursive: true });
+    }
+    writeFileSync(path.join(dir, RUN_FILES.status), JSON.stringify({ state: 'running', epoch: 1 }));
+    const out = await trainRun({ ...run, results });
+    assert.equal(out.status, 'done', name);
+    assert.deepEqual(timeless(readRunLog(dir)), refLog, name);
+    for (const ck of [RUN_FILES.latest, RUN_FILES.best]) {
+      assert.deepEqual(readFileSync(path.join(dir, ck, 'weights.bin')), readFileSync(path.join(refDir, ck, 'weights.bin')), `${name}: ${ck}`);
+    }
+  }
 });
 
 test('kill -9 in the middle of an epoch, then --resume: same epochs, LR, averages, moments and final weights as without the kill', async () => {
