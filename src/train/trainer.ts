@@ -254,26 +254,43 @@ function readCheckpointState(dir: string): CheckpointState {
 }
 
 /**
- * A kill between the two renames of an atomic directory swap leaves no checkpoint/latest but a
- * complete temporary sibling (new or old). Put the most advanced complete one back in place.
+ * A kill between the two renames of an atomic directory swap leaves no checkpoint/latest (or
+ * best) but complete temporary siblings, new and old. Put one back in place: for latest the most
+ * advanced; for best the most advanced that is not ahead of latest (best is written first, so a
+ * best ahead of latest belongs to the epoch the resumed run recomputes, and rewrites if it improves).
+ * The siblings left over are removed: only the process that owns the run calls this.
  */
-function recoverLatest(runDir: string): void {
+export function recoverCheckpoints(runDir: string): void {
   const ckDir = path.join(runDir, 'checkpoint');
-  const latest = path.join(runDir, RUN_FILES.latest);
-  if (existsSync(latest) || !existsSync(ckDir)) return;
-  let best: { dir: string; epoch: number } | undefined;
-  for (const name of readdirSync(ckDir)) {
-    if (!name.startsWith('.latest.')) continue;
-    const dir = path.join(ckDir, name);
-    if (!['model.json', 'weights.bin', 'optimizer.json', 'optimizer.bin'].every((f) => existsSync(path.join(dir, f)))) continue;
-    try {
-      const epoch = (JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as CheckpointState).schedule.epoch;
-      if (best === undefined || epoch > best.epoch) best = { dir, epoch };
-    } catch {
-      // incomplete: state.json is written last
+  if (!existsSync(ckDir)) return;
+  const complete = (prefix: string): { dir: string; epoch: number }[] => {
+    const found: { dir: string; epoch: number }[] = [];
+    for (const name of readdirSync(ckDir)) {
+      if (!name.startsWith(prefix)) continue;
+      const dir = path.join(ckDir, name);
+      if (!['model.json', 'weights.bin', 'optimizer.json', 'optimizer.bin'].every((f) => existsSync(path.join(dir, f)))) continue;
+      try {
+        found.push({ dir, epoch: (JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as CheckpointState).schedule.epoch });
+      } catch {
+        // incomplete: state.json is written last
+      }
     }
+    return found.sort((a, b) => b.epoch - a.epoch);
+  };
+  const latest = path.join(runDir, RUN_FILES.latest);
+  if (!existsSync(latest)) {
+    const newest = complete('.latest.')[0];
+    if (newest !== undefined) renameSync(newest.dir, latest);
   }
-  if (best !== undefined) renameSync(best.dir, latest);
+  const best = path.join(runDir, RUN_FILES.best);
+  if (!existsSync(best)) {
+    const latestEpoch = existsSync(path.join(latest, 'state.json')) ? readCheckpointState(latest).schedule.epoch : Infinity;
+    const candidate = complete('.best.').find((c) => c.epoch <= latestEpoch);
+    if (candidate !== undefined) renameSync(candidate.dir, best);
+  }
+  for (const name of readdirSync(ckDir)) {
+    if (name.startsWith('.latest.') || name.startsWith('.best.')) rmSync(path.join(ckDir, name), { recursive: true, force: true });
+  }
 }
 
 function differingKey(a: RunConfig['identity'], b: RunConfig['identity']): keyof RunConfig['identity'] | undefined {
@@ -433,7 +450,7 @@ async function trainStage(
   if (previous?.state === 'running' && previous.pid !== undefined && otherProcessAlive(previous.pid)) {
     throw new UsageError(`${runDir} is being trained by process ${previous.pid}; wait for it or stop it first`);
   }
-  recoverLatest(runDir);
+  recoverCheckpoints(runDir);
   const hasLatest = existsSync(path.join(runDir, RUN_FILES.latest, 'state.json'));
   if (options.resume === true && !hasLatest) throw new UsageError(`--resume: ${runDir} has no checkpoint to resume from`);
   if (previous !== undefined && hasLatest) {

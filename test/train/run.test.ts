@@ -7,11 +7,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BIN, REPO_ROOT, runSegloss, tempDir } from '../helpers.js';
-import { trainRun, readRunLog, type TrainOptions, type EpochLogEntry } from '../../src/train/trainer.js';
+import { trainRun, readRunLog, recoverCheckpoints, type TrainOptions, type EpochLogEntry } from '../../src/train/trainer.js';
 import { readRunStatus, runDirectory, pretrainDirectory, RUN_FILES } from '../../src/train/rundir.js';
 import { shutdownWorkerPool } from '../../src/train/producer.js';
 import { createLoss } from '../../src/losses/registry.js';
@@ -74,7 +74,6 @@ test('a short run writes config, log, status, both checkpoints and the curve; Di
 
   // A kill between the two renames of the checkpoint swap leaves only a temporary sibling; asking
   // for more epochs continues a run that stopped at the epoch cap, from the recovered checkpoint.
-  const { renameSync } = await import('node:fs');
   renameSync(path.join(dir, RUN_FILES.latest), path.join(dir, 'checkpoint', '.latest.old.tmp-1-1'));
   const more = await trainRun({ ...tiny, epochs: 3, loss: 'dicece', learningRate: 3e-3, results });
   assert.equal(more.skipped, false);
@@ -163,26 +162,44 @@ test('a kill between the writes that end an epoch: the resumed run logs every ep
   const refLog = timeless(readRunLog(refDir));
   const snapDir = runDirectory(snapshot, 'toy-liver', 'dicece', 3e-3, 0);
 
-  // The end of epoch 1 writes checkpoint/best (it improved), checkpoint/latest, log.jsonl, then
-  // status.json. Rebuild the directory as a kill after each of the first two writes leaves it
-  // (a kill after log.jsonl only leaves status.json behind, which a resume does not read), and resume.
-  const windows: { name: string; undo: string[] }[] = [
-    { name: 'after checkpoint/best', undo: [RUN_FILES.latest, RUN_FILES.log] },
-    { name: 'after checkpoint/latest', undo: [RUN_FILES.log] },
-  ];
   // What the directory held before epoch 1's writes: the files as epoch 0 left them.
   const epoch0 = path.join(root, 'r5-after-epoch-0');
   await trainRun({ ...run, epochs: 1, results: epoch0 });
   const epoch0Dir = runDirectory(epoch0, 'toy-liver', 'dicece', 3e-3, 0);
   assert.equal(readRunLog(snapDir).find((e) => e.epoch === 1)?.newBest, true, 'epoch 1 improves, so it writes checkpoint/best');
-  for (const { name, undo } of windows) {
+  /** Put back in `dir` what `file` was after epoch 0. */
+  const undo = (dir: string, file: string) => {
+    rmSync(path.join(dir, file), { recursive: true, force: true });
+    cpSync(path.join(epoch0Dir, file), path.join(dir, file), { recursive: true });
+  };
+  /** A kill between the two renames of a checkpoint swap: old and new as temporary siblings. */
+  const halfSwapped = (dir: string, checkpoint: string) => {
+    const name = path.basename(checkpoint);
+    renameSync(path.join(dir, checkpoint), path.join(dir, 'checkpoint', `.${name}.tmp-1-2`));
+    cpSync(path.join(epoch0Dir, checkpoint), path.join(dir, 'checkpoint', `.${name}.old.tmp-1-3`), { recursive: true });
+  };
+
+  // The end of epoch 1 writes checkpoint/best (it improved), checkpoint/latest, log.jsonl, then
+  // status.json; each checkpoint is swapped in by two renames. Rebuild the directory as a kill in
+  // each window leaves it (a kill after log.jsonl only leaves status.json behind, which a resume
+  // does not read), and resume.
+  // `recovered`: the epochs done by checkpoint/best and checkpoint/latest once put back in place —
+  // latest the most advanced, best never ahead of latest unless it was completely written.
+  const windows: { name: string; kill: (dir: string) => void; recovered: [number, number] }[] = [
+    { name: 'inside the swap of checkpoint/best', kill: (dir) => { undo(dir, RUN_FILES.latest); undo(dir, RUN_FILES.log); halfSwapped(dir, RUN_FILES.best); }, recovered: [1, 1] },
+    { name: 'after checkpoint/best', kill: (dir) => { undo(dir, RUN_FILES.latest); undo(dir, RUN_FILES.log); }, recovered: [2, 1] },
+    { name: 'inside the swap of checkpoint/latest', kill: (dir) => { undo(dir, RUN_FILES.log); halfSwapped(dir, RUN_FILES.latest); }, recovered: [2, 2] },
+    { name: 'after checkpoint/latest', kill: (dir) => undo(dir, RUN_FILES.log), recovered: [2, 2] },
+  ];
+  for (const { name, kill, recovered } of windows) {
     const results = path.join(root, `r5-${name.replace(/\W+/g, '-')}`);
     const dir = runDirectory(results, 'toy-liver', 'dicece', 3e-3, 0);
     cpSync(snapshot, results, { recursive: true });
-    for (const f of undo) {
-      rmSync(path.join(dir, f), { recursive: true, force: true });
-      cpSync(path.join(epoch0Dir, f), path.join(dir, f), { recursive: true });
-    }
+    kill(dir);
+    recoverCheckpoints(dir);
+    assert.deepEqual(readdirSync(path.join(dir, 'checkpoint')).sort(), ['best', 'latest'], name);
+    const epochOf = (ck: string) => (JSON.parse(readFileSync(path.join(dir, ck, 'state.json'), 'utf8')) as { schedule: { epoch: number } }).schedule.epoch;
+    assert.deepEqual([epochOf(RUN_FILES.best), epochOf(RUN_FILES.latest)], recovered, name);
     writeFileSync(path.join(dir, RUN_FILES.status), JSON.stringify({ state: 'running', epoch: 1 }));
     const out = await trainRun({ ...run, results });
     assert.equal(out.status, 'done', name);
