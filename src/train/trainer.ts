@@ -8,9 +8,10 @@
  * - batches from worker threads (./producer.ts), each a pure function of (seed, index);
  * - after every epoch, atomically: checkpoint/best when the validation criterion improved,
  *   checkpoint/latest (model, optimizer moments, schedule state, generator state, epoch log),
- *   log.jsonl, status.json and curve.svg. A killed run resumes from checkpoint/latest at the start of the
- *   epoch it was in, with the same learning rate, averages, counters and moments, and — because
- *   batches depend only on their index — continues exactly as the uninterrupted run would have.
+ *   log.jsonl, status.json and curve.svg. A killed run resumes from checkpoint/latest at the start
+ *   of the epoch it was in, with the same learning rate, averages, counters, moments and log, and
+ *   — because batches depend only on their index — continues exactly as the uninterrupted run
+ *   would have.
  * - a NaN or infinite training loss stops the run: status failed with the epoch and reason
  *   (paper Table 3, "training failed"), RuntimeFailure (exit 1); checkpoints stay as they were.
  *
