@@ -29,7 +29,7 @@ export type { SurfaceDistances, LabelData, LabelExtent, LabelComparison } from '
 export { dsc, nsd, hd95, robustHausdorff, directedPercentile, averageSurfaceDistance, evaluateCase, pairwiseSum } from './eval/metrics.js';
 export type { CaseMetrics } from './eval/metrics.js';
 export { surfelAreaTable } from './eval/surfel-table.js';
-export { squaredEdtInPlace } from './eval/edt.js';
+export { squaredEdtInPlace } from './util/edt.js';
 export { evaluateFolders, metricStatistics, listCases } from './eval/folders.js';
 export type { EvaluateFoldersOptions, EvaluationSummary, MetricStatistics, EvalMetric } from './eval/folders.js';
 export * from './data/volume.js';

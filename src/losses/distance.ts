@@ -6,16 +6,16 @@
  * non-zero voxel, the Euclidean distance (in mm when a spacing is given, else in voxels) to the
  * nearest zero voxel of the array; zero voxels get 0. The array border is not a boundary.
  *
- * Algorithm: separable and linear-time. Along the contiguous axis a two-pass scan gives the 1-D
- * distance to the nearest zero; the other two axes use the lower envelope of parabolas of
- * Felzenszwalb & Huttenlocher (2012, "Distance transforms of sampled functions"), with the
- * squared spacing as the parabola weight, so anisotropic voxels are exact too. Squared distances
- * are accumulated in float64; the result is float64 like scipy's.
+ * Algorithm: ../util/edt.ts, the exact separable transform (lower envelope of parabolas of
+ * Felzenszwalb & Huttenlocher 2012, "Distance transforms of sampled functions", anisotropic
+ * spacing exact too) that evaluation uses as well. Squared distances are accumulated in float64;
+ * the result is float64 like scipy's.
  *
  * Edge case copied from scipy (1.10): a mask without any zero voxel has no feature; scipy then
  * returns the distance to the phantom point (-1, 0, 0), i.e. sqrt(((i+1)s0)^2 + (j s1)^2 + (k s2)^2).
  */
 import { UsageError } from '../util/errors.js';
+import { squaredEdtInPlace } from '../util/edt.js';
 
 export type Shape3 = [number, number, number];
 
@@ -24,85 +24,16 @@ export type DistanceMapKind = 'signed' | 'interior' | 'unsigned' | 'penalty';
 
 export const DISTANCE_MAP_KINDS: readonly DistanceMapKind[] = ['signed', 'interior', 'unsigned', 'penalty'];
 
-/** Lower envelope of parabolas along one line (Felzenszwalb–Huttenlocher), in place on `f`. */
-function envelope1d(f: Float64Array, n: number, w2: number, v: Int32Array, z: Float64Array, out: Float64Array): void {
-  let k = -1;
-  for (let q = 0; q < n; q++) {
-    const fq = f[q]!;
-    if (fq === Infinity) continue;
-    const hq = fq + w2 * q * q;
-    let s = -Infinity;
-    while (k >= 0) {
-      const p = v[k]!;
-      s = (hq - (f[p]! + w2 * p * p)) / (2 * w2 * (q - p));
-      if (s <= z[k]!) k--;
-      else break;
-    }
-    k++;
-    v[k] = q;
-    z[k] = k === 0 ? -Infinity : s;
-  }
-  if (k < 0) {
-    out.fill(Infinity, 0, n);
-    return;
-  }
-  z[k + 1] = Infinity;
-  let j = 0;
-  for (let q = 0; q < n; q++) {
-    while (z[j + 1]! < q) j++;
-    const p = v[j]!;
-    const d = q - p;
-    out[q] = w2 * d * d + f[p]!;
-  }
-}
-
 /**
  * Squared EDT of a binary mask (non-zero = foreground) with shape [D, H, W] and spacing in the
  * same axis order. Voxels with no zero anywhere in the array stay Infinity.
  */
 function squaredEdt(isForeground: (i: number) => boolean, shape: Shape3, spacing: Shape3): Float64Array {
   const [nd, nh, nw] = shape;
-  const n = nd * nh * nw;
-  const g = new Float64Array(n);
-  const s2 = spacing[2];
-  // Pass 1 (contiguous axis W): 1-D distance to the nearest zero by a forward and a backward scan.
-  for (let line = 0; line < nd * nh; line++) {
-    const base = line * nw;
-    let last = -Infinity;
-    for (let x = 0; x < nw; x++) {
-      if (!isForeground(base + x)) last = x;
-      g[base + x] = x - last;
-    }
-    last = Infinity;
-    for (let x = nw - 1; x >= 0; x--) {
-      if (!isForeground(base + x)) last = x;
-      const d = Math.min(g[base + x]!, last - x);
-      g[base + x] = d === Infinity ? Infinity : d * d * s2 * s2;
-    }
-  }
-  const maxLen = Math.max(nd, nh, nw);
-  const f = new Float64Array(maxLen);
-  const out = new Float64Array(maxLen);
-  const v = new Int32Array(maxLen);
-  const z = new Float64Array(maxLen + 1);
-  // Pass 2 (axis H).
-  const wh = spacing[1] * spacing[1];
-  for (let dz = 0; dz < nd; dz++) {
-    for (let x = 0; x < nw; x++) {
-      const base = dz * nh * nw + x;
-      for (let y = 0; y < nh; y++) f[y] = g[base + y * nw]!;
-      envelope1d(f, nh, wh, v, z, out);
-      for (let y = 0; y < nh; y++) g[base + y * nw] = out[y]!;
-    }
-  }
-  // Pass 3 (axis D).
-  const wd = spacing[0] * spacing[0];
-  const plane = nh * nw;
-  for (let i = 0; i < plane; i++) {
-    for (let dz = 0; dz < nd; dz++) f[dz] = g[i + dz * plane]!;
-    envelope1d(f, nd, wd, v, z, out);
-    for (let dz = 0; dz < nd; dz++) g[i + dz * plane] = out[dz]!;
-  }
+  const g = new Float64Array(nd * nh * nw);
+  for (let i = 0; i < g.length; i++) g[i] = isForeground(i) ? Infinity : 0;
+  // A [D, H, W] array with W contiguous is the axis-0-fastest grid [W, H, D] of squaredEdtInPlace.
+  squaredEdtInPlace(g, [nw, nh, nd], [spacing[2], spacing[1], spacing[0]]);
   return g;
 }
 

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { REPO_ROOT } from '../helpers.js';
 import type { Vec3 } from '../../src/data/volume.js';
 import { surfelAreaTable, cornerBit } from '../../src/eval/surfel-table.js';
-import { squaredEdtInPlace } from '../../src/eval/edt.js';
+import { squaredEdtInPlace } from '../../src/util/edt.js';
 import { computeSurfaceDistances } from '../../src/eval/surface.js';
 import { dsc, evaluateCase, hd95, nsd, robustHausdorff, pairwiseSum } from '../../src/eval/metrics.js';
 import { Rng } from '../../src/util/rng.js';

@@ -9,8 +9,9 @@
  * scipy's `distance_transform_edt(sampling=s)` forms from its feature transform. With no feature
  * point every value stays +∞ (DeepMind's convention for an empty surface).
  *
- * Why not reuse src/losses/distance.ts: evaluation needs +∞ for an empty feature set, a fixed
- * accumulation order and Float64 in-place work on large corner grids, without per-voxel callbacks.
+ * The one EDT of segloss: the surface distances of evaluation (src/eval/surface.ts) and the
+ * distance maps of the boundary losses (src/losses/distance.ts, scipy's conventions on top) both
+ * use it.
  */
 import type { Vec3 } from '../data/volume.js';
 
@@ -76,6 +77,26 @@ function transformLine(b: LineBuffers, n: number, s: number): boolean {
   return true;
 }
 
+/**
+ * The first axis sees only 0 and +∞ (the input contract), where the lower envelope reduces to the
+ * distance to the nearest zero of the line: two linear scans, and the same value ((q − p)·s)² the
+ * envelope gives, bit for bit. About a third of the time of the envelope on this axis.
+ */
+function nearestZeroLine(b: LineBuffers, n: number, s: number): void {
+  const { line: f, out } = b;
+  let last = -Infinity;
+  for (let q = 0; q < n; q++) {
+    if (f[q] === 0) last = q;
+    out[q] = q - last;
+  }
+  last = Infinity;
+  for (let q = n - 1; q >= 0; q--) {
+    if (f[q] === 0) last = q;
+    const d = Math.min(out[q] as number, last - q) * s;
+    out[q] = d * d;
+  }
+}
+
 /** In-place squared EDT of `f` (see the module comment). */
 export function squaredEdtInPlace(f: Float64Array, shape: Vec3, spacingMm: Vec3): void {
   const [n0, n1, n2] = shape;
@@ -102,7 +123,8 @@ export function squaredEdtInPlace(f: Float64Array, shape: Vec3, spacingMm: Vec3)
           if (value !== Infinity) any = true;
         }
         if (!any) continue;
-        transformLine(b, n, s);
+        if (axis === 0) nearestZeroLine(b, n, s);
+        else transformLine(b, n, s);
         for (let q = 0, o = base; q < n; q++, o += stride) f[o] = b.out[q] as number;
       }
     }
