@@ -1,7 +1,7 @@
 /**
  * The wasm kernel patches (src/model/wasm-kernels.ts) return exactly what the cpu backend returns:
  * Transpose (every permutation of rank 3–6 shapes with size-1 axes, tiled and run paths), Slice,
- * SplitV, reductions over arbitrary axis sets, matMul with transpose flags, Identity sharing.
+ * SplitV, Reverse (every axis subset), reductions over arbitrary axis sets, matMul with transpose flags, Identity sharing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,6 +59,26 @@ test('patched Slice, SplitV and PadV2 equal cpu (rank 2–5, runs shorter and lo
   await same(() => tf.pad(tf.tensor(v, shape), [[1, 0], [1, 2], [0, 1], [2, 0], [0, 3]], 1.5), 'pad all axes, constant');
   await same(() => tf.pad(tf.tensor(v.subarray(0, 120), [12, 10]), [[0, 0], [3, 1]]), 'pad 2d inner');
   await same(() => tf.split(tf.tensor(v, shape), 5, 1), 'split depth');
+});
+
+test('patched Reverse equals cpu for every axis subset (ranks 1–5, runs shorter and longer than 64, int32 and bool)', async () => {
+  for (const shape of [[9], [4, 70], [3, 1, 5, 4], [3, 3, 3, 8, 16], [2, 3, 2, 4, 5]]) {
+    const v = values(shape, shape.length + 10);
+    const r = shape.length;
+    for (let mask = 0; mask < 1 << r; mask++) {
+      const axes = [...Array(r).keys()].filter((a) => (mask >> a) & 1);
+      await same(() => tf.reverse(tf.tensor(v, shape), axes), `reverse ${shape} [${axes}]`);
+    }
+  }
+  // The gradient of reverse is a reverse: the flipped conv kernel's gradient goes through it too.
+  const w = values([3, 3, 3, 4, 2], 3);
+  await same(() => tf.grad((x: tf.Tensor) => tf.reverse(x, [0, 1, 2]).mul(tf.range(0, 216).reshape([3, 3, 3, 4, 2])).sum())(tf.tensor(w, [3, 3, 3, 4, 2])), 'reverse gradient');
+  await same(() => tf.reverse(tf.tensor([1, 2, 3, 4, 5, 6], [2, 3], 'int32'), [1]), 'reverse int32');
+  await same(() => tf.reverse(tf.tensor([true, false, false, true, true, false], [3, 2], 'bool'), [0]), 'reverse bool');
+  // By hand: [[1, 2, 3], [4, 5, 6]] reversed along both axes.
+  await tf.setBackend('wasm');
+  installWasmKernelPatches();
+  assert.deepEqual(Array.from(tf.tidy(() => tf.reverse(tf.tensor2d([[1, 2, 3], [4, 5, 6]]), [0, 1]).dataSync())), [6, 5, 4, 3, 2, 1]);
 });
 
 test('patched reductions, matMul with transpose flags and Identity equal cpu', async () => {
