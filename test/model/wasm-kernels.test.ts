@@ -1,7 +1,7 @@
 /**
  * The wasm kernel patches (src/model/wasm-kernels.ts) return exactly what the cpu backend returns:
  * Transpose (every permutation of rank 3–6 shapes with size-1 axes, tiled and run paths), Slice,
- * SplitV, Reverse (every axis subset), reductions over arbitrary axis sets, matMul with transpose flags, Identity sharing.
+ * SplitV, Reverse (every axis subset), Concat, reductions over arbitrary axis sets, matMul with transpose flags, Identity sharing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -79,6 +79,21 @@ test('patched Reverse equals cpu for every axis subset (ranks 1–5, runs shorte
   await tf.setBackend('wasm');
   installWasmKernelPatches();
   assert.deepEqual(Array.from(tf.tidy(() => tf.reverse(tf.tensor2d([[1, 2, 3], [4, 5, 6]]), [0, 1]).dataSync())), [6, 5, 4, 3, 2, 1]);
+});
+
+test('patched Concat equals cpu on every axis (blocks shorter and longer than 64, empty inputs, int32)', async () => {
+  const a = [2, 3, 4, 8];
+  for (let axis = 0; axis < 4; axis++) {
+    const b = [...a];
+    b[axis] = 2 * (b[axis] as number) + 1;
+    const c = [...a];
+    c[axis] = 0;
+    await same(() => tf.concat([tf.tensor(values(a, 1), a), tf.tensor(values(b, 2), b), tf.tensor([], c)], axis), `concat axis ${axis}`);
+  }
+  const wide = [2, 3, 80];
+  await same(() => tf.concat([tf.tensor(values(wide, 3), wide), tf.tensor(values(wide, 4), wide)], 2), 'concat long blocks');
+  await same(() => tf.concat([tf.tensor([1, 2, 3, 4], [2, 2], 'int32'), tf.tensor([5, 6], [2, 1], 'int32')], 1), 'concat int32');
+  await same(() => tf.concat([tf.tensor([1, 2], [2, 1]), tf.tensor([], [2, 0])], 1), 'concat with one non-empty input');
 });
 
 test('patched reductions, matMul with transpose flags and Identity equal cpu', async () => {
