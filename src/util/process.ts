@@ -12,12 +12,20 @@ export function processAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  const state = linuxProcessState(pid);
+  return state !== 'Z' && state !== 'X';
+}
+
+/**
+ * The state letter of /proc/<pid>/stat ('R', 'S', 'Z', …), or undefined where there is no /proc
+ * entry to read (another OS, or the process is gone).
+ */
+export function linuxProcessState(pid: number): string | undefined {
   try {
-    // /proc/<pid>/stat: "pid (comm) state …"; comm may contain spaces and parentheses.
+    // "pid (comm) state …"; comm may contain spaces and parentheses.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
   } catch {
-    return true;
+    return undefined;
   }
 }

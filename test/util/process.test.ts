@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { processAlive } from '../../src/util/process.js';
+import { linuxProcessState, processAlive } from '../../src/util/process.js';
 
 test('processAlive: a live process is alive; a killed one that nobody reaped yet (a zombie) is not', async () => {
   assert.equal(processAlive(process.pid), true);
@@ -11,10 +10,7 @@ test('processAlive: a live process is alive; a killed one that nobody reaped yet
   // the exec may be reaped by the shell, so it lives long enough for the exec to happen first.)
   const parent = spawn('sh', ['-c', 'sleep 0.5 & echo $!; exec sleep 10'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const zombie = await new Promise<number>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
-  const state = () => {
-    const stat = readFileSync(`/proc/${zombie}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  };
+  const state = () => linuxProcessState(zombie);
   for (const started = Date.now(); state() !== 'Z' && Date.now() - started < 8000; ) await new Promise((r) => setTimeout(r, 50));
   assert.equal(state(), 'Z');
   assert.doesNotThrow(() => process.kill(zombie, 0), 'the zombie answers signal 0');
