@@ -74,10 +74,47 @@ function strides(shape: readonly number[]): number[] {
   return s;
 }
 
+/** Copy src[from, from + length) to dst[to, …): `TypedArray.set` for long runs, a scalar loop for short ones (where `set`'s call overhead dominates). */
+function copyRun(src: HeapArray, from: number, dst: HeapArray, to: number, length: number): void {
+  if (length >= 64) dst.set(src.subarray(from, from + length), to);
+  else for (let k = 0; k < length; k++) dst[to + k] = src[from + k] as number;
+}
+
+/**
+ * Copy a contiguous run of `run` elements at every position of an odometer over `counts`
+ * (outermost axis first). The source offset starts at `srcStart` and moves by `srcSteps[a]` per
+ * step of axis a; the destination offset likewise. Slicing, padding and reversing are this copy
+ * with different starts and steps.
+ */
+function copyRuns(
+  src: HeapArray, srcStart: number, srcSteps: readonly number[],
+  dst: HeapArray, dstStart: number, dstSteps: readonly number[],
+  counts: readonly number[], run: number,
+): void {
+  const axes = counts.length;
+  const total = counts.reduce((a, b) => a * b, 1);
+  const idx = new Array<number>(axes).fill(0);
+  let from = srcStart;
+  let to = dstStart;
+  for (let r = 0; r < total; r++) {
+    copyRun(src, from, dst, to, run);
+    let a = axes - 1;
+    while (a >= 0) {
+      idx[a] = (idx[a] as number) + 1;
+      from += srcSteps[a] as number;
+      to += dstSteps[a] as number;
+      if ((idx[a] as number) < (counts[a] as number)) break;
+      from -= (counts[a] as number) * (srcSteps[a] as number);
+      to -= (counts[a] as number) * (dstSteps[a] as number);
+      idx[a] = 0;
+      a--;
+    }
+  }
+}
+
 /**
  * Copy the box `begin..begin+size` of a row-major array of `shape` into `dst` (row-major `size`).
- * Trailing axes that are fully covered merge into one contiguous run; runs are copied with
- * `TypedArray.set` (long runs) or a scalar loop (short runs, where `set`'s call overhead dominates).
+ * Trailing axes that are fully covered merge into one contiguous run.
  */
 export function copySlice(src: HeapArray, shape: readonly number[], begin: readonly number[], size: readonly number[], dst: HeapArray): void {
   const rank = shape.length;
@@ -88,31 +125,9 @@ export function copySlice(src: HeapArray, shape: readonly number[], begin: reado
     dst.set(src.subarray(0, dst.length));
     return;
   }
-  const run = (size[axis] as number) * (st[axis] as number);
   let base = 0;
   for (let i = 0; i <= axis; i++) base += (begin[i] as number) * (st[i] as number);
-  const total = dst.length;
-  const idx = new Array<number>(axis).fill(0);
-  let o = 0;
-  let off = base;
-  while (o < total) {
-    if (run >= 64) {
-      dst.set(src.subarray(off, off + run), o);
-    } else {
-      for (let k = 0; k < run; k++) dst[o + k] = src[off + k] as number;
-    }
-    o += run;
-    // odometer over axes 0..axis-1
-    let a = axis - 1;
-    while (a >= 0) {
-      idx[a] = (idx[a] as number) + 1;
-      off += st[a] as number;
-      if ((idx[a] as number) < (size[a] as number)) break;
-      off -= (size[a] as number) * (st[a] as number);
-      idx[a] = 0;
-      a--;
-    }
-  }
+  copyRuns(src, base, st.slice(0, axis), dst, 0, strides(size).slice(0, axis), size.slice(0, axis), (size[axis] as number) * (st[axis] as number));
 }
 
 /**
@@ -143,20 +158,7 @@ export function copyReversed(src: HeapArray, shape: readonly number[], axes: rea
       step[a] = st[a] as number;
     }
   }
-  const idx = new Array<number>(last + 1).fill(0);
-  for (let o = 0; o < dst.length; o += run) {
-    if (run >= 64) dst.set(src.subarray(off, off + run), o);
-    else for (let k = 0; k < run; k++) dst[o + k] = src[off + k] as number;
-    let a = last;
-    while (a >= 0) {
-      idx[a] = (idx[a] as number) + 1;
-      off += step[a] as number;
-      if ((idx[a] as number) < (shape[a] as number)) break;
-      off -= (shape[a] as number) * (step[a] as number);
-      idx[a] = 0;
-      a--;
-    }
-  }
+  copyRuns(src, off, step, dst, 0, st.slice(0, last + 1), shape.slice(0, last + 1), run);
 }
 
 /**
@@ -183,9 +185,7 @@ function makeConcat(stock: WasmKernel): WasmKernel {
     let o = 0;
     for (let b = 0; b < outer; b++) {
       for (const { src, inner } of blocks) {
-        const i = b * inner;
-        if (inner >= 64) dst.set(src.subarray(i, i + inner), o);
-        else for (let k = 0; k < inner; k++) dst[o + k] = src[i + k] as number;
+        copyRun(src, b * inner, dst, o, inner);
         o += inner;
       }
     }
@@ -220,27 +220,9 @@ export function copyInto(src: HeapArray, srcShape: readonly number[], dst: HeapA
     dst.set(src.subarray(0, src.length));
     return;
   }
-  const run = (srcShape[axis] as number) * (st[axis] as number);
   let base = 0;
   for (let i = 0; i <= axis; i++) base += (dstBegin[i] as number) * (st[i] as number);
-  const total = src.length;
-  const idx = new Array<number>(axis).fill(0);
-  let o = 0;
-  let off = base;
-  while (o < total) {
-    if (run >= 64) dst.set(src.subarray(o, o + run), off);
-    else for (let k = 0; k < run; k++) dst[off + k] = src[o + k] as number;
-    o += run;
-    let a = axis - 1;
-    while (a >= 0) {
-      idx[a] = (idx[a] as number) + 1;
-      off += st[a] as number;
-      if ((idx[a] as number) < (srcShape[a] as number)) break;
-      off -= (srcShape[a] as number) * (st[a] as number);
-      idx[a] = 0;
-      a--;
-    }
-  }
+  copyRuns(src, 0, strides(srcShape).slice(0, axis), dst, base, st.slice(0, axis), srcShape.slice(0, axis), (srcShape[axis] as number) * (st[axis] as number));
 }
 
 /**
