@@ -73,6 +73,8 @@ function get(inputs: NamedTensorInfoMap, name: string): TensorInfo {
  * in local variables. Each channel still adds its voxels in voxel order, so the float64 sums are
  * bit-identical to a plain voxel-major loop, which is about 2× slower (it updates a Float64Array
  * per value); walking each channel over the whole sample is as slow once the sample leaves the cache.
+ * The four loops are written out: one shared chunk walker calling back per (chunk, channel)
+ * measured 20–25 % slower (the callback is not inlined, and the loop body reads captured variables).
  */
 function chunkLength(channels: number): number {
   return Math.max(1, Math.floor(4096 / channels)) * channels;
