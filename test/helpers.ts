@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { EpochLogEntry } from '../src/train/trainer.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SHARED = path.resolve(REPO_ROOT, '..', 'shared');
@@ -95,4 +96,9 @@ export function maxRelativeError(got: ArrayLike<number>, want: ArrayLike<number>
     maxDiff = Math.max(maxDiff, Math.abs((got[i] as number) - (want[i] as number)));
   }
   return maxDiff / Math.max(maxRef, 1e-30);
+}
+
+/** Epoch log entries without their wall-clock fields: what two runs of the same training must share. */
+export function timeless(log: readonly EpochLogEntry[]): unknown[] {
+  return log.map(({ seconds: _s, dataWaitShare: _d, batchMillis: _b, ...rest }) => rest);
 }

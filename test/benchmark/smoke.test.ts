@@ -15,7 +15,8 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { BIN, CHROMIUM, REPO_ROOT, checkReportInBrowser, runSegloss, tempDir } from '../helpers.js';
+import { BIN, CHROMIUM, REPO_ROOT, checkReportInBrowser, runSegloss, tempDir, timeless } from '../helpers.js';
+import { readRunLog } from '../../src/train/trainer.js';
 
 const SMOKE_LOSSES = ['ce', 'dice', 'dicece', 'dicetopk', 'dicebd', 'lovasz'];
 const work = tempDir('segloss-smoke-');
@@ -29,17 +30,6 @@ function leaderboardRows(rankingDir: string): string[][] {
 
 function testResults(resultsRoot: string, task: string, loss: string): string {
   return readFileSync(path.join(resultsRoot, task, loss, 'test', 'fold-0', 'evaluation', 'results.csv'), 'utf8');
-}
-
-/** A run's log without the wall-clock fields. */
-function timelessLog(runDir: string): unknown[] {
-  return readFileSync(path.join(runDir, 'log.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => {
-      const { seconds: _s, dataWaitShare: _d, batchMillis: _b, ...rest } = JSON.parse(l) as Record<string, unknown>;
-      return rest;
-    });
 }
 
 /** Training run directories whose status.json says 'running' (at a kill: the runs it interrupted). */
@@ -130,7 +120,7 @@ test('every training cell the kill interrupted ends exactly as an uninterrupted 
   });
   for (const { killedRun, fresh, r } of await Promise.all(retrained)) {
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(timelessLog(fresh), timelessLog(killedRun), killedRun);
+    assert.deepEqual(timeless(readRunLog(fresh)), timeless(readRunLog(killedRun)), killedRun);
     const identity = (runDir: string) => (JSON.parse(readFileSync(path.join(runDir, 'config.json'), 'utf8')) as { identity: unknown }).identity;
     assert.deepEqual(identity(fresh), identity(killedRun));
     const weights = (runDir: string) => readFileSync(path.join(runDir, 'checkpoint', 'best', 'weights.bin'));

@@ -10,8 +10,8 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { BIN, REPO_ROOT, runSegloss, tempDir } from '../helpers.js';
-import { trainRun, readRunLog, recoverCheckpoints, type TrainOptions, type EpochLogEntry } from '../../src/train/trainer.js';
+import { BIN, REPO_ROOT, runSegloss, tempDir, timeless } from '../helpers.js';
+import { trainRun, readRunLog, recoverCheckpoints, type TrainOptions } from '../../src/train/trainer.js';
 import { readRunStatus, runDirectory, pretrainDirectory, RUN_FILES } from '../../src/train/rundir.js';
 import { shutdownWorkerPool } from '../../src/train/producer.js';
 import { createLoss } from '../../src/losses/registry.js';
@@ -23,10 +23,6 @@ const root = tempDir('segloss-train-');
 const shared = { synth: path.join(root, 'synth'), preprocessed: path.join(root, 'pre') };
 const tiny = { task: 'toy-liver', epochs: 2, iterations: 3, valBatches: 1, deterministic: true, seed: 12345, profile: 'cpu', ...shared } satisfies Partial<TrainOptions>;
 
-/** Log entries without the wall-clock fields. */
-function timeless(log: EpochLogEntry[]): unknown[] {
-  return log.map(({ seconds: _s, dataWaitShare: _d, batchMillis: _b, ...rest }) => rest);
-}
 
 test('a short run writes config, log, status, both checkpoints and the curve; Dice and best epoch agree', async () => {
   const results = path.join(root, 'r1');
