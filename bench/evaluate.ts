@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Vec3 } from '../src/data/volume.js';
+import type { Vec3 } from '../src/util/vec3.js';
 import { evaluateCase, type CaseMetrics } from '../src/eval/metrics.js';
 import { Rng } from '../src/util/rng.js';
 

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Vec3 } from '../src/data/volume.js';
+import type { Vec3 } from '../src/util/vec3.js';
 import { resampleImage, resampleLabels, resampledShape, separateZAxis } from '../src/data/preprocess/resample.js';
 
 const PYTHON = '/usr/bin/python3';

@@ -33,6 +33,8 @@ export { squaredEdtInPlace } from './util/edt.js';
 export { evaluateFolders, metricStatistics, listCases } from './eval/folders.js';
 export type { EvaluateFoldersOptions, EvaluationSummary, MetricStatistics, EvalMetric } from './eval/folders.js';
 export * from './data/volume.js';
+export type { Vec3 } from './util/vec3.js';
+export { readYamlFile } from './util/yaml.js';
 export { readNifti, readNiftiSync, writeNifti, writeNiftiSync, readNiftiHeaderSync, parseNiftiHeader, decodeNifti, withData, makeVolume, channelOf, datatypeOfArray, shortestFloat32 } from './data/nifti.js';
 export type { NiftiDatatype, VolumeKind, NiftiHeader, ReadOptions as NiftiReadOptions, WriteOptions as NiftiWriteOptions } from './data/nifti.js';
 export { qformAffine, bestAffine, affineToQuatern, geometryFromAffine, diagonalAffine, affineSpacing, affinesClose, orientationCode } from './data/geometry.js';

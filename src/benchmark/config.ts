@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { existsSync } from 'node:fs';
 import { InputError } from '../util/errors.js';
-import { readYamlFile } from '../cli/settings.js';
+import { readYamlFile } from '../util/yaml.js';
 import { CONFIG_DIR } from '../util/paths.js';
 
 export interface BenchmarkConfig {

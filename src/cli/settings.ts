@@ -3,10 +3,9 @@
  * command-line flags. Each command declares its settings once in a table; `resolveSettings`
  * layers the four sources and validates YAML keys.
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import type { Command } from 'commander';
 import { InputError, UsageError, errorMessage } from '../util/errors.js';
+import { readYamlFile } from '../util/yaml.js';
 
 export type SettingValue = string | number | boolean | string[] | number[];
 
@@ -17,25 +16,6 @@ export interface SettingSpec {
   env?: string;
   default?: SettingValue;
   parse?: (raw: string) => SettingValue;
-}
-
-/** Read a YAML file into a plain object, or raise a one-line InputError naming the file. */
-export function readYamlFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new InputError(file, `cannot read: ${errorMessage(err)}`);
-  }
-  let value: unknown;
-  try {
-    value = parseYaml(text);
-  } catch (err) {
-    throw new InputError(file, `invalid YAML: ${errorMessage(err).split('\n')[0]}`);
-  }
-  if (value === null || value === undefined) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new InputError(file, 'expected a mapping of settings at the top level');
-  return value as Record<string, unknown>;
 }
 
 export function kebabToCamel(key: string): string {

@@ -7,7 +7,8 @@
  * `get_best_affine` precedence: sform when sform_code > 0, else qform when qform_code > 0, else a
  * diagonal matrix of pixdim (no origin).
  */
-import type { Affine, NiftiGeometry, Vec3 } from './volume.js';
+import type { Affine, NiftiGeometry } from './volume.js';
+import type { Vec3 } from '../util/vec3.js';
 
 /** NIfTI xyzt_units: NIFTI_UNITS_MM (2) | NIFTI_UNITS_SEC (8). */
 export const UNITS_MM_SEC = 2 | 8;

@@ -24,7 +24,8 @@ import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { InputError, UsageError, errorMessage } from '../util/errors.js';
 import { temporaryPathFor } from '../util/atomic.js';
-import type { Affine, NiftiGeometry, Vec3, Volume, VoxelArray } from './volume.js';
+import type { Affine, NiftiGeometry, Volume, VoxelArray } from './volume.js';
+import type { Vec3 } from '../util/vec3.js';
 import { bestAffine, affinesClose, affineSpacing, geometryFromAffine } from './geometry.js';
 
 export type NiftiDatatype = 'uint8' | 'int8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64';

@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CONFIG_DIR, PACKAGE_ROOT, synthRoot } from '../util/paths.js';
 import { InputError, UsageError } from '../util/errors.js';
-import { readYamlFile } from '../cli/settings.js';
+import { readYamlFile } from '../util/yaml.js';
 import { synthesizeDataset, isToyTask, GENERATOR_VERSION, type SynthProvenance } from './synth/toy.js';
 
 export interface TaskLabel {

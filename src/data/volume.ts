@@ -9,6 +9,8 @@
  *   so a 3D volume becomes a tfjs tensor [D, H, W] = [nk, nj, ni] without any copy.
  * - Only tensors inside src/model, src/losses and src/train use (D, H, W) = (k, j, i) order.
  */
+import type { Vec3 } from '../util/vec3.js';
+
 export type VoxelArray =
   | Uint8Array
   | Int8Array
@@ -19,7 +21,6 @@ export type VoxelArray =
   | Float32Array
   | Float64Array;
 
-export type Vec3 = [number, number, number];
 /** 4×4 voxel-to-world (RAS+ mm) affine, row-major: world = A · [i, j, k, 1]. */
 export type Affine = [number[], number[], number[], number[]];
 

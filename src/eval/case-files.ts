@@ -3,7 +3,8 @@
  * check that they share the voxel grid, and compute DSC / NSD / HD95 per label (./metrics.ts).
  * Used in-process and by the worker threads of ./folders.ts (so everything here is plain data).
  */
-import type { Vec3, Volume } from '../data/volume.js';
+import type { Volume } from '../data/volume.js';
+import type { Vec3 } from '../util/vec3.js';
 import { readNifti } from '../data/nifti.js';
 import { InputError } from '../util/errors.js';
 import { evaluateCase, type CaseMetrics } from './metrics.js';

@@ -15,7 +15,7 @@
  * Sums emulate numpy: `np.sum` is pairwise summation and `np.cumsum` is sequential, so the
  * percentile crossing rounds exactly like the reference.
  */
-import type { Vec3 } from '../data/volume.js';
+import type { Vec3 } from '../util/vec3.js';
 import { compareLabel, labelExtents, type LabelData, type LabelExtent, type SurfaceDistances } from './surface.js';
 
 /** numpy's pairwise summation of a[start .. start+n) (`pairwise_sum` in loops_utils.h, block 128, unroll 8). */

@@ -22,7 +22,7 @@
  * [B, D, H, W, C] with (D, H, W) = (k, j, i). The output is class-major, each class i-fastest.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Vec3 } from '../data/volume.js';
+import type { Vec3 } from '../util/vec3.js';
 
 export interface PatchPredictor {
   /** Logits [B, D, H, W, numClasses] for an input [B, D, H, W, channels]. */

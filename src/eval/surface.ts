@@ -20,7 +20,7 @@
  * Work is confined to the bounding box of gt ∪ pred (plus one corner on each side), so cost
  * scales with the size of the structure, not of the volume.
  */
-import type { Vec3 } from '../data/volume.js';
+import type { Vec3 } from '../util/vec3.js';
 import { squaredEdtInPlace } from '../util/edt.js';
 import { surfelAreaTable } from './surfel-table.js';
 

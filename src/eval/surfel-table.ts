@@ -30,7 +30,7 @@
  * Reference values at spacing 1: one corner √3/8 ≈ 0.2165; two corners along an edge √2/2;
  * a flat face of four 1.0; an isolated voxel (8 codes) √3.
  */
-import type { Vec3 } from '../data/volume.js';
+import type { Vec3 } from '../util/vec3.js';
 
 type Point = readonly [number, number, number];
 type Corner = readonly [0 | 1, 0 | 1, 0 | 1];

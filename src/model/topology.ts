@@ -3,7 +3,7 @@
  * (./unet.ts, issue 4) constructs. Written to plans.json. Axis order is NIfTI (i, j, k), like every
  * shape in files (see src/data/volume.ts); the builder reverses it for (D, H, W) tensors.
  */
-import type { Vec3 } from '../data/volume.js';
+import type { Vec3 } from '../util/vec3.js';
 
 export interface StageTopology {
   /** Output features of both convolutions of this stage. */

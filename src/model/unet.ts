@@ -22,7 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NetworkTopology } from './topology.js';
-import type { Vec3 } from '../data/volume.js';
+import type { Vec3 } from '../util/vec3.js';
 import { conv3d, conv3dTranspose, type PadPair, type Triple } from './conv3d.js';
 import { instanceNormLeakyRelu } from './instance-norm.js';
 import { Rng } from '../util/rng.js';

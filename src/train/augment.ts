@@ -9,7 +9,7 @@
  * so the axis naming does not change the distribution; only the dummy-2D slice axis matters, and
  * that is the coarsest (largest-spacing) axis, which nnU-Net transposes to its axis 0.
  */
-import type { Vec3 } from '../data/volume.js';
+import type { Vec3 } from '../util/vec3.js';
 import type { Rng } from '../util/rng.js';
 import type { Patch } from './sampler.js';
 

@@ -8,7 +8,7 @@
  * them alone. So batches do not depend on which worker made them or in which order, a resumed run
  * sees exactly the batches the uninterrupted run would have seen, and `--deterministic` runs repeat.
  */
-import type { Vec3 } from '../data/volume.js';
+import type { Vec3 } from '../util/vec3.js';
 import { Rng } from '../util/rng.js';
 import { computeDistanceMaps, type DistanceMapKind } from '../losses/distance.js';
 import { sampleBatch, type TrainingCase, type Patch } from './sampler.js';

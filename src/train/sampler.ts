@@ -15,7 +15,7 @@
  *
  * Arrays are in NIfTI order (i fastest, see src/data/volume.ts); images channel-major.
  */
-import type { Vec3 } from '../data/volume.js';
+import type { Vec3 } from '../util/vec3.js';
 import type { Rng } from '../util/rng.js';
 
 /** A preprocessed case held in memory for sampling. */

@@ -25,7 +25,7 @@ import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { randomInt } from 'node:crypto';
-import type { Vec3 } from '../data/volume.js';
+import type { Vec3 } from '../util/vec3.js';
 import type { NetworkTopology } from '../model/topology.js';
 import { UNet3D } from '../model/unet.js';
 import { saveModel, loadModel, saveTensors, loadTensors } from '../model/checkpoint.js';

@@ -13,7 +13,7 @@
  * distance maps of the boundary losses (src/losses/distance.ts, scipy's conventions on top) both
  * use it.
  */
-import type { Vec3 } from '../data/volume.js';
+import type { Vec3 } from './vec3.js';
 
 /** Work buffers for one line, reused across lines. */
 interface LineBuffers {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Vec3 } from '../../src/data/volume.js';
+import type { Vec3 } from '../../src/util/vec3.js';
 import { computeSurfaceDistances } from '../../src/eval/surface.js';
 import { averageSurfaceDistance, dsc, hd95, nsd, robustHausdorff, evaluateCase } from '../../src/eval/metrics.js';
 import { FIXTURE_CASES, close, decodeRuns, num, type FixtureCase, type Num } from './deepmind-fixture.js';

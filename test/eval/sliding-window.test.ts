@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { REPO_ROOT } from '../helpers.js';
-import type { Vec3 } from '../../src/data/volume.js';
+import type { Vec3 } from '../../src/util/vec3.js';
 import { argmaxClasses, gaussianImportanceMap, slidingWindowPredict, windowStarts, type PatchPredictor } from '../../src/eval/sliding-window.js';
 
 const reference = JSON.parse(readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'eval', 'sliding-window-reference.json'), 'utf8')) as {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../helpers.js';
-import type { Vec3 } from '../../src/data/volume.js';
+import type { Vec3 } from '../../src/util/vec3.js';
 import { surfelAreaTable, cornerBit } from '../../src/eval/surfel-table.js';
 import { squaredEdtInPlace } from '../../src/util/edt.js';
 import { computeSurfaceDistances } from '../../src/eval/surface.js';

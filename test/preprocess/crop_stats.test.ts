@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../helpers.js';
-import type { Vec3 } from '../../src/data/volume.js';
+import type { Vec3 } from '../../src/util/vec3.js';
 import { nonzeroMask, cropToNonzero, fillHoles, boundingBox, cropArray, pasteArray, type CropBox } from '../../src/data/preprocess/crop.js';
 import { foregroundSamples, intensityStats, percentileSorted } from '../../src/data/preprocess/fingerprint.js';
 import { normalizeCT, normalizeZScore, useNonzeroMask } from '../../src/data/preprocess/normalize.js';

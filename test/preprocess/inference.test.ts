@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Vec3 } from '../../src/data/volume.js';
+import type { Vec3 } from '../../src/util/vec3.js';
 import { diagonalAffine } from '../../src/data/geometry.js';
 import { restoreToOriginal, preprocessedAffine, type CaseMeta } from '../../src/data/preprocess/index.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, symlinkSync, utimesSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { SHARED, runSegloss, tempDir } from '../helpers.js';
-import type { Vec3 } from '../../src/data/volume.js';
+import type { Vec3 } from '../../src/util/vec3.js';
 import { writeNifti, makeVolume, readNifti } from '../../src/data/nifti.js';
 import { diagonalAffine } from '../../src/data/geometry.js';
 import {

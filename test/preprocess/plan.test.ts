@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Vec3 } from '../../src/data/volume.js';
+import type { Vec3 } from '../../src/util/vec3.js';
 import { NNUNET_V1_DEFAULTS, planExperiment, poolLateV2, vramProxy, padShape, topologyFromPlan } from '../../src/data/preprocess/plan.js';
 
 function uniform(spacing: Vec3, shape: Vec3, cases: number, numClasses: number) {

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { tempDir } from '../helpers.js';
 import { loadProfile, globMatch } from '../../src/data/preprocess/profile.js';
 import { planExperiment, topologyFromPlan } from '../../src/data/preprocess/plan.js';
-import type { Vec3 } from '../../src/data/volume.js';
+import type { Vec3 } from '../../src/util/vec3.js';
 
 const uniform = (spacing: Vec3, shape: Vec3, cases: number, numClasses: number) => ({
   spacingsMm: Array.from({ length: cases }, () => spacing),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../helpers.js';
-import type { Vec3 } from '../../src/data/volume.js';
+import type { Vec3 } from '../../src/util/vec3.js';
 import { resampleImage, resampleLabels, separateZAxis, resampledShape, pyRound } from '../../src/data/preprocess/resample.js';
 
 interface RefCase {

@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Vec3 } from '../../src/data/volume.js';
+import type { Vec3 } from '../../src/util/vec3.js';
 import { Rng } from '../../src/util/rng.js';
 import { classVoxelIndices, type TrainingCase } from '../../src/train/sampler.js';
 import { makeBatch, type BatchConfig } from '../../src/train/batches.js';

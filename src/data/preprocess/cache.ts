@@ -10,7 +10,8 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Affine, Vec3 } from '../volume.js';
+import type { Affine } from '../volume.js';
+import type { Vec3 } from '../../util/vec3.js';
 import { readNifti, writeNifti, makeVolume } from '../nifti.js';
 import { writeJsonAtomic } from '../../util/atomic.js';
 import { InputError, errorMessage } from '../../util/errors.js';

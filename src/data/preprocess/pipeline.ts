@@ -11,7 +11,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { Vec3, Volume } from '../volume.js';
+import type { Volume } from '../volume.js';
+import type { Vec3 } from '../../util/vec3.js';
 import { loadDataset, loadCase, type CaseFiles, type Dataset } from '../dataset.js';
 import { writeJsonAtomic, writeFileAtomic } from '../../util/atomic.js';
 import { InputError } from '../../util/errors.js';

@@ -11,7 +11,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { readYamlFile } from '../../cli/settings.js';
+import { readYamlFile } from '../../util/yaml.js';
 import { InputError, UsageError } from '../../util/errors.js';
 import { CONFIG_DIR } from '../../util/paths.js';
 import { NNUNET_V1_DEFAULTS, type PlannerSettings } from './plan.js';

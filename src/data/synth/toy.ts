@@ -21,7 +21,7 @@
 import * as path from 'node:path';
 import { Rng } from '../../util/rng.js';
 import { UsageError } from '../../util/errors.js';
-import type { Vec3 } from '../volume.js';
+import type { Vec3 } from '../../util/vec3.js';
 import { diagonalAffine } from '../geometry.js';
 import { makeVolume, writeNifti } from '../nifti.js';
 import { smoothField, blur3 } from './field.js';
