@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Vec3 } from '../src/util/vec3.js';
-import { resampleImage, resampleLabels, resampledShape, separateZAxis } from '../src/data/preprocess/resample.js';
+import { resampleImage, resampleLabels, resampledShape, separateZAxis } from '../src/preprocess/resample.js';
 
 const PYTHON = '/usr/bin/python3';
 const HERE = path.dirname(fileURLToPath(import.meta.url));

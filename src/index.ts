@@ -44,7 +44,7 @@ export { getTask, listTasks, ensureTaskData, dataCandidates } from './data/tasks
 export type { TaskSpec, TaskLabel, EnsureOptions } from './data/tasks.js';
 export { synthesizeDataset, synthesizeToyCase, isToyTask, TOY_TASKS, TOY_SHAPE, TOY_SPACING_MM } from './data/synth/toy.js';
 export type { ToyTaskId, ToyCase, SynthOptions } from './data/synth/toy.js';
-export * from './data/preprocess/index.js';
+export * from './preprocess/index.js';
 export { trainRun, trainWithLrSearch, resolveLearningRates, readRunLog, lrSearchFile, globalDice } from './train/trainer.js';
 export type { TrainOptions, TrainOutcome, EpochLogEntry, RunConfig, LrSearchOutcome } from './train/trainer.js';
 export { runDirectory, pretrainDirectory, readRunStatus, formatLearningRate, RUN_FILES } from './train/rundir.js';

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { loadDataset } from '../data/dataset.js';
-import { loadPlans, loadSplits } from '../data/preprocess/plans.js';
+import { loadPlans, loadSplits } from '../preprocess/plans.js';
 import { InputError } from '../util/errors.js';
 
 export type SplitName = 'test' | 'val';

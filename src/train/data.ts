@@ -8,9 +8,9 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ensureTaskData } from '../data/tasks.js';
-import { preprocessDataset } from '../data/preprocess/pipeline.js';
-import { loadPlans, loadSplits, type Plans } from '../data/preprocess/plans.js';
-import { loadPreprocessedCase } from '../data/preprocess/cache.js';
+import { preprocessDataset } from '../preprocess/pipeline.js';
+import { loadPlans, loadSplits, type Plans } from '../preprocess/plans.js';
+import { loadPreprocessedCase } from '../preprocess/cache.js';
 import { preprocessedRoot } from '../util/paths.js';
 import { UsageError } from '../util/errors.js';
 import { info } from '../util/log.js';

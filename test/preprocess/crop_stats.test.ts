@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../helpers.js';
 import type { Vec3 } from '../../src/util/vec3.js';
-import { nonzeroMask, cropToNonzero, fillHoles, boundingBox, cropArray, pasteArray, type CropBox } from '../../src/data/preprocess/crop.js';
-import { foregroundSamples, intensityStats, percentileSorted } from '../../src/data/preprocess/fingerprint.js';
-import { normalizeCT, normalizeZScore, useNonzeroMask } from '../../src/data/preprocess/normalize.js';
+import { nonzeroMask, cropToNonzero, fillHoles, boundingBox, cropArray, pasteArray, type CropBox } from '../../src/preprocess/crop.js';
+import { foregroundSamples, intensityStats, percentileSorted } from '../../src/preprocess/fingerprint.js';
+import { normalizeCT, normalizeZScore, useNonzeroMask } from '../../src/preprocess/normalize.js';
 
 type Stats = Record<'median' | 'mean' | 'sd' | 'mn' | 'mx' | 'percentile_99_5' | 'percentile_00_5', number>;
 const ref = JSON.parse(readFileSync(path.join(REPO_ROOT, 'test/fixtures/preprocess/crop_stats_numpy.json'), 'utf8')) as {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Vec3 } from '../../src/util/vec3.js';
 import { diagonalAffine } from '../../src/data/geometry.js';
-import { restoreToOriginal, preprocessedAffine, type CaseMeta } from '../../src/data/preprocess/index.js';
+import { restoreToOriginal, preprocessedAffine, type CaseMeta } from '../../src/preprocess/index.js';
 
 function meta(overrides: Partial<CaseMeta>): CaseMeta {
   const affine = diagonalAffine([1, 1, 1]);

@@ -17,7 +17,7 @@ import {
   intensityStats,
   cropArray,
   type PreprocessProgress,
-} from '../../src/data/preprocess/index.js';
+} from '../../src/preprocess/index.js';
 
 interface RawCase {
   id: string;

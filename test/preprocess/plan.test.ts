@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Vec3 } from '../../src/util/vec3.js';
-import { NNUNET_V1_DEFAULTS, planExperiment, poolLateV2, vramProxy, padShape, topologyFromPlan } from '../../src/data/preprocess/plan.js';
+import { NNUNET_V1_DEFAULTS, planExperiment, poolLateV2, vramProxy, padShape, topologyFromPlan } from '../../src/preprocess/plan.js';
 
 function uniform(spacing: Vec3, shape: Vec3, cases: number, numClasses: number) {
   return { spacingsMm: Array.from({ length: cases }, () => spacing), shapesAfterCrop: Array.from({ length: cases }, () => shape), numModalities: 1, numClasses };

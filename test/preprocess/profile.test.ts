@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { tempDir } from '../helpers.js';
-import { loadProfile, globMatch } from '../../src/data/preprocess/profile.js';
-import { planExperiment, topologyFromPlan } from '../../src/data/preprocess/plan.js';
+import { loadProfile, globMatch } from '../../src/preprocess/profile.js';
+import { planExperiment, topologyFromPlan } from '../../src/preprocess/plan.js';
 import type { Vec3 } from '../../src/util/vec3.js';
 
 const uniform = (spacing: Vec3, shape: Vec3, cases: number, numClasses: number) => ({

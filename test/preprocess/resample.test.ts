@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../helpers.js';
 import type { Vec3 } from '../../src/util/vec3.js';
-import { resampleImage, resampleLabels, separateZAxis, resampledShape, pyRound } from '../../src/data/preprocess/resample.js';
+import { resampleImage, resampleLabels, separateZAxis, resampledShape, pyRound } from '../../src/preprocess/resample.js';
 
 interface RefCase {
   name: string;

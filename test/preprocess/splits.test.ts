@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../helpers.js';
-import { MersenneTwister, kFold, makeSplits, pythonSorted } from '../../src/data/preprocess/splits.js';
+import { MersenneTwister, kFold, makeSplits, pythonSorted } from '../../src/preprocess/splits.js';
 
 const ref = JSON.parse(readFileSync(path.join(REPO_ROOT, 'test/fixtures/preprocess/kfold_numpy.json'), 'utf8')) as {
   n41: { train: string[]; val: string[] }[];

@@ -8,7 +8,7 @@ import { UsageError } from '../../util/errors.js';
 import { info, print, printJson, progressBar, warn, formatTable, type Progress } from '../../util/log.js';
 import { preprocessedRoot } from '../../util/paths.js';
 import { ensureTaskData } from '../../data/tasks.js';
-import { preprocessDataset, type PreprocessOptions } from '../../data/preprocess/pipeline.js';
+import { preprocessDataset, type PreprocessOptions } from '../../preprocess/pipeline.js';
 
 interface PreprocessFlags {
   task?: string;

@@ -5,9 +5,9 @@
  * (v1-final: linear, nearest along the separate-z axis; no one-hot trick) and pasted into the
  * original volume, with background probability 1 outside the crop box.
  */
-import type { Volume } from '../volume.js';
-import type { Vec3 } from '../../util/vec3.js';
-import { InputError } from '../../util/errors.js';
+import type { Volume } from '../data/volume.js';
+import type { Vec3 } from '../util/vec3.js';
+import { InputError } from '../util/errors.js';
 import { caseMetaOf, preprocessArrays, type CaseMeta } from './case.js';
 import { pasteArray } from './crop.js';
 import { resampleImage, type InterpolationOrder } from './resample.js';

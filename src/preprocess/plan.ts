@@ -9,8 +9,8 @@
  * break exactly as in numpy; inputs and outputs are in segloss's (i, j, k) order
  * (zyx axis a = ijk axis 2 − a).
  */
-import type { Vec3 } from '../../util/vec3.js';
-import type { NetworkTopology, StageTopology } from '../../model/topology.js';
+import type { Vec3 } from '../util/vec3.js';
+import type { NetworkTopology, StageTopology } from '../model/topology.js';
 import { pyRound } from './resample.js';
 import { median } from './fingerprint.js';
 

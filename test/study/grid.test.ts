@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseBenchmarkConfig } from '../../src/benchmark/config.js';
-import { planGrid, parseOnly, formatLearningRate, type GridPaths, type GridOptions } from '../../src/benchmark/grid.js';
-import { cellShellLine, cellsToJsonl, shellQuote } from '../../src/benchmark/emit.js';
+import { parseBenchmarkConfig } from '../../src/study/config.js';
+import { planGrid, parseOnly, formatLearningRate, type GridPaths, type GridOptions } from '../../src/study/grid.js';
+import { cellShellLine, cellsToJsonl, shellQuote } from '../../src/study/emit.js';
 import { InputError } from '../../src/util/errors.js';
 
 const registries = { validLosses: ['ce', 'dice', 'dicece', 'dicebd', 'lovasz', 'dicehd'], validTasks: ['toy-liver', 'toy-pancreas', 'liver'] };

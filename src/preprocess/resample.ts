@@ -19,7 +19,7 @@
  * (seg == c) is resized with order 1 (same grid, edge mode) and c is written where the result
  * ≥ 0.5; later labels overwrite earlier ones. Separate z: the same per slice, nearest along z.
  */
-import type { Vec3 } from '../../util/vec3.js';
+import type { Vec3 } from '../util/vec3.js';
 
 export type InterpolationOrder = 0 | 1 | 3;
 

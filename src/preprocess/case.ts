@@ -4,8 +4,8 @@
  * anisotropic data) → normalise each channel. Pure: typed arrays in, typed arrays out; used both
  * for the training cache and for inference (`preprocessForInference`).
  */
-import type { Affine, NiftiGeometry, Volume } from '../volume.js';
-import type { Vec3 } from '../../util/vec3.js';
+import type { Affine, NiftiGeometry, Volume } from '../data/volume.js';
+import type { Vec3 } from '../util/vec3.js';
 import { cropToNonzero, type CropBox } from './crop.js';
 import { resampleImage, resampleLabels, resampledShape, separateZAxis } from './resample.js';
 import { normalizeCT, normalizeZScore } from './normalize.js';

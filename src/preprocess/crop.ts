@@ -7,7 +7,7 @@
  * map, label-0 voxels outside the mask become −1 (nnU-Net's "outside the non-zero region"); without
  * labels the map is 0 inside and −1 outside.
  */
-import type { Vec3 } from '../../util/vec3.js';
+import type { Vec3 } from '../util/vec3.js';
 
 /** Half-open voxel ranges [lo, hi) per axis (i, j, k). */
 export type CropBox = [[number, number], [number, number], [number, number]];

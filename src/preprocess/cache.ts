@@ -10,11 +10,11 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Affine } from '../volume.js';
-import type { Vec3 } from '../../util/vec3.js';
-import { readNifti, writeNifti, makeVolume } from '../nifti.js';
-import { writeJsonAtomic } from '../../util/atomic.js';
-import { InputError, errorMessage } from '../../util/errors.js';
+import type { Affine } from '../data/volume.js';
+import type { Vec3 } from '../util/vec3.js';
+import { readNifti, writeNifti, makeVolume } from '../data/nifti.js';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { InputError, errorMessage } from '../util/errors.js';
 import type { CaseMeta, PreprocessedArrays } from './case.js';
 import type { CropBox } from './crop.js';
 

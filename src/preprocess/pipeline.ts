@@ -11,12 +11,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import type { Volume } from '../volume.js';
-import type { Vec3 } from '../../util/vec3.js';
-import { loadDataset, loadCase, type CaseFiles, type Dataset } from '../dataset.js';
-import { writeJsonAtomic, writeFileAtomic } from '../../util/atomic.js';
-import { InputError } from '../../util/errors.js';
-import { throwIfInterrupted } from '../../util/interrupt.js';
+import type { Volume } from '../data/volume.js';
+import type { Vec3 } from '../util/vec3.js';
+import { loadDataset, loadCase, type CaseFiles, type Dataset } from '../data/dataset.js';
+import { writeJsonAtomic, writeFileAtomic } from '../util/atomic.js';
+import { InputError } from '../util/errors.js';
+import { throwIfInterrupted } from '../util/interrupt.js';
 import { cropToNonzero, boxShape } from './crop.js';
 import { foregroundSamples, intensityStats, isCT, median, type CaseFingerprint, type IntensityStats } from './fingerprint.js';
 import { planExperiment, topologyFromPlan } from './plan.js';
@@ -28,7 +28,7 @@ import { sourceSignature, validCachedCase, writeCachedCase, type SourceFile } fr
 import { useNonzeroMask } from './normalize.js';
 import { SEPARATE_Z_THRESHOLD } from './resample.js';
 import { volumeChannels } from './inference.js';
-import { processAlive } from '../../util/process.js';
+import { processAlive } from '../util/process.js';
 
 export interface PreprocessOptions {
   datasetDir: string;

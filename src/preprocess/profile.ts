@@ -11,9 +11,9 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { readYamlFile } from '../../util/yaml.js';
-import { InputError, UsageError } from '../../util/errors.js';
-import { CONFIG_DIR } from '../../util/paths.js';
+import { readYamlFile } from '../util/yaml.js';
+import { InputError, UsageError } from '../util/errors.js';
+import { CONFIG_DIR } from '../util/paths.js';
 import { NNUNET_V1_DEFAULTS, type PlannerSettings } from './plan.js';
 
 export interface Profile extends PlannerSettings {

@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import type { Vec3 } from '../../util/vec3.js';
-import type { NetworkTopology } from '../../model/topology.js';
-import { InputError, errorMessage } from '../../util/errors.js';
+import type { Vec3 } from '../util/vec3.js';
+import type { NetworkTopology } from '../model/topology.js';
+import { InputError, errorMessage } from '../util/errors.js';
 import type { IntensityStats } from './fingerprint.js';
 import type { CasePlan, NormalizationPlan } from './case.js';
 import type { Splits } from './splits.js';

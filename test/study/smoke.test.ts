@@ -1,7 +1,7 @@
 /**
  * The main job's machinery end to end: `segloss benchmark` on a fresh working directory, killed
  * mid-grid (SIGKILL of the whole process group, as an OOM killer or a lost ssh session would) and
- * re-run, as a user would. The grid is test/fixtures/benchmark/mini.yaml — one toy task, a plain
+ * re-run, as a user would. The grid is test/fixtures/study/mini.yaml — one toy task, a plain
  * loss, Dice and the DiceBD schedule fine-tuned from the grid's Dice run — so that the file takes
  * minutes on any machine of the CI kind; the main job itself (configs/smoke.yaml) and its wall time
  * are `npm run bench:smoke`. The claims that rest on it:
@@ -24,7 +24,7 @@ import * as path from 'node:path';
 import { BIN, CHROMIUM, REPO_ROOT, checkReportInBrowser, runSegloss, tempDir, timeless } from '../helpers.js';
 import { readRunLog } from '../../src/train/trainer.js';
 
-const MINI = path.join(REPO_ROOT, 'test', 'fixtures', 'benchmark', 'mini.yaml');
+const MINI = path.join(REPO_ROOT, 'test', 'fixtures', 'study', 'mini.yaml');
 const MINI_LOSSES = ['ce', 'dice', 'dicebd'];
 const TASK = 'toy-liver';
 /** Epochs per training run in mini.yaml: the kill lands after KILL_AFTER_EPOCHS of the first run. */

@@ -1,5 +1,5 @@
 /**
- * Which failures a re-run keeps (src/benchmark/runner.ts): a training that failed as a result of
+ * Which failures a re-run keeps (src/study/runner.ts): a training that failed as a result of
  * the study (status.json 'failed', e.g. a NaN loss) stays failed, as the paper's Table 3 reports it;
  * a cell whose process failed for another reason (killed, crashed) is run again.
  */
@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Cell, GridPaths } from '../../src/benchmark/grid.js';
-import { runGrid } from '../../src/benchmark/runner.js';
-import { writeCellRecord, type ArtifactLayout } from '../../src/benchmark/state.js';
+import type { Cell, GridPaths } from '../../src/study/grid.js';
+import { runGrid } from '../../src/study/runner.js';
+import { writeCellRecord, type ArtifactLayout } from '../../src/study/state.js';
 import { writeRunStatus } from '../../src/train/rundir.js';
 import { tempDir } from '../helpers.js';
 

@@ -3,7 +3,7 @@
  * size after cropping and size reduction; for CT the foreground intensity statistics pooled over
  * all training cases from every 10th foreground voxel.
  */
-import type { Vec3 } from '../../util/vec3.js';
+import type { Vec3 } from '../util/vec3.js';
 
 /** Intensity statistics of one modality (nnU-Net's key names, so plans read like nnU-Net's). */
 export interface IntensityStats {
