@@ -1,5 +1,5 @@
 /**
- * `npm run bench:evaluate` (issue 7): DSC / NSD@1 mm / HD95 of a 512×512×200 pair with three
+ * `npm run bench:evaluate`: DSC / NSD@1 mm / HD95 of a 512×512×200 pair with three
  * labels (synthetic organ-like shapes, spacing 0.8×0.8×2.5 mm), segloss (`evaluateCase`, one
  * thread) beside a numpy/scipy reference that follows DeepMind's definitions
  * (bench/evaluate_reference.py, run with /usr/bin/python3) on the same volumes in the same run.

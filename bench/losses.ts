@@ -1,5 +1,5 @@
 /**
- * `npm run bench:losses` (issue 3): forward + backward time of every loss on logits
+ * `npm run bench:losses`: forward + backward time of every loss on logits
  * [2, 64, 64, 64, 3] on the default backend, and the exact EDT on a 128³ mask beside
  * scipy.ndimage.distance_transform_edt on the same mask in the same run (Debian python3-scipy;
  * skipped with a message when missing). Last line: JSON with the figures.

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:nifti` (issue 2): read a 512×512×200 int16 `.nii.gz` (CT-like content, written by
+ * `npm run bench:nifti`: read a 512×512×200 int16 `.nii.gz` (CT-like content, written by
  * segloss) with segloss's `readNifti` and with nibabel's `get_fdata()` on the same file in the same
  * run (/usr/bin/python3; skipped with a message when nibabel is missing). Both are best of N reads.
  * Peak memory of a segloss read is measured in a fresh child process (max RSS), to check the

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:preprocess` (issue 5): resample a 512×512×100 int16 CT volume from 0.7×0.7×5 mm
+ * `npm run bench:preprocess`: resample a 512×512×100 int16 CT volume from 0.7×0.7×5 mm
  * to 0.8×0.8×2.5 mm (image cubic + a 3-label map, nnU-Net's separate-z path since 5/0.7 > 3) with
  * segloss, and the same volume with the nnU-Net procedure built from scipy (per-slice
  * `zoom(order=3)`, per-label linear masks, nearest along z) in the same run; compare the outputs.

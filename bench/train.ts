@@ -3,7 +3,7 @@
  * Dice+CE) of segloss's UNet3D on every available backend, and the same network in PyTorch
  * (../shared/reference/torch_unet_step.py, CPU, 2 threads) in the same invocation.
  *
- * Configurations (issue 4): tiny = patch 32³, features [8, 16, 32]; small = patch 64³,
+ * Configurations: tiny = patch 32³, features [8, 16, 32]; small = patch 64³,
  * features [16, 32, 64, 128]. Each backend runs in its own child process so that peak RSS is
  * per backend. Reported: median ms/step, Mvox/s (= batch·patch voxels / step time), peak RSS,
  * ratio = PyTorch ms / segloss ms. The last line of stdout is JSON with all figures.

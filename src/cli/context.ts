@@ -1,4 +1,4 @@
-/** Global options shared by every command (issue 2). */
+/** Global options shared by every command. */
 import type { Command } from 'commander';
 import { configureOutput } from '../util/log.js';
 import { parseIntOption } from './settings.js';

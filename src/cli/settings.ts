@@ -1,5 +1,5 @@
 /**
- * Settings precedence (issue 2): built-in defaults < YAML config file < environment variables <
+ * Settings precedence: built-in defaults < YAML config file < environment variables <
  * command-line flags. Each command declares its settings once in a table; `resolveSettings`
  * layers the four sources and validates YAML keys.
  */

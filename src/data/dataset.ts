@@ -1,5 +1,5 @@
 /**
- * Datasets on disk (issue 2): the Medical Segmentation Decathlon layout and the nnU-Net v2 layout,
+ * Datasets on disk: the Medical Segmentation Decathlon layout and the nnU-Net v2 layout,
  * listed into cases, validated up front, and loaded case by case.
  *
  * MSD (also nnU-Net v1 raw): dataset.json with `modality` {"0": "CT"}, `labels` {"0": "background",
@@ -265,7 +265,7 @@ const sameSpacing = (a: readonly number[], b: readonly number[]) => a.every((v, 
 const fmt = (xs: readonly number[]) => `[${xs.map((x) => Number(x.toPrecision(6))).join(', ')}]`;
 
 /**
- * Check every case (issue 2): files exist and read, images have no NaN/∞, channels share a grid,
+ * Check every case: files exist and read, images have no NaN/∞, channels share a grid,
  * label shape and spacing match the image (spacing within 1e-3 relative), label values are
  * declared in dataset.json. Returns every problem found plus the summaries of the valid cases.
  */

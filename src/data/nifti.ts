@@ -1,5 +1,5 @@
 /**
- * NIfTI-1 / NIfTI-2 reading and NIfTI-1 writing (issue 2).
+ * NIfTI-1 / NIfTI-2 reading and NIfTI-1 writing.
  *
  * Reading: `.nii` or gzip-compressed `.nii.gz` (detected from the content, not the name), both
  * byte orders, datatypes uint8, int8, int16, uint16, int32, uint32, float32, float64.

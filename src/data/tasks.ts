@@ -1,5 +1,5 @@
 /**
- * Task registry (issue 2): one YAML file per task in configs/tasks/<id>.yaml naming its modality,
+ * Task registry: one YAML file per task in configs/tasks/<id>.yaml naming its modality,
  * labels and where its data lives, and finding (or, for toy tasks, synthesizing) that data.
  *
  * Where data is looked for, in order:

@@ -1,6 +1,6 @@
 /**
  * `evaluateFolders`: score every ground-truth case of a folder against the prediction of the same
- * name (issue 7), in parallel worker threads, and write
+ * name, in parallel worker threads, and write
  * - `per_case.csv`  — `case,label,metric,value` (metric ∈ dsc, nsd, hd95; `nan` / `inf` as such);
  * - `summary.json`  — per label mean / median / std / count of each metric (HD95 statistics over
  *   finite values, with the number of infinite ones), the foreground mean, and every case;

@@ -1,6 +1,6 @@
 /**
  * DSC, NSD and HD95 as DeepMind's surface-distance package computes them
- * (shared/spec/metrics-and-ranking.md §1.2–1.3), from the sorted surface distances of
+ * (docs/evaluation.md, "Metric definitions"), from the sorted surface distances of
  * ./surface.ts.
  *
  * - DSC = 2|G ∩ P| / (|G| + |P|); NaN when both are empty (`compute_dice_coefficient`).

@@ -1,5 +1,5 @@
 /**
- * Prediction of whole cases with a trained run (issue 7; shared/spec/nnunet-v1.md §9.1):
+ * Prediction of whole cases with a trained run (nnU-Net V1 `nnUNetTrainer.predict_preprocessed_data_return_seg_and_softmax`; docs/evaluation.md):
  * preprocessing with the run's plan → sliding windows (./sliding-window.ts) → class probabilities
  * resampled back to the cropped original grid and pasted into the original volume (background
  * outside the crop box) → argmax → `<case>.nii.gz` (uint8) with exactly the input's NIfTI geometry.

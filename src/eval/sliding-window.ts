@@ -1,5 +1,5 @@
 /**
- * nnU-Net V1 sliding-window inference (shared/spec/nnunet-v1.md §9.1 steps 2–5,
+ * nnU-Net V1 sliding-window inference (docs/evaluation.md,
  * `_internal_predict_3D_3Dconv_tiled` of v1-final):
  *
  * 1. Pad the image with 0 to at least the patch size per axis (floor of the difference below,

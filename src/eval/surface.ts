@@ -1,6 +1,6 @@
 /**
  * Surface distances exactly as DeepMind's surface-distance `compute_surface_distances` defines
- * them (shared/spec/metrics-and-ranking.md §1.1):
+ * them (surface_distance `compute_surface_distances`; docs/evaluation.md):
  *
  * 1. Surface elements live on the grid of voxel CORNERS. The corner (x0, x1, x2) gets the
  *    neighbour code of its 2×2×2 voxels (x0−1+a, x1−1+b, x2−1+c), bit 1 << (7 − (4a + 2b + c)),

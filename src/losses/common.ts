@@ -4,7 +4,7 @@
  *
  * Every helper uses only the public tfjs API and only ops that have gradients on every backend
  * (wasm included): comparisons, TopK, gather and StridedSlice have no gradient in tfjs (see
- * shared/spec/tfjs-wasm-engine.md §4), so anything computed from them runs inside `noGradient`,
+ * docs/model.md), so anything computed from them runs inside `noGradient`,
  * a customGrad with a zero gradient, which is also how segloss expresses `torch.no_grad`/detach.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -105,7 +105,7 @@ export function classCounts(labels: ArrayLike<number>, numClasses: number): numb
 }
 
 /**
- * WCE class weights as the paper sets them (§2.1.1): the reciprocal of each class's frequency,
+ * WCE class weights as the paper sets them (paper §2.1.1): the reciprocal of each class's frequency,
  * w_c = N / n_c with N = Σ n_c. A class with no voxel gets weight 0 (it never occurs as a label,
  * so its weight is never used). The scale does not matter: WCE divides by the sum of weights.
  */

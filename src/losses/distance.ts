@@ -1,6 +1,6 @@
 /**
  * Exact Euclidean distance transforms on the CPU, and the per-class distance maps that the
- * boundary losses of the study use (issue 3).
+ * boundary losses of the study use.
  *
  * `distanceTransformEdt` equals `scipy.ndimage.distance_transform_edt(mask, sampling)`: for every
  * non-zero voxel, the Euclidean distance (in mm when a spacing is given, else in voxels) to the

@@ -1,5 +1,5 @@
 /**
- * The loss catalogue (issue 3): every loss of the study and its variants, with metadata, option
+ * The loss catalogue: every loss of the study and its variants, with metadata, option
  * specifications and defaults that reproduce the released SegLoss code as its trainers called it.
  *
  * `createLoss('topk', { k: 30 })` returns a `ConfiguredLoss` whose `fn` is a pure
@@ -333,7 +333,7 @@ const ENTRIES: Entry[] = [
     role: 'study',
     options: [{ name: 'input', type: 'choice', default: 'logits', choices: ['logits', 'softmax'], description: "'logits': what the released trainer feeds; 'softmax': probabilities (Berman et al., paper Eq. 11)" }],
     reference: 'lovasz_loss.py::LovaszSoftmax (trainer nnUNetTrainer_Lovasz, fed raw logits)',
-    notes: 'all classes incl. absent ones, whole batch flattened; fine-tuned after CE pre-training (§3.2)',
+    notes: 'all classes incl. absent ones, whole batch flattened; fine-tuned after CE pre-training (paper §3.2)',
     build: (o) => ({ fn: makeLossFunction((x) => lovaszLoss(x.z, x.g, x.labels, str(o, 'input') as LovaszInput)), pretrain: { lossId: 'ce' } }),
   },
   {

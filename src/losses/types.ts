@@ -1,5 +1,5 @@
 /**
- * The loss API shared by every loss and by training (issue 3, issue 6).
+ * The loss API shared by every loss and by training.
  *
  * logits: [B, D, H, W, C] float32 network outputs (before softmax), channels last.
  * labels: [B, D, H, W] int32 label map with values in [0, C).

@@ -1,6 +1,6 @@
 /**
  * `segloss losses verify`: evaluate every case of a SegLoss reference file (format:
- * shared/spec/segloss-losses.md §7) with segloss's implementation and compare the value and the
+ * its format in docs/losses.md, "Tests") with segloss's implementation and compare the value and the
  * gradient with respect to the logits.
  *
  * Layout: the reference stores logits and gradients channels-first [B, C, D, H, W] (torch); segloss
@@ -135,7 +135,7 @@ export function readReferenceFile(file: string): ReferenceCase[] {
     throw new InputError(file, `cannot read reference cases: ${errorMessage(err).split('\n')[0]}`);
   }
   const cases = (data as { cases?: unknown }).cases;
-  if (!Array.isArray(cases)) throw new InputError(file, "expected an object with a 'cases' array (format: segloss-losses.md §7)");
+  if (!Array.isArray(cases)) throw new InputError(file, "expected an object with a 'cases' array (format: docs/losses.md)");
   for (const c of cases as ReferenceCase[]) {
     if (typeof c.id !== 'string' || typeof c.loss !== 'string' || !Array.isArray(c.logits) || !Array.isArray(c.labels) || !Array.isArray(c.logits_shape)) {
       throw new InputError(file, `case ${String((c as { id?: unknown }).id)}: missing id, loss, logits, logits_shape or labels`);

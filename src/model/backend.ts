@@ -1,5 +1,5 @@
 /**
- * Backend selection (issue 4). `auto` prefers the native GPU backend (@tensorflow/tfjs-node-gpu
+ * Backend selection. `auto` prefers the native GPU backend (@tensorflow/tfjs-node-gpu
  * with a visible GPU), then the native CPU backend (@tensorflow/tfjs-node), then WebAssembly,
  * then plain JavaScript. Both native packages are optional dependencies: their install step
  * downloads libtensorflow, which fails without internet access, so they are often absent.

@@ -8,7 +8,7 @@
  * - native (`tensorflow` = tfjs-node / tfjs-node-gpu, `cpu`, and any backend other than wasm):
  *   `tf.conv3d` with its built-in gradients; explicit padding is applied with `tf.pad`.
  * - decomposed (wasm): tfjs-backend-wasm's `tf.conv3d` runs at ≈0.6 GFLOP/s and its
- *   Conv3DBackpropInputV2 returns wrong values (spec §4), while its XNNPACK conv2d runs at ≈20.
+ *   Conv3DBackpropInputV2 returns wrong values (docs/model.md, "Fast 3D convolution"), while its XNNPACK conv2d runs at ≈20.
  *   A stride-1 3D convolution is a sum over kernel depth of 2D convolutions of depth slices:
  *     y[n,d] = Σ_a conv2d(x̂[n, d+a], w[a])                       (x̂ = x zero-padded in D)
  *   Its input gradient is the same operation on dy with the flipped, transposed kernel

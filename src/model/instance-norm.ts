@@ -10,7 +10,7 @@
  *
  * On the wasm and cpu backends this runs as two JavaScript kernels working directly on the
  * backend's memory (two passes each, statistics accumulated in float64): about 3× faster than the
- * equivalent chain of tfjs ops, and autodiff through `tf.moments` is slower still (spec §1).
+ * equivalent chain of tfjs ops, and autodiff through `tf.moments` is slower still (docs/performance.md).
  * On other backends (native TensorFlow, GPU) it is the same formula in tfjs ops with autodiff.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -1,6 +1,6 @@
 /**
- * Network topology: what planning (src/preprocess, issue 5) decides and the U-Net builder
- * (./unet.ts, issue 4) constructs. Written to plans.json. Axis order is NIfTI (i, j, k), like every
+ * Network topology: what planning (src/preprocess) decides and the U-Net builder
+ * (./unet.ts) constructs. Written to plans.json. Axis order is NIfTI (i, j, k), like every
  * shape in files (see src/data/volume.ts); the builder reverses it for (D, H, W) tensors.
  */
 import type { Vec3 } from '../util/vec3.js';

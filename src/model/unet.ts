@@ -1,5 +1,5 @@
 /**
- * nnU-Net's 3D U-Net (Generic_UNet as instantiated by nnUNetTrainer; ../shared/spec/nnunet-v1.md §6).
+ * nnU-Net's 3D U-Net (`Generic_UNet` as `nnUNetTrainer.initialize_network` instantiates it; docs/model.md).
  *
  * Stage s (s = 0 … L−1, the last is the bottleneck) has two blocks
  *   block = conv (kernel_s, padding (k−1)/2 per side) → InstanceNorm(eps 1e-5, affine) → LeakyReLU(0.01),

@@ -1,5 +1,5 @@
 /**
- * Kernel patches for @tensorflow/tfjs-backend-wasm 4.22 (see ../shared/spec/tfjs-wasm-engine.md §1, §4).
+ * Kernel patches for @tensorflow/tfjs-backend-wasm 4.22 (see docs/model.md, "wasm kernel patches", and docs/performance.md).
  *
  * The stock wasm backend has layout kernels that are slow enough to dominate a 3D U-Net step:
  * - `Slice` copies the WHOLE input out of the wasm heap (`readSync`) before taking the slice, and

@@ -1,5 +1,5 @@
 /**
- * Multi-threaded tfjs-backend-wasm in Node (spec ../shared/spec/tfjs-wasm-engine.md §3).
+ * Multi-threaded tfjs-backend-wasm in Node (docs/model.md, "wasm threads").
  *
  * tfjs-backend-wasm 4.22 never uses threads in Node:
  *  1. the flag WASM_HAS_MULTITHREAD_SUPPORT evaluates to false when IS_NODE (tfjs issue #3830);
@@ -10,7 +10,7 @@
  * URL.createObjectURL write them to files in a private temporary directory (the worker script is
  * rewritten to load the main script from its file, with the bundle-scope variables it refers to
  * defined); make os.cpus() report twice the cores while the backend initialises only.
- * XNNPACK's conv2d and matMul then use the pool (≈1.75× on 2 threads, spec §3).
+ * XNNPACK's conv2d and matMul then use the pool (≈1.75× on 2 threads, docs/performance.md "Threads").
  *
  * Must run after `import '@tensorflow/tfjs-backend-wasm'` and before the wasm backend is
  * initialised (tf.setBackend('wasm')).

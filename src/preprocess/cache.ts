@@ -82,7 +82,7 @@ export function validCachedCase(dir: string, id: string, planHashValue: string, 
 /**
  * Voxel-to-world affine of the preprocessed grid: axis directions of the original affine with
  * the target spacing as length; voxel 0 sits where the resampling grid puts it,
- * original index lo + 0.5·(n_crop/n_out) − 0.5 (grid convention of §4.2).
+ * original index lo + 0.5·(n_crop/n_out) − 0.5 (the grid convention of `skimage.transform.resize`, docs/preprocessing.md).
  */
 export function preprocessedAffine(affine: Affine, cropBox: CropBox, shapeAfterCrop: Vec3, shapeOut: Vec3, targetSpacingMm: Vec3): Affine {
   const p = [0, 1, 2].map((a) => cropBox[a]![0] + 0.5 * (shapeAfterCrop[a]! / shapeOut[a]!) - 0.5);

@@ -1,5 +1,5 @@
 /**
- * One case through nnU-Net's preprocessing (spec nnunet-v1.md §2.2, §4, §5): crop to the non-zero
+ * One case through nnU-Net's preprocessing (`GenericPreprocessor.resample_and_normalize`; docs/preprocessing.md): crop to the non-zero
  * region → resample to the target spacing (images cubic, labels one-hot linear, separate z for
  * anisotropic data) → normalise each channel. Pure: typed arrays in, typed arrays out; used both
  * for the training cache and for inference (`preprocessForInference`).

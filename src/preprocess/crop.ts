@@ -1,5 +1,5 @@
 /**
- * Cropping to the non-zero region (spec nnunet-v1.md §2.2, nnU-Net `crop_to_nonzero`).
+ * Cropping to the non-zero region (nnU-Net `crop_to_nonzero`).
  *
  * mask = fill_holes(∪_c image_c ≠ 0), where fill_holes is `scipy.ndimage.binary_fill_holes` with
  * its default 6-connected structure: background voxels not 6-connected to the volume border become

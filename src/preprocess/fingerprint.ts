@@ -1,5 +1,5 @@
 /**
- * Dataset fingerprint (spec nnunet-v1.md §2.3, nnU-Net `DatasetAnalyzer`): per case spacing, shape,
+ * Dataset fingerprint (nnU-Net `DatasetAnalyzer`): per case spacing, shape,
  * size after cropping and size reduction; for CT the foreground intensity statistics pooled over
  * all training cases from every 10th foreground voxel.
  */

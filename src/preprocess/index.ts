@@ -1,4 +1,4 @@
-/** Public API of preprocessing (issue 5): fingerprint, planning, resampling, normalisation, splits, cache. */
+/** Public API of preprocessing: fingerprint, planning, resampling, normalisation, splits, cache. */
 export { preprocessDataset, type PreprocessOptions, type PreprocessProgress } from './pipeline.js';
 export { loadPlans, loadSplits, planHash, casePlanOf, PREPROCESS_VERSION, type Plans, type Splits } from './plans.js';
 export { loadPreprocessedCase, preprocessedAffine, OUTSIDE_LABEL, type PreprocessedCase } from './cache.js';

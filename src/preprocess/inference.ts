@@ -1,5 +1,5 @@
 /**
- * Inference-time preprocessing and the way back (spec nnunet-v1.md §9.1 steps 1 and 6):
+ * Inference-time preprocessing and the way back (nnU-Net V1 `preprocess_patient` and `save_segmentation_nifti_from_softmax`):
  * a raw image goes through exactly the training preprocessing with the plan's statistics; class
  * probabilities predicted on the preprocessed grid are resampled back to the cropped original grid
  * (v1-final: linear, nearest along the separate-z axis; no one-hot trick) and pasted into the

@@ -1,8 +1,8 @@
 /**
- * Intensity normalisation after resampling (spec nnunet-v1.md §5).
+ * Intensity normalisation after resampling (nnU-Net V1 `GenericPreprocessor.resample_and_normalize`; docs/preprocessing.md).
  *
  * CT ("CT"/"ct"): x ← (clip(x, p0.5, p99.5) − mean) / sd with the dataset's pooled foreground
- * statistics (§2.3); no epsilon, no mask.
+ * statistics (`DatasetAnalyzer.collect_intensity_properties`); no epsilon, no mask.
  * Other modalities: per-image z-score with population std, x ← (x − μ) / (σ + 1e-8). When the
  * dataset's median size reduction by cropping is below 0.75 (`useNonzeroMask`), μ and σ come from
  * the voxels inside the non-zero region (seg ≥ 0) and voxels outside are set to 0.

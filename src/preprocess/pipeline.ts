@@ -1,5 +1,5 @@
 /**
- * `preprocessDataset`: raw dataset → fingerprint → plan → splits → cached cases (issue 5).
+ * `preprocessDataset`: raw dataset → fingerprint → plan → splits → cached cases.
  *
  * Pass 1 (fingerprint) reads every training case, crops it and records spacing, shapes, the size
  * reduction and, for CT channels, every 10th foreground voxel; the per-case results are cached in

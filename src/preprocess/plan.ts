@@ -1,6 +1,6 @@
 /**
  * Experiment planning for 3d_fullres with nnU-Net V1's original `ExperimentPlanner` (the 2019
- * planner the study used; spec nnunet-v1.md §3): median target spacing, transposition of the
+ * planner the study used, `ExperimentPlanner3D_v21`; docs/preprocessing.md): median target spacing, transposition of the
  * coarsest axis to the front, initial isotropic-in-mm patch clipped to the median shape,
  * late-pooling topology (`get_pool_and_conv_props_poolLateV2`), VRAM proxy shrink loop, batch size
  * rule, dummy-2D rule and the 3d_lowres stage count that switches batch Dice on.
@@ -65,7 +65,7 @@ export interface PoolConvProps {
   divisibleBy: number[];
 }
 
-/** `get_pool_and_conv_props_poolLateV2` (§3.5), in the order of the arrays given. */
+/** `get_pool_and_conv_props_poolLateV2`, in the order of the arrays given. */
 export function poolLateV2(patchSize: readonly number[], minEdge: number, maxPool: number, spacing: readonly number[]): PoolConvProps {
   const dim = patchSize.length;
   const reach = Math.max(...spacing);
@@ -95,7 +95,7 @@ export function padShape(shape: readonly number[], divisibleBy: readonly number[
   });
 }
 
-/** `Generic_UNet.compute_approx_vram_consumption` without deep supervision (§3.4 step 4). */
+/** `Generic_UNet.compute_approx_vram_consumption` without deep supervision. */
 export function vramProxy(
   patch: readonly number[],
   poolKernelSizes: readonly number[][],
@@ -133,7 +133,7 @@ export interface StagePlan {
   vramProxy: number;
 }
 
-/** `get_properties_for_stage` of the original planner with the v1-final shrink loop (§3.4). */
+/** `get_properties_for_stage` of the original planner with the v1-final shrink loop. */
 export function propertiesForStage(
   currentSpacing: readonly number[],
   originalSpacing: readonly number[],
@@ -220,7 +220,7 @@ export interface ExperimentPlan {
   doDummy2DDataAug: boolean;
   /** Number of stages nnU-Net would plan (2 when a 3d_lowres stage exists). */
   numStages: number;
-  /** nnU-Net's batch_dice for 3d_fullres: true iff a 3d_lowres stage exists (§7.4). */
+  /** nnU-Net's batch_dice for 3d_fullres: true iff a 3d_lowres stage exists (`nnUNetTrainer.process_plans`). */
   batchDice: boolean;
   /** The VRAM proxy of the final patch and the budget it was compared with. */
   vramProxy: number;
@@ -232,7 +232,7 @@ export interface ExperimentPlan {
 /** (z, y, x) ↔ (i, j, k): reversal. */
 const rev = <T>(a: readonly T[]): T[] => [...a].reverse();
 
-/** Plan 3d_fullres for a dataset (original ExperimentPlanner, §3.2–3.7). */
+/** Plan 3d_fullres for a dataset (the original `ExperimentPlanner.plan_experiment`). */
 export function planExperiment(input: PlanningInput, s: PlannerSettings): ExperimentPlan {
   const n = input.spacingsMm.length;
   if (n === 0) throw new Error('cannot plan without cases');
@@ -249,7 +249,7 @@ export function planExperiment(input: PlanningInput, s: PlannerSettings): Experi
   const medianT = tf.map((a) => medianShape[a] as number);
   const full = propertiesForStage(targetT, targetT, medianT, n, input.numModalities, input.numClasses, s);
 
-  // 3d_lowres (§3.7, v1-final logic): only its existence matters here (batch Dice).
+  // 3d_lowres (`ExperimentPlanner3D_v21`, v1-final logic): only its existence matters here (batch Dice).
   let numStages = 1;
   let patchVoxels = full.patchSize.reduce((x, y) => x * y, 1);
   const medianVoxels = medianShape.reduce((x, y) => x * y, 1);
@@ -293,7 +293,7 @@ export function planExperiment(input: PlanningInput, s: PlannerSettings): Experi
 }
 
 /**
- * Generic_UNet topology of a plan (spec §6.2): stage d has features min(base·2^d, max), the
+ * Generic_UNet topology of a plan (`Generic_UNet` as `get_properties_for_stage` sizes it): stage d has features min(base·2^d, max), the
  * plan's kernel, and stride = pooling kernel d−1 (strided-conv downsampling); the last stage is
  * the bottleneck (kernel 3³). No deep supervision (nnUNetTrainer).
  */

@@ -1,5 +1,5 @@
 /**
- * Resampling exactly as nnU-Net V1 does it (spec nnunet-v1.md §4), on i-fastest volumes
+ * Resampling exactly as nnU-Net V1 does it (`resample_data_or_seg`; docs/preprocessing.md), on i-fastest volumes
  * (shape (ni, nj, nk), see src/data/volume.ts).
  *
  * Images (order 3): skimage `resize(order=3, mode='edge', anti_aliasing=False, clip=True)`, which
@@ -11,11 +11,11 @@
  * product spline is evaluated separably (one axis at a time), which is the same linear operator
  * as scipy's 4×4×4 evaluation, up to float rounding.
  *
- * Separate z (anisotropic data, §4.1): every slice across the low-resolution axis is resized
+ * Separate z (anisotropic data, `resample_data_or_seg` with `do_separate_z`): every slice across the low-resolution axis is resized
  * in-plane as above (clipped to that slice's min/max), then the low-resolution axis is resampled
  * with nearest neighbour: x = (o + 0.5)·scale − 0.5, source = clamp(floor(x + 0.5)).
  *
- * Labels (§4.3, "one-hot linear"): for every label value c in ascending order the binary mask
+ * Labels (`resample_data_or_seg` with is_seg, "one-hot linear"): for every label value c in ascending order the binary mask
  * (seg == c) is resized with order 1 (same grid, edge mode) and c is written where the result
  * ≥ 0.5; later labels overwrite earlier ones. Separate z: the same per slice, nearest along z.
  */
@@ -29,7 +29,7 @@ function gridCoordinate(o: number, nIn: number, nOut: number): number {
   return (o + 0.5) * zoom - 0.5;
 }
 
-/** Output shape of a resampling: round(spacingIn / spacingOut · shapeIn) per axis (§4.1). */
+/** Output shape of a resampling: round(spacingIn / spacingOut · shapeIn) per axis. */
 export function resampledShape(shapeIn: Vec3, spacingInMm: Vec3, spacingOutMm: Vec3): Vec3 {
   return [0, 1, 2].map((a) => Math.max(1, pyRound((spacingInMm[a] as number) / (spacingOutMm[a] as number) * (shapeIn[a] as number)))) as Vec3;
 }
@@ -53,7 +53,7 @@ function lowResAxis(spacingMm: Vec3): number | null {
 }
 
 /**
- * nnU-Net's separate-z decision (§4.1, force_separate_z = None): the case's original spacing
+ * nnU-Net's separate-z decision (`get_do_separate_z`, force_separate_z = None): the case's original spacing
  * decides if it is anisotropic, else the target spacing; the axis with the largest spacing is
  * resampled separately. Returns that axis (0, 1, 2 in i, j, k order) or null.
  */
@@ -337,7 +337,7 @@ function separateZ(
 }
 
 /**
- * Resample an image channel (i-fastest, shape `shapeIn`) to `shapeOut` the nnU-Net way (§4.2).
+ * Resample an image channel (i-fastest, shape `shapeIn`) to `shapeOut` the nnU-Net way (`resample_data_or_seg`).
  * Returns the input converted to float32 when the shapes are equal (nnU-Net skips resampling).
  * NaNs are treated as 0.
  */
@@ -409,7 +409,7 @@ function resizeSegmentation(seg: ArrayLike<number>, shapeIn: readonly number[], 
 
 /**
  * Resample a label map (values may include −1 for "outside the non-zero region") with nnU-Net's
- * rule (§4.3). Returns int16 labels of shape `shapeOut`.
+ * rule. Returns int16 labels of shape `shapeOut`.
  */
 export function resampleLabels(labels: ArrayLike<number>, shapeIn: Vec3, shapeOut: Vec3, options: LabelResampleOptions): Int16Array {
   const order = options.order ?? 1;

@@ -1,6 +1,6 @@
 /**
  * Train/test split and 5-fold cross-validation exactly as nnU-Net V1 makes them
- * (spec nnunet-v1.md §7.8, `NetworkTrainer.do_split`).
+ * (nnU-Net V1 `nnUNetTrainer.do_split`).
  *
  * keys = case ids sorted as strings (Python `sorted`, i.e. by UTF-16 code unit for ASCII ids);
  * sklearn `KFold(n_splits=5, shuffle=True, random_state=12345)`: the index list 0..n−1 is shuffled

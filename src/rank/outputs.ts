@@ -1,5 +1,5 @@
 /**
- * Files of a ranking (issue 8), all written atomically into the output directory:
+ * Files of a ranking, all written atomically into the output directory:
  * leaderboard.{csv,md,json}, significance.csv, pvalues_<task>_<metric>.csv, table2.md, the SVG
  * figures and report.html. See docs/ranking.md for the columns.
  */

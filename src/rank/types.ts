@@ -1,4 +1,4 @@
-/** Shared types of the ranking stage (issue 8). */
+/** Shared types of the ranking stage. */
 
 /** Per-case metrics the ranking understands. */
 export const METRICS = ['dsc', 'nsd', 'hd95'] as const;

@@ -1,5 +1,5 @@
 /**
- * Benchmark configuration (issue 9): the grid tasks × losses × learning rates and how to run it.
+ * Benchmark configuration: the grid tasks × losses × learning rates and how to run it.
  * YAML files in configs/ (smoke.yaml is the embedded default); every key is validated and an
  * unknown key or loss id is an error naming it.
  */

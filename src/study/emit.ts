@@ -1,5 +1,5 @@
 /**
- * Running the grid elsewhere (issue 9): `--emit slurm` writes a Slurm job-array per phase
+ * Running the grid elsewhere: `--emit slurm` writes a Slurm job-array per phase
  * (prepare → pretrain → train → finetune → test → rank), chained with dependencies so that fine-tuning waits
  * for its pre-trained model and the tests wait for every learning rate; `--emit jsonl` writes the
  * same cells one JSON object per line for other schedulers. Fine-tuning cells that start from a

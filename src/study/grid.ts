@@ -1,5 +1,5 @@
 /**
- * The benchmark grid as cells (issue 9). A cell is one unit of work with the exact `segloss`
+ * The benchmark grid as cells. A cell is one unit of work with the exact `segloss`
  * commands that perform it and the cells it waits for:
  *
  *   prepare:<task>                       synthesize (toy tasks) and preprocess

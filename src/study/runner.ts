@@ -1,5 +1,5 @@
 /**
- * Local execution of a benchmark grid (issue 9): cells run as child processes of the exact
+ * Local execution of a benchmark grid: cells run as child processes of the exact
  * `segloss` commands, up to `jobs` at a time, in dependency order. Finished cells are skipped on a
  * re-run, interrupted training resumes from its checkpoint (training does that itself), and a
  * lock file per cell keeps two processes from running the same cell.

@@ -1,5 +1,5 @@
 /**
- * On-the-fly data augmentation of nnU-Net V1's `nnUNetTrainer` (spec nnunet-v1.md §8; kernels of
+ * On-the-fly data augmentation of nnU-Net V1's `nnUNetTrainer` (batchgenerators' `get_moreDA_augmentation` as nnU-Net V1 configures it, docs/training.md; kernels of
  * batchgenerators): spatial transform (elastic deformation, rotation, scaling, then a centre crop of
  * the enlarged "loaded" patch), gamma with retained statistics, and mirroring; plus the dummy-2D
  * variant for strongly anisotropic patches. Pure functions over `Patch` (src/train/sampler.ts);
@@ -28,7 +28,7 @@ export interface AugmentationParams {
   dataOrder: 1 | 3;
 }
 
-/** nnU-Net V1 3D defaults (spec §8.2–8.5). */
+/** nnU-Net V1 3D defaults (nnU-Net V1 `default_3D_augmentation_params`). */
 export const NNUNET_AUGMENTATION: AugmentationParams = {
   elastic: { p: 0.2, alpha: [0, 900], sigma: [9, 13] },
   rotation: { p: 0.2, degrees: [-15, 15] },
@@ -515,7 +515,7 @@ export interface AugmentationRecord {
 }
 
 /**
- * The training pipeline for one sample (spec §8.1): spatial transform (or dummy-2D), gamma (p 0.3),
+ * The training pipeline for one sample (`get_moreDA_augmentation`'s order): spatial transform (or dummy-2D), gamma (p 0.3),
  * mirroring (each axis p 0.5), the mask transform for the channels normalised within the non-zero
  * region (`maskChannels`), then labels −1 → 0.
  */

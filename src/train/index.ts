@@ -1,4 +1,4 @@
-/** Training (issue 6): the public API of src/train. */
+/** Training: the public API of src/train. */
 export * from './rundir.js';
 export * from './optimizer.js';
 export * from './schedule.js';

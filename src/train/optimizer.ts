@@ -1,7 +1,7 @@
 /**
  * Adam with AMSGrad and L2 weight decay, exactly as the 2019 nnU-Net trainer used it:
  * `torch.optim.Adam(lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=3e-5, amsgrad=True)`
- * (spec nnunet-v1.md §7.1). tfjs's own Adam has neither AMSGrad nor weight decay.
+ * (nnU-Net V1 `NetworkTrainer.initialize_optimizer_and_scheduler`; docs/training.md). tfjs's own Adam has neither AMSGrad nor weight decay.
  *
  * Per parameter θ with gradient g at step t = 1, 2, … (torch 1.13 `_single_tensor_adam`):
  *   g      ← g + λ·θ                      (L2 decay added to the gradient — not AdamW)

@@ -1,5 +1,5 @@
 /**
- * Run directory layout (issue 6):
+ * Run directory layout:
  *
  *   results/<task>/<loss>/lr-<rate>/fold-<k>/       one training run (runDirectory)
  *   results/<task>/_pretrain/<loss>/fold-<k>/       the pre-trained model a special schedule

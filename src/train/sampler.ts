@@ -1,6 +1,6 @@
 /**
  * Patch sampling with foreground oversampling, as nnU-Net V1's `DataLoader3D` does it
- * (spec nnunet-v1.md §7.5).
+ * (nnU-Net V1 `DataLoader3D.generate_train_batch`).
  *
  * - Cases are drawn uniformly with replacement.
  * - Sample j of a batch of size B is forced to contain foreground iff j ≥ round(B·(1 − 0.33)) with

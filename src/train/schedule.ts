@@ -1,6 +1,6 @@
 /**
- * The learning-rate schedule and stopping rule of the 2019 nnU-Net trainer (spec nnunet-v1.md
- * §7.1–7.2), as a pure state machine over plain JSON state so that a checkpoint can store it.
+ * The learning-rate schedule and stopping rule of the 2019 nnU-Net trainer (nnU-Net V1
+ * `NetworkTrainer.run_training` and `manage_patience`; docs/training.md), as a pure state machine over plain JSON state so that a checkpoint can store it.
  *
  * At the end of epoch e, with L_e the mean training loss, ℓ_e the mean validation loss and D_e the
  * mean foreground global Dice of the validation batches (undefined when every class was 0/0):
@@ -15,7 +15,7 @@
  *      If e − bestEpoch > 50: when lr > 1e-6, bestEpoch = e − ⌊50/2⌋ (more time); else stop.
  *   5. Stop anyway after maxEpochs epochs.
  * The absolute thresholds make the schedule depend on the loss's scale; that is the original's
- * behaviour and is kept on purpose (spec §7.2).
+ * behaviour and is kept on purpose (docs/training.md, "The protocol").
  */
 
 export interface ScheduleConfig {

@@ -1,9 +1,9 @@
 /**
  * One training run: one task, one loss, one learning rate, one cross-validation fold, trained the
- * way the study did it (paper §3.2; nnUNetTrainer, spec nnunet-v1.md §7–8):
+ * way the study did it (paper §3.2; nnU-Net V1 `nnUNetTrainer.run_training`, docs/training.md):
  *
  * - epoch = `iterations` batches of training (AMSGrad Adam, L2 3e-5) then `valBatches` validation
- *   batches (loss and hard per-class TP/FP/FN → global Dice per class, spec §7.6);
+ *   batches (loss and hard per-class TP/FP/FN → global Dice per class, as `nnUNetTrainer.finish_online_evaluation`);
  * - end of epoch: ./schedule.ts (moving average, ReduceLROnPlateau, best checkpoint, patience);
  * - batches from worker threads (./producer.ts), each a pure function of (seed, index);
  * - after every epoch, atomically: checkpoint/best when the validation criterion improved,

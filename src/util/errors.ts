@@ -1,7 +1,7 @@
 /**
  * Errors that the CLI turns into one-line messages and exit codes.
  *
- * Exit codes (issue 2): 0 success, 1 runtime failure, 2 bad usage or bad input, 130 interrupted.
+ * Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input, 130 interrupted.
  */
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;

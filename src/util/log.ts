@@ -1,5 +1,5 @@
 /**
- * Console output policy (issue 2): human text on stdout, machine-readable JSON on stdout with
+ * Console output policy: human text on stdout, machine-readable JSON on stdout with
  * `--json`, messages and progress bars on stderr; progress bars only when stderr is a terminal;
  * no colour when NO_COLOR is set.
  */

@@ -1,5 +1,5 @@
 /**
- * Where things live (issue 6): raw data under $SEGLOSS_DATA (falling back to $nnUNet_raw), the
+ * Where things live: raw data under $SEGLOSS_DATA (falling back to $nnUNet_raw), the
  * preprocessed cache under $SEGLOSS_PREPROCESSED (default ./.segloss/preprocessed), runs under
  * $SEGLOSS_RESULTS (default ./results). Command-line flags override the environment.
  */

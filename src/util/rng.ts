@@ -1,6 +1,6 @@
 /**
  * Seeded pseudo-random numbers with a serialisable state, so that runs are deterministic and a
- * resumed run continues the same random stream (issue 6: checkpoints store the generator state).
+ * resumed run continues the same random stream (checkpoints store the generator state).
  *
  * Generator: sfc32 (Small Fast Counting, 128-bit state), seeded through splitmix32.
  */

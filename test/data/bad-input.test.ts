@@ -1,5 +1,5 @@
 /**
- * Every bad input of issue 2 through the CLI: exit code 2, one line on stderr naming the folder,
+ * Every bad dataset input through the CLI: exit code 2, one line on stderr naming the folder,
  * and each problem (case, file, message) in the --json report. No stack traces.
  */
 import { test, before } from 'node:test';
@@ -68,7 +68,7 @@ test('the untouched synthetic dataset passes (exit 0, 3 valid cases)', () => {
 
 /**
  * One dataset with a different problem in each case, checked once: every problem is reported at
- * once (issue 2), each naming its case and file, and only the clean case counts as valid.
+ * once, each naming its case and file, and only the clean case counts as valid.
  */
 test('every bad NIfTI and dataset input is reported at once, naming case and file', () => {
   const dir = path.join(root, 'many');

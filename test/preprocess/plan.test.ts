@@ -7,7 +7,7 @@ function uniform(spacing: Vec3, shape: Vec3, cases: number, numClasses: number) 
   return { spacingsMm: Array.from({ length: cases }, () => spacing), shapesAfterCrop: Array.from({ length: cases }, () => shape), numModalities: 1, numClasses };
 }
 
-test('liver-like fingerprint plans 128³, batch 2, five 2×2×2 pools, batch Dice (spec §3.8)', () => {
+test('liver-like fingerprint plans 128³, batch 2, five 2×2×2 pools, batch Dice (nnU-Net V1 planner, worked example)', () => {
   const p = planExperiment(uniform([0.7676, 0.7676, 1.0], [512, 512, 432], 131, 3), NNUNET_V1_DEFAULTS);
   assert.deepEqual(p.patchSize, [128, 128, 128]);
   assert.equal(p.batchSize, 2);
@@ -19,7 +19,7 @@ test('liver-like fingerprint plans 128³, batch 2, five 2×2×2 pools, batch Dic
   assert.equal(p.batchDice, true);
 });
 
-test('pancreas-like fingerprint plans 40×224×192 (z,y,x) with late pooling and 1×3×3 kernels (spec §3.8)', () => {
+test('pancreas-like fingerprint plans 40×224×192 (z,y,x) with late pooling and 1×3×3 kernels (nnU-Net V1 planner, worked example)', () => {
   const p = planExperiment(uniform([0.8, 0.8, 2.5], [512, 512, 93], 281, 3), NNUNET_V1_DEFAULTS);
   assert.deepEqual(p.patchSize, [192, 224, 40]); // (i, j, k) = reversed (z, y, x)
   assert.equal(p.batchSize, 2);
@@ -31,7 +31,7 @@ test('pancreas-like fingerprint plans 40×224×192 (z,y,x) with late pooling and
   assert.deepEqual(p.transposeForward, [0, 1, 2]);
 });
 
-test('hippocampus-like fingerprint plans 40×56×40 with batch 9, one stage, sample Dice (spec §3.8)', () => {
+test('hippocampus-like fingerprint plans 40×56×40 with batch 9, one stage, sample Dice (nnU-Net V1 planner, worked example)', () => {
   const p = planExperiment(uniform([1, 1, 1], [35, 50, 36], 260, 3), NNUNET_V1_DEFAULTS);
   assert.deepEqual(p.patchSize, [40, 56, 40]);
   assert.equal(p.batchSize, 9);

@@ -36,7 +36,7 @@ for (const c of cases.filter((x) => x.isSeg)) {
   });
 }
 
-test('separate-z decision follows §4.1', () => {
+test('separate-z decision follows nnU-Net get_do_separate_z', () => {
   assert.equal(separateZAxis([0.8, 0.8, 2.5], [0.8, 0.8, 2.5]), 2); // 2.5/0.8 = 3.125 > 3
   assert.equal(separateZAxis([0.8, 0.8, 2.4], [0.8, 0.8, 2.4]), null); // exactly 3 is not > 3
   assert.equal(separateZAxis([1, 1, 1], [1, 1, 1]), null);

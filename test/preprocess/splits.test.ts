@@ -12,7 +12,7 @@ const ref = JSON.parse(readFileSync(path.join(REPO_ROOT, 'test/fixtures/preproce
   shuffle281: number[];
 };
 
-test('MT19937 with seed 12345 gives numpy\'s first outputs (spec §7.8)', () => {
+test('MT19937 with seed 12345 gives numpy\'s first outputs (numpy and sklearn, as nnU-Net do_split uses them)', () => {
   const mt = new MersenneTwister(12345);
   assert.deepEqual([mt.nextUint32(), mt.nextUint32(), mt.nextUint32()], [3992670690, 3823185381, 1358822685]);
 });
@@ -23,7 +23,7 @@ test('shuffle reproduces numpy RandomState(12345).shuffle', () => {
   assert.deepEqual(new MersenneTwister(12345).shuffle(range(281)), ref.shuffle281);
 });
 
-test('KFold fold-0 validation of n=20 is [3, 8, 13, 16] (spec §7.8)', () => {
+test('KFold fold-0 validation of n=20 is [3, 8, 13, 16] (numpy and sklearn, as nnU-Net do_split uses them)', () => {
   const ids = Array.from({ length: 20 }, (_, i) => `c${String(i).padStart(2, '0')}`);
   assert.deepEqual(kFold(ids)[0]?.val, ['c03', 'c08', 'c13', 'c16']);
 });

@@ -1,5 +1,5 @@
 /**
- * A diverged training stays in the ranking with N/A values, as in the study's Table 3 (issue 9):
+ * A diverged training stays in the ranking with N/A values, as in the study's Table 3:
  * Tversky with α = β = smooth = 0 is NaN on a class absent from a patch, so its training fails in
  * the first epoch; its test cell then scores every case as an empty prediction.
  */

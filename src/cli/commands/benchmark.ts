@@ -1,4 +1,4 @@
-/** `segloss benchmark` and `segloss status` (issue 9): run, inspect, emit and collect a grid. */
+/** `segloss benchmark` and `segloss status`: run, inspect, emit and collect a grid. */
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';

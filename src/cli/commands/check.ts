@@ -1,4 +1,4 @@
-/** `segloss check DIR`: validate a dataset folder and summarise it (issue 2). */
+/** `segloss check DIR`: validate a dataset folder and summarise it. */
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { globalOptions } from '../context.js';

@@ -1,4 +1,4 @@
-/** `segloss doctor`: what this machine offers segloss (issue 2, issue 4). */
+/** `segloss doctor`: what this machine offers segloss. */
 import type { Command } from 'commander';
 import * as os from 'node:os';
 import { globalOptions } from '../context.js';

@@ -1,4 +1,4 @@
-/** `segloss evaluate`: DSC / NSD / HD95 of a folder of predictions (issue 7); see docs/evaluation.md. */
+/** `segloss evaluate`: DSC / NSD / HD95 of a folder of predictions; see docs/evaluation.md. */
 import { Option, type Command } from 'commander';
 import { globalOptions } from '../context.js';
 import { parseIntOption, parseListOption, parseNumberOption } from '../settings.js';

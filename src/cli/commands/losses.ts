@@ -1,7 +1,7 @@
 /**
  * `segloss losses`: the loss catalogue as a table (or JSON), and
  * `segloss losses verify --fixtures FILE`: check every loss against reference cases produced by
- * the released SegLoss PyTorch code (issue 3).
+ * the released SegLoss PyTorch code.
  */
 import type { Command } from 'commander';
 import { globalOptions } from '../context.js';

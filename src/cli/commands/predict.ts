@@ -1,4 +1,4 @@
-/** `segloss predict`: segment cases with a trained run (issue 7); see docs/evaluation.md. */
+/** `segloss predict`: segment cases with a trained run; see docs/evaluation.md. */
 import { Command, Option } from 'commander';
 import { globalOptions } from '../context.js';
 import { parseIntOption, parseNumberOption } from '../settings.js';

@@ -1,4 +1,4 @@
-/** `segloss preprocess`: nnU-Net-style fingerprint, plan, splits and preprocessed cases (issue 5). */
+/** `segloss preprocess`: nnU-Net-style fingerprint, plan, splits and preprocessed cases. */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';

@@ -1,4 +1,4 @@
-/** `segloss rank`: per-case results → the study's ranking, leaderboards, figures and report (issue 8). */
+/** `segloss rank`: per-case results → the study's ranking, leaderboards, figures and report. */
 import type { Command } from 'commander';
 import * as path from 'node:path';
 import { globalOptions } from '../context.js';

@@ -1,4 +1,4 @@
-/** `segloss synth`: write a synthetic CT-like toy dataset in MSD layout (issue 2). */
+/** `segloss synth`: write a synthetic CT-like toy dataset in MSD layout. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';

@@ -1,5 +1,5 @@
 /**
- * `segloss train`: train a 3D U-Net on a task with one loss the way the study did (issue 6), one
+ * `segloss train`: train a 3D U-Net on a task with one loss the way the study did, one
  * run per learning rate; several rates (or `--lr search`) make a learning-rate search on the
  * validation fold that ends with a table.
  */

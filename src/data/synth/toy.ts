@@ -1,5 +1,5 @@
 /**
- * Synthetic CT-like toy tasks (issue 2): the embedded default data of `segloss benchmark`.
+ * Synthetic CT-like toy tasks: the embedded default data of `segloss benchmark`.
  *
  * Each case is a small abdomen, 48×48×24 voxels at 0.8×0.8×2.5 mm (RAS), int16 Hounsfield-like
  * intensities: air −1000, subcutaneous fat −100, a muscle wall, a cluttered interior mixing fat
