@@ -66,6 +66,20 @@ export interface LossDefinition {
   /** The released code this reproduces (file::class, trainer). */
   reference: string;
   notes: string;
+  /** The study's special schedule (paper §3.2), when the loss is not plug-and-play. */
+  schedule?: LossSchedule;
+}
+
+/**
+ * A special schedule of the study (paper §3.2): the loss fine-tunes a model first trained with
+ * `pretrainLoss` (Lovász ← CE, DiceBD/DiceHD ← Dice). `finetuneRates`: the learning-rate search
+ * uses the fine-tuning rates of footnote 7 ({3e-4, 3e-5, 3e-6, 1e-5, 1e-6}; the profile's
+ * `finetune_lr_search`, a benchmark's `finetune_learning_rates`) instead of the training ones.
+ * A fact about the loss, not about its options: read it with `getLossDefinition(id).schedule`.
+ */
+export interface LossSchedule {
+  pretrainLoss: string;
+  finetuneRates: boolean;
 }
 
 export interface ConfiguredLoss {
@@ -74,12 +88,8 @@ export interface ConfiguredLoss {
   fn: LossFunction;
   /** Kind of CPU-computed map the loss reads from context.distanceMaps (it computes it itself when absent). */
   distanceMaps?: DistanceMapKind;
-  /** Train with this loss first, then fine-tune with this one (paper §3.2). */
-  pretrain?: { lossId: string };
   /** Weight of the first term at an epoch (DiceBD's α schedule). */
   weightAtEpoch?(epoch: number): number;
-  /** Learning rates the paper searched when fine-tuning (footnote 7). */
-  finetuneLearningRates?: number[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -113,7 +123,6 @@ const DICEBD_SCHEDULE: LossOptionSpec[] = [
   { name: 'alphaStep', type: 'number', default: 0.01, min: 0, description: 'α decrease per epoch' },
   { name: 'alphaMin', type: 'number', default: 0.01, min: 0, max: 1, description: 'α floor' },
 ];
-const FINETUNE_LRS = [3e-4, 3e-5, 3e-6, 1e-5, 1e-6];
 
 // ---------------------------------------------------------------------------------------------
 // Evaluation plumbing: every loss sees flattened logits z, one-hot g and (lazily) softmax p.
@@ -334,7 +343,8 @@ const ENTRIES: Entry[] = [
     options: [{ name: 'input', type: 'choice', default: 'logits', choices: ['logits', 'softmax'], description: "'logits': what the released trainer feeds; 'softmax': probabilities (Berman et al., paper Eq. 11)" }],
     reference: 'lovasz_loss.py::LovaszSoftmax (trainer nnUNetTrainer_Lovasz, fed raw logits)',
     notes: 'all classes incl. absent ones, whole batch flattened; fine-tuned after CE pre-training (paper §3.2)',
-    build: (o) => ({ fn: makeLossFunction((x) => lovaszLoss(x.z, x.g, x.labels, str(o, 'input') as LovaszInput)), pretrain: { lossId: 'ce' } }),
+    schedule: { pretrainLoss: 'ce', finetuneRates: false },
+    build: (o) => ({ fn: makeLossFunction((x) => lovaszLoss(x.z, x.g, x.labels, str(o, 'input') as LovaszInput)) }),
   },
   {
     id: 'tversky',
@@ -519,14 +529,13 @@ const ENTRIES: Entry[] = [
     options: [...REGION(), ...DICEBD_SCHEDULE],
     reference: 'boundary_loss.py::DC_and_BD_loss (SegLossOdyssey nnUNetTrainer_DiceBD)',
     notes: 'α(1 − DSC) + (1 − α)BD, α from 1 down 0.01/epoch to 0.01; after Dice pre-training',
+    schedule: { pretrainLoss: 'dice', finetuneRates: true },
     build: (o) => {
       const schedule = alphaSchedule(o);
       return {
         fn: makeLossFunction((x) => diceBoundaryLoss(x.p(), x.g, groundTruthMaps(x.labels, x.numClasses, 'signed', x.context), region(o), schedule(x.context?.epoch ?? 0))),
         distanceMaps: 'signed',
-        pretrain: { lossId: 'dice' },
         weightAtEpoch: schedule,
-        finetuneLearningRates: FINETUNE_LRS,
       };
     },
   },
@@ -540,6 +549,7 @@ const ENTRIES: Entry[] = [
     options: [...REGION(), HD_DISTANCE],
     reference: 'boundary_loss.py::DC_and_HD_loss (SegLossOdyssey nnUNetTrainer_DiceHD)',
     notes: 'a(1 − DSC) + HD, a = sg[HD/(1 − DSC + 1e-5)] per batch; after Dice pre-training',
+    schedule: { pretrainLoss: 'dice', finetuneRates: true },
     build: (o) => {
       const kind = str(o, 'distance') as HdDistance;
       return {
@@ -549,8 +559,6 @@ const ENTRIES: Entry[] = [
           return diceHausdorffLoss(p, x.g, gt, predictionMaps(p, volumeOf(x.labels), kind, x.context?.spacingMm), region(o));
         }),
         distanceMaps: kind,
-        pretrain: { lossId: 'dice' },
-        finetuneLearningRates: FINETUNE_LRS,
       };
     },
   },
@@ -567,7 +575,7 @@ export const LOSS_IDS: readonly string[] = ENTRIES.map((e) => e.id);
 
 /** Metadata of every loss (no functions), for `segloss losses` and documentation. */
 export function listLosses(): LossDefinition[] {
-  return ENTRIES.map(({ build: _build, ...def }) => ({ ...def, options: def.options.map((s) => ({ ...s })) }));
+  return ENTRIES.map(({ build: _build, ...def }) => ({ ...def, options: def.options.map((s) => ({ ...s })), ...(def.schedule !== undefined ? { schedule: { ...def.schedule } } : {}) }));
 }
 
 export function getLossDefinition(id: string): LossDefinition {

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { loadBenchmarkConfig, type BenchmarkConfig } from './config.js';
 import { planGrid, parseOnly, lossDir, testDir, rankingDir, preprocessedDir, formatLearningRate, type Cell, type GridPaths } from './grid.js';
 import type { ArtifactLayout } from './state.js';
-import { LOSS_IDS, createLoss } from '../losses/registry.js';
+import { LOSS_IDS, getLossDefinition } from '../losses/registry.js';
 import { listTasks, getTask } from '../data/tasks.js';
 import { runDirectory, pretrainDirectory } from '../train/index.js';
 import { preprocessedRoot, resultsRoot, synthRoot } from '../util/paths.js';
@@ -41,7 +41,7 @@ export function planBenchmark(flags: PlanFlags): BenchmarkPlan {
     preprocessed: resolve(flags.preprocessed) ?? resolve(config.paths.preprocessed) ?? path.join(preprocessedRoot(), config.name),
     results,
   };
-  const pretrainLossOf = (loss: string) => createLoss(loss).pretrain?.lossId;
+  const pretrainLossOf = (loss: string) => getLossDefinition(loss).schedule?.pretrainLoss;
   const cells = planGrid(
     config,
     paths,
@@ -50,7 +50,7 @@ export function planBenchmark(flags: PlanFlags): BenchmarkPlan {
       backend: flags.backend,
       isSynthetic: (t) => getTask(t).synthetic,
       pretrainLossOf,
-      usesFinetuneRates: (loss) => createLoss(loss).finetuneLearningRates !== undefined,
+      usesFinetuneRates: (loss) => getLossDefinition(loss).schedule?.finetuneRates === true,
     },
     parseOnly(flags.only),
   );

@@ -348,19 +348,19 @@ export async function trainRun(options: TrainOptions): Promise<TrainOutcome> {
   if (options.synth !== undefined) where.synth = options.synth;
   const results = resultsRoot(options.results);
 
-  // Validate the loss id before any data work (a typo is a usage error, exit 2).
+  // Validate the loss id and options before any data work (a typo is a usage error, exit 2).
   if (typeof options.loss === 'string') createLoss(options.loss, options.lossOptions ?? {});
-  const base = typeof options.loss === 'string' ? createLoss(options.loss, options.lossOptions ?? {}) : options.loss;
+  const pretrainLoss = getLossDefinition(lossId).schedule?.pretrainLoss;
 
   if (options.pretrainOnly === true) {
     // `--pretrain-only`: train the pre-training stage a special schedule needs. For a loss with a
     // schedule this is its base loss; for a base loss (ce, dice) itself.
-    const stageLoss = base.pretrain?.lossId ?? lossId;
+    const stageLoss = pretrainLoss ?? lossId;
     return trainStage({ ...options, loss: stageLoss, lossOptions: stageLoss === lossId ? (options.lossOptions ?? {}) : {} }, profile, fold, where, results, 'pretrain', null, options.learningRate ?? options.pretrainLearningRate ?? profile.pretrainLr);
   }
   const learningRate = options.learningRate ?? profile.learningRate;
   let pretrainFrom: string | null = null;
-  if (base.pretrain !== undefined) {
+  if (pretrainLoss !== undefined) {
     let failure: string | undefined;
     if (options.pretrained !== undefined) {
       try {
@@ -370,12 +370,12 @@ export async function trainRun(options: TrainOptions): Promise<TrainOutcome> {
         failure = err.message;
       }
     } else {
-      pretrainFrom = await ensurePretrained(options, base.pretrain.lossId, profile, fold, where, results);
-      failure = readRunStatus(pretrainDirectory(results, options.task, base.pretrain.lossId, fold))?.reason;
+      pretrainFrom = await ensurePretrained(options, pretrainLoss, profile, fold, where, results);
+      failure = readRunStatus(pretrainDirectory(results, options.task, pretrainLoss, fold))?.reason;
     }
     if (pretrainFrom === null) {
       const dir = runDirectory(results, options.task, lossId, learningRate, fold);
-      const reason = `pre-training with ${base.pretrain.lossId} failed (${failure ?? 'no model'})`;
+      const reason = `pre-training with ${pretrainLoss} failed (${failure ?? 'no model'})`;
       await fsp.mkdir(dir, { recursive: true });
       writeRunStatus(dir, { state: 'failed', reason, epoch: 0, bestValDice: null, seconds: 0 });
       throw new RuntimeFailure(`${options.task}/${lossId}: ${reason}`);
@@ -758,7 +758,7 @@ export function resolveLearningRates(raw: string | undefined, loss: string, prof
   if (raw === undefined) return undefined;
   if (raw.trim() === 'search') {
     const profile = loadTrainingProfile(profileName);
-    return createLoss(loss).finetuneLearningRates !== undefined ? profile.finetuneLrSearch : profile.lrSearch;
+    return getLossDefinition(loss).schedule?.finetuneRates === true ? profile.finetuneLrSearch : profile.lrSearch;
   }
   const parts = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
   const rates = parts.map((s) => Number(s));

@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/model/backend.js';
-import { createLoss, inverseClassFrequencies, listLosses, LOSS_IDS, lossOptionsFromConfig, parseLossOptions } from '../../src/losses/registry.js';
+import { createLoss, getLossDefinition, inverseClassFrequencies, listLosses, LOSS_IDS, lossOptionsFromConfig, parseLossOptions } from '../../src/losses/registry.js';
 import { computeDistanceMaps } from '../../src/losses/distance.js';
 import { UsageError } from '../../src/util/errors.js';
 
@@ -48,19 +48,19 @@ test('defaults reproduce the released trainers\' hyper-parameters', () => {
 test('schedules, pre-training and distance-map kinds are part of the definition', () => {
   const bd = createLoss('dicebd');
   assert.equal(bd.distanceMaps, 'signed');
-  assert.deepEqual(bd.pretrain, { lossId: 'dice' });
-  assert.deepEqual(bd.finetuneLearningRates, [3e-4, 3e-5, 3e-6, 1e-5, 1e-6]);
+  assert.deepEqual(getLossDefinition('dicebd').schedule, { pretrainLoss: 'dice', finetuneRates: true });
   assert.equal(bd.weightAtEpoch!(0), 1);
   assert.ok(Math.abs(bd.weightAtEpoch!(50) - 0.5) < 1e-12);
   assert.ok(Math.abs(bd.weightAtEpoch!(99) - 0.01) < 1e-12);
   assert.equal(bd.weightAtEpoch!(1000), 0.01);
   assert.equal(createLoss('dicebd', { alphaStart: 0.01 }).weightAtEpoch!(0), 0.01);
-  assert.deepEqual(createLoss('lovasz').pretrain, { lossId: 'ce' });
-  assert.deepEqual(createLoss('dicehd').pretrain, { lossId: 'dice' });
+  assert.deepEqual(getLossDefinition('lovasz').schedule, { pretrainLoss: 'ce', finetuneRates: false });
+  assert.deepEqual(getLossDefinition('dicehd').schedule, { pretrainLoss: 'dice', finetuneRates: true });
+  assert.deepEqual(listLosses().filter((d) => d.schedule !== undefined).map((d) => d.id), ['lovasz', 'dicebd', 'dicehd']);
   assert.equal(createLoss('hd', { distance: 'unsigned' }).distanceMaps, 'unsigned');
   assert.equal(createLoss('pce').distanceMaps, 'penalty');
   assert.equal(createLoss('dice').distanceMaps, undefined);
-  assert.equal(createLoss('dice').pretrain, undefined);
+  assert.equal(getLossDefinition('dice').schedule, undefined);
 });
 
 test('unknown ids, unknown options and bad values are usage errors that list the valid ones', () => {
