@@ -3,6 +3,9 @@
  *
  * Reading: `.nii` or gzip-compressed `.nii.gz` (detected from the content, not the name), both
  * byte orders, datatypes uint8, int8, int16, uint16, int32, uint32, float32, float64.
+ * - The header is read and validated first; then exactly the bytes it declares are read (a plain
+ *   file's size is checked before) or inflated (gzip: bounded, so extra data, appended gzip members
+ *   or a decompression bomb are refused after at most 64 KiB beyond the declared size).
  * - Scaling (scl_slope/scl_inter) as nibabel's `get_slope_inter`: value = slope · stored + inter,
  *   none when scl_slope is 0 or not finite; a finite slope with a non-finite scl_inter is refused.
  * - Images (`kind: 'image'`, the default) become Float32Array, scaled; a scaled value that
@@ -14,14 +17,17 @@
  *   positive; affine = sform, else qform, else nibabel's centred base affine; a non-finite spacing
  *   or affine is refused. The fixed header fields are kept in `volume.geometry` so a derived
  *   volume is written with exactly the input's geometry.
- * - Memory: the file is decompressed into one buffer (zlib, output buffer sized from the gzip
- *   trailer) and converted into the output array; at most the raw voxel bytes and the output array
- *   are alive at once (two full-size copies).
+ * - Every failure is one InputError naming the file (exit 2), including a failed allocation
+ *   ("needs 1.5 GiB for 512×512×1000 int16 voxels …; not enough memory"); echoed header bytes are
+ *   escaped (`printable`).
+ * - Memory: the file's bytes in one buffer (zlib writes them into a single chunk sized from the
+ *   header), converted into the output array: two full-size copies at most.
  *
  * Writing: NIfTI-1, little-endian, 348-byte header + 4-byte extension flag (vox_offset 352),
  * gzip when the name ends in `.gz`, atomically (temporary sibling, then rename).
  */
-import { readFileSync, promises as fsp, openSync, writeSync, closeSync, renameSync, rmSync, mkdirSync } from 'node:fs';
+import { promises as fsp, openSync, readSync, fstatSync, writeSync, closeSync, renameSync, rmSync, mkdirSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
@@ -87,6 +93,21 @@ const MAX_PAYLOAD_BYTES = 2 ** 31 - 1;
  * the payload limit a whole file stays below Node's 4 GiB Buffer limit.
  */
 const MAX_VOX_OFFSET = 2 ** 30;
+/**
+ * How far past the declared end (vox_offset + voxel data) a gzip file is inflated: a little extra
+ * data is reported with its exact size; more is refused without inflating it (a decompression
+ * bomb costs at most this much beyond the declared size).
+ */
+const EXTRA_PROBE_BYTES = 64 * 1024;
+/**
+ * deflate's largest expansion (RFC 1951: a 258-byte match costs at least 2 bits): n bytes of gzip
+ * cannot hold more than 1032·n bytes, so a header declaring more describes a truncated file.
+ */
+const DEFLATE_MAX_RATIO = 1032;
+/** Output cap of one header probe of a gzip file (`gunzipPrefix`). */
+const PREFIX_OUTPUT_LIMIT = 4 * 2 ** 20;
+/** Bytes read from the start of a file first: the whole header of a plain file, and normally enough gzip to inflate it. */
+const HEAD_READ_BYTES = 64 * 1024;
 /** Largest finite float32 (images are returned as Float32Array). */
 const FLOAT32_MAX = 3.4028234663852886e38;
 
@@ -341,17 +362,130 @@ function declared(layout: Layout): string {
   return `header declares ${layout.shape.join('×')} ${layout.header.datatype} voxels (${layout.payloadBytes} bytes at offset ${layout.offsetBytes})`;
 }
 
-function sizeMismatch(file: string, layout: Layout, fileBytes: number): InputError {
+/**
+ * The error for a file whose size does not match the header. `fileBytes` is the (decompressed)
+ * size, or null when a gzip file went on beyond `EXTRA_PROBE_BYTES` past the declared end and
+ * was not inflated further.
+ */
+function sizeMismatch(file: string, layout: Layout, fileBytes: number | null): InputError {
+  if (fileBytes === null) {
+    return new InputError(file, `${declared(layout)} but the file has extra data: more than ${layout.payloadBytes + EXTRA_PROBE_BYTES} bytes after the header (not inflated further)`);
+  }
+  if (fileBytes < layout.offsetBytes) return new InputError(file, `${declared(layout)} but the file is truncated: it ends at byte ${fileBytes}, before the voxel data starts`);
   const what = fileBytes < layout.totalBytes ? 'file is truncated' : 'file has extra data';
   return new InputError(file, `${declared(layout)} but the ${what}: ${fileBytes - layout.offsetBytes} bytes after the header`);
+}
+
+/** A RangeError other than zlib's maxOutputLength signal: an allocation that failed for lack of memory. */
+function isAllocationFailure(err: unknown): boolean {
+  return err instanceof RangeError && (err as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE';
+}
+
+function outOfMemory(file: string, layout: Layout, kind: VolumeKind): InputError {
+  const outputBytes = layout.count * 4;
+  const output = kind === 'label' ? 'int32 labels at most' : 'float32 output';
+  return new InputError(
+    file,
+    `needs ${formatBytes(layout.totalBytes + outputBytes)} for ${layout.shape.join('×')} ${layout.header.datatype} voxels (${formatBytes(layout.totalBytes)} file data + ${formatBytes(outputBytes)} ${output}); not enough memory`,
+  );
+}
+
+/** Run an allocation-heavy step; a failed allocation becomes the one-line out-of-memory error. */
+function guardMemory<T>(file: string, layout: Layout, kind: VolumeKind, step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    if (isAllocationFailure(err)) throw outOfMemory(file, layout, kind);
+    throw err;
+  }
+}
+
+function isGzip(head: Buffer): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+function corruptGzip(file: string, err: unknown): InputError {
+  return new InputError(file, `corrupt or truncated gzip data (${printable(errorMessage(err))})`);
+}
+
+/**
+ * The first `wantBytes` decompressed bytes of gzip data (all of them when there are fewer), for
+ * reading the header before anything else. Compressed prefixes of growing length are inflated
+ * (Z_SYNC_FLUSH: a cut stream is not an error) with a capped output, so the probe costs little
+ * memory however well the rest of the file compresses; a prefix whose output passes the cap is
+ * shortened (its start already holds more than the header).
+ */
+export function gunzipPrefix(file: string, raw: Buffer, wantBytes: number): Buffer {
+  let short = 0; // a prefix length known to inflate to fewer than wantBytes
+  let n = Math.min(raw.length, 1024);
+  for (;;) {
+    let out: Buffer | null = null;
+    try {
+      out = zlib.gunzipSync(raw.subarray(0, n), { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: PREFIX_OUTPUT_LIMIT });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw corruptGzip(file, err);
+    }
+    if (out === null) {
+      n = short + Math.ceil((n - short) / 2);
+      continue;
+    }
+    if (out.length >= wantBytes || n === raw.length) return out.subarray(0, wantBytes);
+    short = n;
+    n = Math.min(raw.length, n * 4);
+  }
+}
+
+/**
+ * Options for inflating a whole gzip file whose header has been read: one output chunk just
+ * larger than anything accepted, so zlib writes the file into a single buffer (no concatenation
+ * copy) and, with maxOutputLength, stops as soon as that chunk is full: extra data, further gzip
+ * members or a decompression bomb cost at most `EXTRA_PROBE_BYTES` beyond the declared size.
+ * (The gzip trailer's ISIZE is not used: it is only the size modulo 2³² and can be anything.)
+ */
+function gunzipOptions(layout: Layout): zlib.ZlibOptions {
+  const limit = layout.totalBytes + EXTRA_PROBE_BYTES;
+  return { chunkSize: limit + 1, maxOutputLength: limit };
+}
+
+/** A header that declares more than the compressed bytes can possibly hold is a truncated file: refused before inflating. */
+function checkDeflateBound(file: string, layout: Layout, compressedBytes: number): void {
+  if (layout.totalBytes > DEFLATE_MAX_RATIO * compressedBytes) {
+    throw new InputError(file, `${declared(layout)} but the file is truncated: ${compressedBytes} bytes of gzip hold at most ${DEFLATE_MAX_RATIO * compressedBytes} bytes (deflate expands at most ${DEFLATE_MAX_RATIO}:1)`);
+  }
+}
+
+function gunzipFailure(file: string, layout: Layout, kind: VolumeKind, err: unknown): InputError {
+  if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return sizeMismatch(file, layout, null);
+  if (isAllocationFailure(err)) return outOfMemory(file, layout, kind);
+  return corruptGzip(file, err);
+}
+
+/** A plain file's size is checked against the header before its voxels are read. */
+function checkPlainSize(file: string, layout: Layout, fileBytes: number): void {
+  if (fileBytes !== layout.totalBytes) throw sizeMismatch(file, layout, fileBytes);
+}
+
+function cannotRead(file: string, err: unknown): InputError {
+  return new InputError(file, `cannot read: ${printable(errorMessage(err), 200)}`);
+}
+
+function allocFileBuffer(file: string, bytes: number): Buffer {
+  try {
+    return Buffer.allocUnsafe(bytes);
+  } catch (err) {
+    if (isAllocationFailure(err)) throw new InputError(file, `needs ${formatBytes(bytes)} to read the file; not enough memory`);
+    throw err;
+  }
 }
 
 /** Turn a decompressed (or plain) file into a Volume; its header has been validated (`layoutOf`). */
 function volumeFrom(file: string, layout: Layout, buf: Buffer, kind: VolumeKind): Volume {
   if (buf.length !== layout.totalBytes) throw sizeMismatch(file, layout, buf.length);
   const { header, grid } = layout;
-  const stored = storedArray(buf, layout.offsetBytes, layout.count, header.datatype, header.littleEndian);
-  const data = kind === 'label' ? labelArray(file, stored, layout.scaling) : imageArray(file, stored, header.datatype, layout.scaling);
+  const data = guardMemory(file, layout, kind, () => {
+    const stored = storedArray(buf, layout.offsetBytes, layout.count, header.datatype, header.littleEndian);
+    return kind === 'label' ? labelArray(file, stored, layout.scaling) : imageArray(file, stored, header.datatype, layout.scaling);
+  });
   return { shape: layout.shape, spacingMm: grid.spacingMm, affine: grid.affine, data, geometry: grid.geometry };
 }
 
@@ -459,69 +593,145 @@ function labelArray(file: string, stored: VoxelArray, scaling: Scaling | null): 
   return out;
 }
 
-/** Decompress if gzip (by magic bytes), sizing zlib's single output chunk from the trailer's ISIZE. */
-function inflateSyncSized(file: string, raw: Buffer): Buffer {
-  if (!(raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b)) return raw;
+/** Read `length` bytes at `position` (fewer at the end of the file). */
+function readBytesSync(file: string, fd: number, length: number, position: number, into?: Buffer, intoOffset = 0): Buffer {
+  const buf = into ?? allocFileBuffer(file, length);
+  let done = 0;
   try {
-    return zlib.gunzipSync(raw, { chunkSize: gzipChunkSize(raw) });
+    while (done < length) {
+      const n = readSync(fd, buf, intoOffset + done, length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
   } catch (err) {
-    throw new InputError(file, `corrupt or truncated gzip data (${errorMessage(err)})`);
+    throw cannotRead(file, err);
+  }
+  return buf.subarray(intoOffset, intoOffset + done);
+}
+
+async function readBytes(file: string, handle: FileHandle, length: number, position: number, into?: Buffer, intoOffset = 0): Promise<Buffer> {
+  const buf = into ?? allocFileBuffer(file, length);
+  let done = 0;
+  try {
+    while (done < length) {
+      const { bytesRead } = await handle.read(buf, intoOffset + done, length - done, position + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+  } catch (err) {
+    throw cannotRead(file, err);
+  }
+  return buf.subarray(intoOffset, intoOffset + done);
+}
+
+/** Open a file for reading and give its size; every failure is "cannot read". */
+function openForReadSync(file: string): { fd: number; size: number } {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    throw cannotRead(file, err);
+  }
+  try {
+    return { fd, size: fstatSync(fd).size };
+  } catch (err) {
+    closeSync(fd);
+    throw cannotRead(file, err);
+  }
+}
+
+/**
+ * Read a `.nii` / `.nii.gz` file (see the module comment for images vs labels). The header is read
+ * and validated first; then exactly the bytes it declares are read (plain file, whose size is
+ * checked first) or inflated (gzip, bounded: see `gunzipOptions`). Every failure is an InputError.
+ */
+export async function readNifti(file: string, options: ReadOptions = {}): Promise<Volume> {
+  const kind = options.kind ?? 'image';
+  let handle: FileHandle;
+  let size: number;
+  try {
+    handle = await fsp.open(file, 'r');
+  } catch (err) {
+    throw cannotRead(file, err);
+  }
+  try {
+    try {
+      size = (await handle.stat()).size;
+    } catch (err) {
+      throw cannotRead(file, err);
+    }
+    const head = await readBytes(file, handle, Math.min(size, HEAD_READ_BYTES), 0);
+    if (!isGzip(head)) {
+      const layout = layoutOf(file, parseNiftiHeader(file, head));
+      checkPlainSize(file, layout, size);
+      const buf = guardMemory(file, layout, kind, () => Buffer.allocUnsafe(layout.totalBytes));
+      head.copy(buf);
+      const rest = await readBytes(file, handle, layout.totalBytes - head.length, head.length, buf, head.length);
+      return volumeFrom(file, layout, buf.subarray(0, head.length + rest.length), kind);
+    }
+    const raw = size <= head.length ? head : await readBytes(file, handle, size, 0);
+    const layout = layoutOf(file, parseNiftiHeader(file, gunzipPrefix(file, raw, NIFTI2_HEADER_BYTES)));
+    checkDeflateBound(file, layout, raw.length);
+    let buf: Buffer;
+    try {
+      buf = await gunzipAsync(raw, gunzipOptions(layout));
+    } catch (err) {
+      throw gunzipFailure(file, layout, kind, err);
+    }
+    return volumeFrom(file, layout, buf, kind);
+  } finally {
+    await handle.close();
   }
 }
 
 const gunzipAsync = promisify(zlib.gunzip) as (buf: Buffer, options: zlib.ZlibOptions) => Promise<Buffer>;
 
-async function inflateSized(file: string, raw: Buffer): Promise<Buffer> {
-  if (!(raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b)) return raw;
+/** Synchronous readNifti (same rules). */
+export function readNiftiSync(file: string, options: ReadOptions = {}): Volume {
+  const kind = options.kind ?? 'image';
+  const { fd, size } = openForReadSync(file);
   try {
-    return await gunzipAsync(raw, { chunkSize: gzipChunkSize(raw) });
-  } catch (err) {
-    throw new InputError(file, `corrupt or truncated gzip data (${errorMessage(err)})`);
+    const head = readBytesSync(file, fd, Math.min(size, HEAD_READ_BYTES), 0);
+    if (!isGzip(head)) {
+      const layout = layoutOf(file, parseNiftiHeader(file, head));
+      checkPlainSize(file, layout, size);
+      const buf = guardMemory(file, layout, kind, () => Buffer.allocUnsafe(layout.totalBytes));
+      head.copy(buf);
+      const rest = readBytesSync(file, fd, layout.totalBytes - head.length, head.length, buf, head.length);
+      return volumeFrom(file, layout, buf.subarray(0, head.length + rest.length), kind);
+    }
+    const raw = size <= head.length ? head : readBytesSync(file, fd, size, 0);
+    const layout = layoutOf(file, parseNiftiHeader(file, gunzipPrefix(file, raw, NIFTI2_HEADER_BYTES)));
+    checkDeflateBound(file, layout, raw.length);
+    let buf: Buffer;
+    try {
+      buf = zlib.gunzipSync(raw, gunzipOptions(layout));
+    } catch (err) {
+      throw gunzipFailure(file, layout, kind, err);
+    }
+    return volumeFrom(file, layout, buf, kind);
+  } finally {
+    closeSync(fd);
   }
 }
 
 /**
- * One output chunk of the uncompressed size (gzip ISIZE, the size mod 2³²) + 1, so zlib produces a
- * single buffer instead of many chunks that are then concatenated (a third copy). The trailer is
- * only trusted up to deflate's maximum ratio (1032:1) and 1 GiB; otherwise zlib's default applies.
+ * Read and validate only the header (the same checks as a full read, except the data size):
+ * a gzip file is inflated only as far as its header.
  */
-function gzipChunkSize(raw: Buffer): number {
-  if (raw.length < 18) return zlib.constants.Z_DEFAULT_CHUNK;
-  const isize = raw.readUInt32LE(raw.length - 4);
-  if (isize < 64 || isize > raw.length * 1032 || isize > 2 ** 30) return zlib.constants.Z_DEFAULT_CHUNK;
-  return isize + 1;
-}
-
-/** Read a `.nii` / `.nii.gz` file (see the module comment for images vs labels). */
-export async function readNifti(file: string, options: ReadOptions = {}): Promise<Volume> {
-  let raw: Buffer;
-  try {
-    raw = await fsp.readFile(file);
-  } catch (err) {
-    throw new InputError(file, `cannot read: ${errorMessage(err)}`);
-  }
-  return decodeNifti(file, await inflateSized(file, raw), options);
-}
-
-export function readNiftiSync(file: string, options: ReadOptions = {}): Volume {
-  let raw: Buffer;
-  try {
-    raw = readFileSync(file);
-  } catch (err) {
-    throw new InputError(file, `cannot read: ${errorMessage(err)}`);
-  }
-  return decodeNifti(file, inflateSyncSized(file, raw), options);
-}
-
-/** Read and validate only the header (decompressing the whole file if it is gzip). */
 export function readNiftiHeaderSync(file: string): NiftiHeader {
-  let raw: Buffer;
+  const { fd, size } = openForReadSync(file);
   try {
-    raw = readFileSync(file);
-  } catch (err) {
-    throw new InputError(file, `cannot read: ${errorMessage(err)}`);
+    const head = readBytesSync(file, fd, Math.min(size, HEAD_READ_BYTES), 0);
+    let start = head;
+    if (isGzip(head)) {
+      start = gunzipPrefix(file, head, NIFTI2_HEADER_BYTES);
+      if (start.length < NIFTI2_HEADER_BYTES && size > head.length) start = gunzipPrefix(file, readBytesSync(file, fd, size, 0), NIFTI2_HEADER_BYTES);
+    }
+    return layoutOf(file, parseNiftiHeader(file, start)).header;
+  } finally {
+    closeSync(fd);
   }
-  return layoutOf(file, parseNiftiHeader(file, inflateSyncSized(file, raw))).header;
 }
 
 /** The datatype a TypedArray is written as by default. */
