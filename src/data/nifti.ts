@@ -138,12 +138,18 @@ function shownBytes(bytes: Buffer): string {
   return `"${printable(bytes.toString('latin1').replace(/\0+$/, ''), 40)}"`;
 }
 
+/**
+ * The magic string: "n+1\0" (NIfTI-1) or "n+2\0" (NIfTI-2) for a single file. "ni1\0"/"ni2\0"
+ * mark the header of a separate .hdr/.img pair, which segloss does not read (datasets are single
+ * files); nibabel reads them as pairs, so the message says how to convert.
+ */
 function checkMagic(file: string, buf: Buffer, offset: number, version: 1 | 2): void {
-  const magic = buf.subarray(offset, offset + 4).toString('latin1');
-  if (magic === `n+${version}\0`) return;
-  if (version === 1 && magic === 'ni1\0') throw new InputError(file, 'separate .hdr/.img NIfTI pairs are not supported; convert to a single .nii or .nii.gz');
-  const shown = JSON.stringify(magic.replace(/\0+$/, ''));
-  throw new InputError(file, `wrong NIfTI-${version} magic string ${shown} (expected "n+${version}")`);
+  const magic = buf.subarray(offset, offset + 4);
+  if (magic.toString('latin1') === `n+${version}\0`) return;
+  if (magic.toString('latin1') === `ni${version}\0`) {
+    throw new InputError(file, `this is the header of a NIfTI-${version} .hdr/.img pair (magic "ni${version}"); separate .hdr/.img pairs are not supported: convert to a single .nii or .nii.gz (e.g. with nibabel: nib.save(nib.load(hdr), 'x.nii.gz'))`);
+  }
+  throw new InputError(file, `wrong NIfTI-${version} magic string ${shownBytes(magic)} (expected "n+${version}")`);
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
- * The NIfTI reader against hostile or careless input (item 1 of the hostile-input issue): gzip
- * decompression bombs and appended gzip members are refused with bounded memory, a volume too
- * large for the memory available is a one-line message saying how large it is, and legitimate
- * multi-member gzip (bgzip) and long gzip headers read.
+ * The NIfTI reader against hostile or careless input (items 1 and 4 of the hostile-input issue):
+ * gzip decompression bombs and appended gzip members are refused with bounded memory, a volume
+ * too large for the memory available is a one-line message saying how large it is, legitimate
+ * multi-member gzip (bgzip) and long gzip headers read, and echoed header bytes are escaped.
  *
  * Memory is measured in child processes (peak RSS, VmHWM, of a fresh address space), never by
  * wall time.
@@ -173,6 +173,30 @@ test('a volume too large for the memory available is a one-line message saying h
     const expected = `InputError: ${file}: needs 5.9 GiB for 1024×1024×1000 int16 voxels (2.0 GiB file data + 3.9 GiB float32 output); not enough memory`;
     assert.equal(r.syncError, expected);
     assert.equal(r.asyncError, expected);
+  }
+});
+
+test('echoed header bytes are escaped and cut: a broken magic string with U+0085, a newline and a NUL stays one printable line', () => {
+  const file = path.join(dir, 'bad-magic.nii');
+  const raw = Buffer.from(SMALL);
+  Buffer.from([0x61, 0x85, 0x0a, 0x00]).copy(raw, 344);
+  writeFileSync(file, raw);
+  assert.throws(() => readNiftiSync(file), (err: unknown) => {
+    assert.ok(err instanceof InputError);
+    assert.equal(err.message, `${file}: wrong NIfTI-1 magic string "a\\x85\\n" (expected "n+1")`);
+    return true;
+  });
+  // A file name with a control character is escaped too.
+  const odd = path.join(dir, 'odd\nname\u0085.nii');
+  writeFileSync(odd, raw);
+  assert.throws(() => readNiftiSync(odd), (err: unknown) => err instanceof InputError && err.message.startsWith(`${dir}/odd\\nname\\x85.nii: wrong NIfTI-1 magic`) && !/[\n\u0085]/.test(err.message));
+});
+
+test('.hdr/.img pairs (magic "ni1"/"ni2") are refused with a message saying how to convert, for NIfTI-1 and NIfTI-2', () => {
+  for (const version of [1, 2] as const) {
+    const file = path.join(dir, `pair-v${version}.hdr`);
+    writeFileSync(file, rawNifti({ version, littleEndian: true, datatype: 'uint8', shape: [2, 1, 1], values: [1, 2], magic: version === 1 ? 'ni1\0' : 'ni2\0\r\n\x1a\n' }));
+    assert.throws(() => readNiftiSync(file), expectInputError(file, new RegExp(`this is the header of a NIfTI-${version} \\.hdr/\\.img pair \\(magic "ni${version}"\\); separate \\.hdr/\\.img pairs are not supported: convert to a single \\.nii or \\.nii\\.gz`)));
   }
 });
 
