@@ -1,7 +1,7 @@
 /**
- * Geometry and scaling edge cases against nibabel 5 (issue: the reader against hostile input, item
- * 3). test/fixtures/data/make_nibabel_header_cases.py crafted each header byte by byte and recorded
- * what nibabel.load() gives (nibabel_header_cases.json). segloss must read each file as nibabel
+ * Geometry and scaling edge cases against nibabel 5. test/fixtures/data/make_nibabel_header_cases.py
+ * crafted each header byte by byte and recorded what nibabel.load() gives
+ * (nibabel_header_cases.json). segloss must read each file as nibabel
  * does (shape, spacing = zooms, affine, values), and refuse with a one-line InputError exactly
  * where nibabel raises or would give a non-finite affine, spacing or float32 value.
  */

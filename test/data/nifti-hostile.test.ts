@@ -1,8 +1,8 @@
 /**
- * The NIfTI reader against hostile or careless input (items 1 and 4 of the hostile-input issue):
- * gzip decompression bombs and appended gzip members are refused with bounded memory, a volume
- * too large for the memory available is a one-line message saying how large it is, legitimate
- * multi-member gzip (bgzip) and long gzip headers read, and echoed header bytes are escaped.
+ * The NIfTI reader against hostile or careless input: gzip decompression bombs and appended gzip
+ * members are refused with bounded memory, a volume too large for the memory available is a
+ * one-line message saying how large it is, legitimate multi-member gzip (bgzip) and long gzip
+ * headers read, and echoed header bytes are escaped.
  *
  * Memory is measured in child processes (peak RSS, VmHWM, of a fresh address space), never by
  * wall time.
