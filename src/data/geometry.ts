@@ -3,9 +3,10 @@
  * fields, the inverse (affine → quaternion), orientation codes, and building geometry for volumes
  * that segloss creates itself (synthetic data, derived volumes).
  *
- * Formulas follow nifti1.h (nifti_quatern_to_mat44 / nifti_mat44_to_quatern) and nibabel's
- * `get_best_affine` precedence: sform when sform_code > 0, else qform when qform_code > 0, else a
- * diagonal matrix of pixdim (no origin).
+ * Reading follows nibabel 5 exactly (the NIfTI standard as nibabel implements it): the codes and
+ * pixdim fixes nibabel applies when it loads a header, `get_best_affine` precedence (sform, then
+ * qform, then nibabel's centred, x-flipped base affine), `get_qform`'s quaternion maths. Writing
+ * uses nifti1.h's nifti_mat44_to_quatern.
  */
 import type { Affine, NiftiGeometry } from './volume.js';
 import type { Vec3 } from '../util/vec3.js';
@@ -14,57 +15,107 @@ import type { Vec3 } from '../util/vec3.js';
 export const UNITS_MM_SEC = 2 | 8;
 
 /**
- * qform affine (nifti1.h METHOD 2):
+ * The qform/sform codes nibabel 5 knows (`xform_codes`): 0 unknown, 1 scanner, 2 aligned,
+ * 3 Talairach, 4 MNI-152, 5 template (NIFTI_XFORM_TEMPLATE_OTHER, added to nifti1.h in 2019).
+ */
+export const MAX_XFORM_CODE = 5;
+
+/**
+ * A qform_code or sform_code as nibabel uses it: nibabel's `Nifti1Header._chk_xform_code` resets a
+ * code outside 0..5 to 0 when the file is loaded, so such a transform is never used.
+ */
+export function validXformCode(code: number): number {
+  return Number.isInteger(code) && code >= 0 && code <= MAX_XFORM_CODE ? code : 0;
+}
+
+/**
+ * pixdim as nibabel holds it after loading (the checks run with fix=True):
+ * `Nifti1Header._chk_qfac` sets pixdim[0] (qfac) to 1 unless it is exactly ±1, and
+ * `AnalyzeHeader._chk_pixdims` makes negative pixdim[1..3] positive and zero ones 1. NaN and ∞ are
+ * left as they are (a reader must refuse them where they are used).
+ */
+export function nibabelPixdim(pixdim: readonly number[]): number[] {
+  const out = [...pixdim];
+  while (out.length < 8) out.push(0);
+  out[0] = out[0] === -1 ? -1 : 1;
+  for (let d = 1; d <= 3; d++) {
+    const p = out[d] as number;
+    out[d] = p < 0 ? -p : p === 0 ? 1 : p;
+  }
+  return out;
+}
+
+/** 1 − (b² + c² + d²): the squared real part `a` of the qform quaternion (negative when not a rotation). */
+export function quaternionW2(quatern: readonly number[]): number {
+  const [b, c, d] = [quatern[0] ?? 0, quatern[1] ?? 0, quatern[2] ?? 0];
+  return 1 - (b * b + c * c + d * d);
+}
+
+/**
+ * The qform affine as nibabel's `Nifti1Header.get_qform` computes it (nifti1.h METHOD 2):
  *   [x y z]ᵀ = R · [pixdim1·i, pixdim2·j, qfac·pixdim3·k]ᵀ + [qoffset_x, qoffset_y, qoffset_z]ᵀ
- * with R from the unit quaternion (a, b, c, d), a = √(1 − b² − c² − d²) (0 when rounding makes the
- * radicand negative, in which case (b, c, d) is renormalised), qfac = −1 when pixdim[0] < 0 else 1,
- * and non-positive pixdims replaced by 1 as nifti1_io does.
+ * with pixdim and qfac fixed as in `nibabelPixdim`, a = √(1 − b² − c² − d²) (0 when that is slightly
+ * negative: nibabel's `fillpositive`; a reader refuses clearly negative values first, see
+ * `quaternionW2`) and R from nibabel's `quat2mat`, which normalises the quaternion.
  */
 export function qformAffine(quatern: readonly number[], pixdim: readonly number[]): Affine {
-  let [b, c, d] = [quatern[0] ?? 0, quatern[1] ?? 0, quatern[2] ?? 0];
+  const [b, c, d] = [quatern[0] ?? 0, quatern[1] ?? 0, quatern[2] ?? 0];
   const [qx, qy, qz] = [quatern[3] ?? 0, quatern[4] ?? 0, quatern[5] ?? 0];
-  let a = 1 - (b * b + c * c + d * d);
-  if (a < 1e-7) {
-    const norm = 1 / Math.sqrt(b * b + c * c + d * d);
-    b *= norm;
-    c *= norm;
-    d *= norm;
-    a = 0;
+  const w2 = quaternionW2(quatern);
+  const a = w2 < 0 ? 0 : Math.sqrt(w2);
+  const norm = a * a + b * b + c * c + d * d;
+  let r: number[][];
+  if (norm < Number.EPSILON) {
+    r = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
   } else {
-    a = Math.sqrt(a);
+    const s = 2 / norm;
+    const [x2, y2, z2] = [b * s, c * s, d * s];
+    const [wx, wy, wz] = [a * x2, a * y2, a * z2];
+    const [xx, xy, xz] = [b * x2, b * y2, b * z2];
+    const [yy, yz, zz] = [c * y2, c * z2, d * z2];
+    r = [
+      [1 - (yy + zz), xy - wz, xz + wy],
+      [xy + wz, 1 - (xx + zz), yz - wx],
+      [xz - wy, yz + wx, 1 - (xx + yy)],
+    ];
   }
-  const positive = (v: number | undefined) => (v !== undefined && v > 0 ? v : 1);
-  const dx = positive(pixdim[1]);
-  const dy = positive(pixdim[2]);
-  const qfac = (pixdim[0] ?? 1) < 0 ? -1 : 1;
-  const dz = positive(pixdim[3]) * qfac;
-  const r = [
-    [a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)],
-    [2 * (b * c + a * d), a * a + c * c - b * b - d * d, 2 * (c * d - a * b)],
-    [2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - c * c - b * b],
-  ];
+  const p = nibabelPixdim(pixdim);
+  const zooms = [p[1] as number, p[2] as number, (p[3] as number) * (p[0] as number)];
   const row = (n: number, offset: number) => {
     const rn = r[n] as number[];
-    return [(rn[0] as number) * dx, (rn[1] as number) * dy, (rn[2] as number) * dz, offset];
+    return [(rn[0] as number) * zooms[0]!, (rn[1] as number) * zooms[1]!, (rn[2] as number) * zooms[2]!, offset];
   };
   return [row(0, qx), row(1, qy), row(2, qz), [0, 0, 0, 1]];
 }
 
-/** Diagonal affine of the voxel spacing, used when neither qform nor sform is set. */
-export function pixdimAffine(pixdim: readonly number[]): Affine {
+/**
+ * The affine used when neither the sform nor the qform is set: nibabel's
+ * `AnalyzeHeader.get_base_affine` (`shape_zoom_affine` with x_flip): voxel sizes on the diagonal,
+ * x flipped (radiological storage, as Analyze assumed) and the world origin at the centre of the
+ * grid. `zoomsMm` are the voxel sizes of the first three axes (1 for axes the file does not have).
+ */
+export function baseAffine(shape: readonly number[], zoomsMm: readonly number[]): Affine {
+  const n = (d: number) => shape[d] ?? 1;
+  const z = (d: number) => zoomsMm[d] ?? 1;
+  // 0 − x rather than −x: a one-voxel axis gets origin +0, not −0.
+  const origin = (d: number, zoom: number) => 0 - ((n(d) - 1) / 2) * zoom;
   return [
-    [pixdim[1] ?? 1, 0, 0, 0],
-    [0, pixdim[2] ?? 1, 0, 0],
-    [0, 0, pixdim[3] ?? 1, 0],
+    [-z(0), 0, 0, origin(0, -z(0))],
+    [0, z(1), 0, origin(1, z(1))],
+    [0, 0, z(2), origin(2, z(2))],
     [0, 0, 0, 1],
   ];
 }
 
-/** The affine a reader should use (nibabel precedence: sform > qform > pixdim). */
-export function bestAffine(g: NiftiGeometry): Affine {
-  if (g.sformCode > 0) return [[...g.srow[0]], [...g.srow[1]], [...g.srow[2]], [0, 0, 0, 1]];
-  if (g.qformCode > 0) return qformAffine(g.quatern, g.pixdim);
-  return pixdimAffine(g.pixdim);
+/**
+ * The affine a reader should use, with nibabel's `Nifti1Header.get_best_affine` precedence: the
+ * sform when sform_code ≠ 0, else the qform when qform_code ≠ 0, else `baseAffine` of the grid.
+ * Codes outside 0..5 count as 0 (`validXformCode`).
+ */
+export function bestAffine(g: NiftiGeometry, grid: { shape: readonly number[]; spacingMm: readonly number[] }): Affine {
+  if (validXformCode(g.sformCode) !== 0) return [[...g.srow[0]], [...g.srow[1]], [...g.srow[2]], [0, 0, 0, 1]];
+  if (validXformCode(g.qformCode) !== 0) return qformAffine(g.quatern, g.pixdim);
+  return baseAffine(grid.shape, grid.spacingMm);
 }
 
 /** Column norms of the 3×3 part of an affine: the voxel spacing it implies (mm). */

@@ -3,22 +3,31 @@
  *
  * Reading: `.nii` or gzip-compressed `.nii.gz` (detected from the content, not the name), both
  * byte orders, datatypes uint8, int8, int16, uint16, int32, uint32, float32, float64.
- * - Images (`kind: 'image'`, the default) become Float32Array with the scaling applied:
- *   value = scl_slope · stored + scl_inter, skipped when scl_slope is 0 or not finite (NIfTI rule).
- * - Labels (`kind: 'label'`) ignore the scaling, are rounded to the nearest integer (a value more
- *   than 1e-3 from an integer, or NaN/∞, is an error) and become Uint8Array when every value is in
+ * - The header is read and validated first; then exactly the bytes it declares are read (a plain
+ *   file's size is checked before) or inflated (gzip: bounded, so extra data, appended gzip members
+ *   or a decompression bomb are refused after at most 64 KiB beyond the declared size).
+ * - Scaling (scl_slope/scl_inter) as nibabel's `get_slope_inter`: value = slope · stored + inter,
+ *   none when scl_slope is 0 or not finite; a finite slope with a non-finite scl_inter is refused.
+ * - Images (`kind: 'image'`, the default) become Float32Array, scaled; a scaled value that
+ *   overflows float32 is refused.
+ * - Labels (`kind: 'label'`) are scaled too, then rounded to the nearest integer (a value more than
+ *   1e-3 from an integer, or NaN/∞, is an error) and become Uint8Array when every value is in
  *   0..255, else Int32Array.
- * - Geometry: spacing = pixdim[1..3]; affine = sform if sform_code > 0, else qform if
- *   qform_code > 0, else diag(pixdim) (nibabel's precedence); the header fields are kept in
- *   `volume.geometry` so a derived volume is written with exactly the input's geometry.
- * - Memory: the file is decompressed into one buffer (zlib, output buffer sized from the gzip
- *   trailer) and converted into the output array; at most the raw voxel bytes and the output array
- *   are alive at once (two full-size copies).
+ * - Geometry as nibabel 5 loads it (./geometry.ts): invalid codes count as 0, qfac ±1, pixdim made
+ *   positive; affine = sform, else qform, else nibabel's centred base affine; a non-finite spacing
+ *   or affine is refused. The fixed header fields are kept in `volume.geometry` so a derived
+ *   volume is written with exactly the input's geometry.
+ * - Every failure is one InputError naming the file (exit 2), including a failed allocation
+ *   ("needs 1.5 GiB for 512×512×1000 int16 voxels …; not enough memory"); echoed header bytes are
+ *   escaped (`printable`).
+ * - Memory: the file's bytes in one buffer (zlib writes them into a single chunk sized from the
+ *   header), converted into the output array: two full-size copies at most.
  *
  * Writing: NIfTI-1, little-endian, 348-byte header + 4-byte extension flag (vox_offset 352),
  * gzip when the name ends in `.gz`, atomically (temporary sibling, then rename).
  */
-import { readFileSync, promises as fsp, openSync, writeSync, closeSync, renameSync, rmSync, mkdirSync } from 'node:fs';
+import { promises as fsp, openSync, readSync, fstatSync, writeSync, closeSync, renameSync, rmSync, mkdirSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
@@ -26,7 +35,8 @@ import { InputError, UsageError, errorMessage } from '../util/errors.js';
 import { temporaryPathFor } from '../util/atomic.js';
 import type { Affine, NiftiGeometry, Volume, VoxelArray } from './volume.js';
 import type { Vec3 } from '../util/vec3.js';
-import { bestAffine, affinesClose, affineSpacing, geometryFromAffine } from './geometry.js';
+import { bestAffine, affinesClose, affineSpacing, geometryFromAffine, nibabelPixdim, quaternionW2, validXformCode } from './geometry.js';
+import { formatBytes, printable } from '../util/text.js';
 
 export type NiftiDatatype = 'uint8' | 'int8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64';
 export type VolumeKind = 'image' | 'label';
@@ -54,7 +64,11 @@ const DATATYPES: Record<NiftiDatatype, { code: number; bytes: number }> = {
 const DATATYPE_BY_CODE = new Map<number, NiftiDatatype>(Object.entries(DATATYPES).map(([name, d]) => [d.code, name as NiftiDatatype]));
 const OTHER_DATATYPES: Record<number, string> = { 1: 'binary', 32: 'complex64', 128: 'RGB24', 1024: 'int64', 1280: 'uint64', 1536: 'float128', 1792: 'complex128', 2048: 'complex256', 2304: 'RGBA32' };
 
-/** The header fields segloss uses, for either NIfTI version. */
+/**
+ * The header fields segloss uses, for either NIfTI version, as stored in the file (numbers of a
+ * NIfTI-1 header shown as the shortest decimal of their float32, see `shortestFloat32`). A read
+ * Volume's `geometry` is this after nibabel's load-time fixes (`gridOf`).
+ */
 export interface NiftiHeader {
   version: 1 | 2;
   littleEndian: boolean;
@@ -70,11 +84,35 @@ export interface NiftiHeader {
 
 const NIFTI1_HEADER_BYTES = 348;
 const NIFTI2_HEADER_BYTES = 540;
+/** The 4-byte extension flag that follows the header in a single-file NIfTI. */
+const EXTENSION_FLAG_BYTES = 4;
 const WRITE_VOX_OFFSET = 352;
 /** Largest voxel payload accepted (2 GiB − 1): a larger one cannot be held in one JS typed array here. */
 const MAX_PAYLOAD_BYTES = 2 ** 31 - 1;
+/**
+ * Largest vox_offset accepted (1 GiB): header extensions that large are not plausible, and with
+ * the payload limit a whole file stays below Node's 4 GiB Buffer limit.
+ */
+const MAX_VOX_OFFSET = 2 ** 30;
+/**
+ * How far past the declared end (vox_offset + voxel data) a gzip file is inflated: a little extra
+ * data is reported with its exact size; more is refused without inflating it (a decompression
+ * bomb costs at most this much beyond the declared size).
+ */
+const EXTRA_PROBE_BYTES = 64 * 1024;
+/**
+ * deflate's largest expansion (RFC 1951: a 258-byte match costs at least 2 bits): n bytes of gzip
+ * cannot hold more than 1032·n bytes, so a header declaring more describes a truncated file.
+ */
+const DEFLATE_MAX_RATIO = 1032;
+/** Output cap of one header probe of a gzip file (`gunzipPrefix`). */
+const PREFIX_OUTPUT_LIMIT = 4 * 2 ** 20;
+/** Bytes read from the start of a file first: the whole header of a plain file, and normally enough gzip to inflate it. */
+const HEAD_READ_BYTES = 64 * 1024;
+/** Largest finite float32 (images are returned as Float32Array). */
+const FLOAT32_MAX = 3.4028234663852886e38;
 
-/** Parse a NIfTI-1 or NIfTI-2 header from the start of `buf` (the whole decompressed file). */
+/** Parse a NIfTI-1 or NIfTI-2 header from the start of `buf` (the decompressed file, or at least its first 540 bytes). */
 export function parseNiftiHeader(file: string, buf: Buffer): NiftiHeader {
   if (buf.length < 4) throw new InputError(file, `not a NIfTI file (only ${buf.length} bytes)`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -96,12 +134,33 @@ export function parseNiftiHeader(file: string, buf: Buffer): NiftiHeader {
   return version === 1 ? parseNifti1(file, buf, view, littleEndian) : parseNifti2(file, buf, view, littleEndian);
 }
 
-function checkMagic(file: string, buf: Buffer, offset: number, expected: string, version: 1 | 2): void {
-  const magic = buf.subarray(offset, offset + expected.length).toString('latin1');
-  if (magic === expected) return;
-  if (version === 1 && magic === 'ni1\0') throw new InputError(file, 'separate .hdr/.img NIfTI pairs are not supported; convert to a single .nii or .nii.gz');
-  const shown = JSON.stringify(magic.replace(/\0+$/, ''));
-  throw new InputError(file, `wrong NIfTI-${version} magic string ${shown} (expected ${JSON.stringify(expected.replace(/\0.*$/s, ''))})`);
+/** A header string as text for a message: escaped, without its trailing NULs. */
+function shownBytes(bytes: Buffer): string {
+  return `"${printable(bytes.toString('latin1').replace(/\0+$/, ''), 40)}"`;
+}
+
+/**
+ * The magic string: "n+1\0" (NIfTI-1) or "n+2\0" (NIfTI-2) for a single file. "ni1\0"/"ni2\0"
+ * mark the header of a separate .hdr/.img pair, which segloss does not read (datasets are single
+ * files); nibabel reads them as pairs, so the message says how to convert.
+ */
+function checkMagic(file: string, buf: Buffer, offset: number, version: 1 | 2): void {
+  const magic = buf.subarray(offset, offset + 4);
+  if (magic.toString('latin1') === `n+${version}\0`) return;
+  if (magic.toString('latin1') === `ni${version}\0`) {
+    throw new InputError(file, `this is the header of a NIfTI-${version} .hdr/.img pair (magic "ni${version}"); separate .hdr/.img pairs are not supported: convert to a single .nii or .nii.gz (e.g. with nibabel: nib.save(nib.load(hdr), 'x.nii.gz'))`);
+  }
+  throw new InputError(file, `wrong NIfTI-${version} magic string ${shownBytes(magic)} (expected "n+${version}")`);
+}
+
+/**
+ * NIfTI-2's 4 bytes after the magic: "\r\n\x1a\n" detect a file damaged by a text-mode transfer.
+ * nibabel (`Nifti2Header._chk_eol_check`) accepts them all zero and refuses anything else.
+ */
+function checkEol(file: string, buf: Buffer): void {
+  const eol = buf.subarray(8, 12);
+  if (eol.toString('latin1') === '\r\n\x1a\n' || eol.every((b) => b === 0)) return;
+  throw new InputError(file, `NIfTI-2 end-of-line check bytes are ${shownBytes(eol)} (expected "\\r\\n\\x1a\\n"): the file was probably damaged by a text-mode transfer`);
 }
 
 function datatypeOf(file: string, code: number, bitpix: number): NiftiDatatype {
@@ -129,7 +188,7 @@ export function shortestFloat32(x: number): number {
 }
 
 function parseNifti1(file: string, buf: Buffer, v: DataView, le: boolean): NiftiHeader {
-  checkMagic(file, buf, 344, 'n+1\0', 1);
+  checkMagic(file, buf, 344, 1);
   const dim = Array.from({ length: 8 }, (_, i) => v.getInt16(40 + 2 * i, le));
   const pixdim = Array.from({ length: 8 }, (_, i) => shortestFloat32(v.getFloat32(76 + 4 * i, le)));
   const f32 = (o: number) => shortestFloat32(v.getFloat32(o, le));
@@ -155,7 +214,8 @@ function parseNifti1(file: string, buf: Buffer, v: DataView, le: boolean): Nifti
 }
 
 function parseNifti2(file: string, buf: Buffer, v: DataView, le: boolean): NiftiHeader {
-  checkMagic(file, buf, 4, 'n+2\0\r\n\x1a\n', 2);
+  checkMagic(file, buf, 4, 2);
+  checkEol(file, buf);
   const i64 = (o: number) => Number(v.getBigInt64(o, le));
   const f64 = (o: number) => v.getFloat64(o, le);
   const dim = Array.from({ length: 8 }, (_, i) => i64(16 + 8 * i));
@@ -195,63 +255,250 @@ function shapeOf(file: string, dim: number[]): number[] {
   return channels > 1 ? [size(1), size(2), size(3), channels] : [size(1), size(2), size(3)];
 }
 
-/** Decompress if gzip (by magic bytes), sizing zlib's single output chunk from the trailer's ISIZE. */
-function inflateSyncSized(file: string, raw: Buffer): Buffer {
-  if (!(raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b)) return raw;
+/** The stored value of a header float: NIfTI-1 floats are float32 (kept as their shortest decimal), NIfTI-2's float64. */
+function storedFloat(header: NiftiHeader, x: number): number {
+  return header.version === 1 ? Math.fround(x) : x;
+}
+
+/** value = slope · stored + inter, when the header asks for scaling. */
+interface Scaling {
+  slope: number;
+  inter: number;
+  /** "scl_slope 0.5 + scl_inter -10", as the header shows them (for messages). */
+  shown: string;
+}
+
+/**
+ * The scaling a header asks for, as nibabel's `Nifti1Header.get_slope_inter` reads it: scl_slope 0
+ * (the NIfTI standard's "no scaling") or not finite means none, and scl_inter is then ignored; a
+ * valid slope with a NaN or infinite scl_inter is refused (nibabel raises HeaderDataError).
+ * Returns null for no scaling (and for the identity 1·x + 0).
+ */
+function scalingOf(file: string, header: NiftiHeader): Scaling | null {
+  const slope = storedFloat(header, header.sclSlope);
+  const inter = storedFloat(header, header.sclInter);
+  if (slope === 0 || !Number.isFinite(slope)) return null;
+  if (!Number.isFinite(inter)) throw new InputError(file, `scl_inter is ${header.sclInter} with scl_slope ${header.sclSlope}: the scaled values would not be numbers (nibabel refuses this too)`);
+  return slope === 1 && inter === 0 ? null : { slope, inter, shown: `scl_slope ${header.sclSlope} + scl_inter ${header.sclInter}` };
+}
+
+/** Voxel spacing, affine and geometry of a read volume. */
+interface Grid {
+  spacingMm: Vec3;
+  affine: Affine;
+  /** The header geometry with nibabel's load-time fixes (codes, qfac, pixdim signs). */
+  geometry: NiftiGeometry;
+}
+
+/**
+ * Geometry exactly as nibabel 5 loads it: invalid qform/sform codes count as 0, pixdim[0] (qfac)
+ * is ±1, pixdim[1..3] are made positive (0 → 1) (see ./geometry.ts); spacing = pixdim[1..3]
+ * (1 for axes beyond dim[0], as nibabel's base affine pads them); affine by
+ * `get_best_affine` precedence. Refused: a non-finite spacing, a qform quaternion that is not a
+ * rotation (nibabel's `fillpositive` raises), and a non-finite affine (nibabel would return NaNs).
+ */
+function gridOf(file: string, header: NiftiHeader, shape: number[]): Grid {
+  const raw = header.geometry;
+  const geometry: NiftiGeometry = {
+    ...raw,
+    qformCode: validXformCode(raw.qformCode),
+    sformCode: validXformCode(raw.sformCode),
+    pixdim: nibabelPixdim(raw.pixdim),
+    quatern: [...raw.quatern],
+    srow: raw.srow.map((r) => [...r]) as [number[], number[], number[]],
+  };
+  const rank = header.dim[0] as number;
+  const spacingMm = [0, 1, 2].map((d) => (d < rank ? (geometry.pixdim[d + 1] as number) : 1)) as Vec3;
+  spacingMm.forEach((s, d) => {
+    if (!Number.isFinite(s)) throw new InputError(file, `pixdim[${d + 1}] (the voxel size along axis ${d + 1}) is ${raw.pixdim[d + 1]}; it must be a finite number`);
+  });
+  const source = geometry.sformCode !== 0 ? 'sform' : geometry.qformCode !== 0 ? 'qform' : 'pixdim';
+  if (source === 'qform') {
+    // nibabel's threshold: 3 machine epsilons of the stored precision (Nifti1Header/Nifti2Header.quaternion_threshold).
+    const threshold = -3 * (header.version === 1 ? 2 ** -23 : Number.EPSILON);
+    const w2 = quaternionW2(raw.quatern.slice(0, 3).map((q) => storedFloat(header, q)));
+    if (w2 < threshold) {
+      throw new InputError(file, `qform quaternion (b, c, d) = (${raw.quatern.slice(0, 3).join(', ')}) is not a rotation: b² + c² + d² = ${Number((1 - w2).toPrecision(6))} exceeds 1 (nibabel refuses it too)`);
+    }
+  }
+  const affine = bestAffine(geometry, { shape, spacingMm });
+  if (!affine.every((row) => row.every(Number.isFinite))) {
+    const what =
+      source === 'sform'
+        ? `the sform (sform_code ${geometry.sformCode}) has non-finite entries: srow_x [${raw.srow[0].join(', ')}], srow_y [${raw.srow[1].join(', ')}], srow_z [${raw.srow[2].join(', ')}]`
+        : `the qform (qform_code ${geometry.qformCode}) is not finite: quatern (b, c, d) = (${raw.quatern.slice(0, 3).join(', ')}), qoffset = (${raw.quatern.slice(3).join(', ')}), pixdim[0..3] = (${raw.pixdim.slice(0, 4).join(', ')})`;
+    throw new InputError(file, `${what}; the voxel-to-world affine must be finite`);
+  }
+  return { spacingMm, affine, geometry };
+}
+
+/** Everything the header says about the file, validated before any voxel is read. */
+interface Layout {
+  header: NiftiHeader;
+  shape: number[];
+  count: number;
+  /** Where the voxels start (vox_offset; 0 taken as right after the header and extension flag). */
+  offsetBytes: number;
+  payloadBytes: number;
+  /** offset + payload: the size of the (decompressed) file. */
+  totalBytes: number;
+  grid: Grid;
+  scaling: Scaling | null;
+}
+
+function layoutOf(file: string, header: NiftiHeader): Layout {
+  const shape = shapeOf(file, header.dim);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const payloadBytes = count * DATATYPES[header.datatype].bytes;
+  if (payloadBytes > MAX_PAYLOAD_BYTES) throw new InputError(file, `header declares ${shape.join('×')} ${header.datatype} voxels (${formatBytes(payloadBytes)}), more than segloss reads (2 GiB of voxel data)`);
+  // nibabel (`Nifti1Header._chk_offset`) refuses a single-file vox_offset below header + extension
+  // flag. A vox_offset of 0 is invalid too but occurs in old files; take it, as segloss always has,
+  // as "right after the header and the 4-byte extension flag" (nibabel would read the header itself
+  // as voxels).
+  const minOffset = (header.version === 1 ? NIFTI1_HEADER_BYTES : NIFTI2_HEADER_BYTES) + EXTENSION_FLAG_BYTES;
+  const offsetBytes = header.voxOffset === 0 ? minOffset : header.voxOffset;
+  if (!Number.isInteger(offsetBytes) || offsetBytes < minOffset || offsetBytes > MAX_VOX_OFFSET) {
+    throw new InputError(file, `invalid vox_offset ${header.voxOffset} (must be an integer from ${minOffset} to ${MAX_VOX_OFFSET})`);
+  }
+  const scaling = scalingOf(file, header);
+  const grid = gridOf(file, header, shape);
+  return { header, shape, count, offsetBytes, payloadBytes, totalBytes: offsetBytes + payloadBytes, grid, scaling };
+}
+
+function declared(layout: Layout): string {
+  return `header declares ${layout.shape.join('×')} ${layout.header.datatype} voxels (${layout.payloadBytes} bytes at offset ${layout.offsetBytes})`;
+}
+
+/**
+ * The error for a file whose size does not match the header. `fileBytes` is the (decompressed)
+ * size, or null when a gzip file went on beyond `EXTRA_PROBE_BYTES` past the declared end and
+ * was not inflated further.
+ */
+function sizeMismatch(file: string, layout: Layout, fileBytes: number | null): InputError {
+  if (fileBytes === null) {
+    return new InputError(file, `${declared(layout)} but the file has extra data: more than ${layout.payloadBytes + EXTRA_PROBE_BYTES} bytes after the header (not inflated further)`);
+  }
+  if (fileBytes < layout.offsetBytes) return new InputError(file, `${declared(layout)} but the file is truncated: it ends at byte ${fileBytes}, before the voxel data starts`);
+  const what = fileBytes < layout.totalBytes ? 'file is truncated' : 'file has extra data';
+  return new InputError(file, `${declared(layout)} but the ${what}: ${fileBytes - layout.offsetBytes} bytes after the header`);
+}
+
+/** A RangeError other than zlib's maxOutputLength signal: an allocation that failed for lack of memory. */
+function isAllocationFailure(err: unknown): boolean {
+  return err instanceof RangeError && (err as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE';
+}
+
+function outOfMemory(file: string, layout: Layout, kind: VolumeKind): InputError {
+  const outputBytes = layout.count * 4;
+  const output = kind === 'label' ? 'int32 labels at most' : 'float32 output';
+  return new InputError(
+    file,
+    `needs ${formatBytes(layout.totalBytes + outputBytes)} for ${layout.shape.join('×')} ${layout.header.datatype} voxels (${formatBytes(layout.totalBytes)} file data + ${formatBytes(outputBytes)} ${output}); not enough memory`,
+  );
+}
+
+/** Run an allocation-heavy step; a failed allocation becomes the one-line out-of-memory error. */
+function guardMemory<T>(file: string, layout: Layout, kind: VolumeKind, step: () => T): T {
   try {
-    return zlib.gunzipSync(raw, { chunkSize: gzipChunkSize(raw) });
+    return step();
   } catch (err) {
-    throw new InputError(file, `corrupt or truncated gzip data (${errorMessage(err)})`);
+    if (isAllocationFailure(err)) throw outOfMemory(file, layout, kind);
+    throw err;
   }
 }
 
-const gunzipAsync = promisify(zlib.gunzip) as (buf: Buffer, options: zlib.ZlibOptions) => Promise<Buffer>;
+function isGzip(head: Buffer): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
 
-async function inflateSized(file: string, raw: Buffer): Promise<Buffer> {
-  if (!(raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b)) return raw;
-  try {
-    return await gunzipAsync(raw, { chunkSize: gzipChunkSize(raw) });
-  } catch (err) {
-    throw new InputError(file, `corrupt or truncated gzip data (${errorMessage(err)})`);
+function corruptGzip(file: string, err: unknown): InputError {
+  return new InputError(file, `corrupt or truncated gzip data (${printable(errorMessage(err))})`);
+}
+
+/**
+ * The first `wantBytes` decompressed bytes of gzip data (all of them when there are fewer), for
+ * reading the header before anything else. Compressed prefixes of growing length are inflated
+ * (Z_SYNC_FLUSH: a cut stream is not an error) with a capped output, so the probe costs little
+ * memory however well the rest of the file compresses; a prefix whose output passes the cap is
+ * shortened (its start already holds more than the header).
+ */
+export function gunzipPrefix(file: string, raw: Buffer, wantBytes: number): Buffer {
+  let short = 0; // a prefix length known to inflate to fewer than wantBytes
+  let n = Math.min(raw.length, 1024);
+  for (;;) {
+    let out: Buffer | null = null;
+    try {
+      out = zlib.gunzipSync(raw.subarray(0, n), { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: PREFIX_OUTPUT_LIMIT });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw corruptGzip(file, err);
+    }
+    if (out === null) {
+      n = short + Math.ceil((n - short) / 2);
+      continue;
+    }
+    if (out.length >= wantBytes || n === raw.length) return out.subarray(0, wantBytes);
+    short = n;
+    n = Math.min(raw.length, n * 4);
   }
 }
 
 /**
- * One output chunk of the uncompressed size (gzip ISIZE, the size mod 2³²) + 1, so zlib produces a
- * single buffer instead of many chunks that are then concatenated (a third copy). The trailer is
- * only trusted up to deflate's maximum ratio (1032:1) and 1 GiB; otherwise zlib's default applies.
+ * Options for inflating a whole gzip file whose header has been read: one output chunk just
+ * larger than anything accepted, so zlib writes the file into a single buffer (no concatenation
+ * copy) and, with maxOutputLength, stops as soon as that chunk is full: extra data, further gzip
+ * members or a decompression bomb cost at most `EXTRA_PROBE_BYTES` beyond the declared size.
+ * (The gzip trailer's ISIZE is not used: it is only the size modulo 2³² and can be anything.)
  */
-function gzipChunkSize(raw: Buffer): number {
-  if (raw.length < 18) return zlib.constants.Z_DEFAULT_CHUNK;
-  const isize = raw.readUInt32LE(raw.length - 4);
-  if (isize < 64 || isize > raw.length * 1032 || isize > 2 ** 30) return zlib.constants.Z_DEFAULT_CHUNK;
-  return isize + 1;
+function gunzipOptions(layout: Layout): zlib.ZlibOptions {
+  const limit = layout.totalBytes + EXTRA_PROBE_BYTES;
+  return { chunkSize: limit + 1, maxOutputLength: limit };
+}
+
+/** A header that declares more than the compressed bytes can possibly hold is a truncated file: refused before inflating. */
+function checkDeflateBound(file: string, layout: Layout, compressedBytes: number): void {
+  if (layout.totalBytes > DEFLATE_MAX_RATIO * compressedBytes) {
+    throw new InputError(file, `${declared(layout)} but the file is truncated: ${compressedBytes} bytes of gzip hold at most ${DEFLATE_MAX_RATIO * compressedBytes} bytes (deflate expands at most ${DEFLATE_MAX_RATIO}:1)`);
+  }
+}
+
+function gunzipFailure(file: string, layout: Layout, kind: VolumeKind, err: unknown): InputError {
+  if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return sizeMismatch(file, layout, null);
+  if (isAllocationFailure(err)) return outOfMemory(file, layout, kind);
+  return corruptGzip(file, err);
+}
+
+/** A plain file's size is checked against the header before its voxels are read. */
+function checkPlainSize(file: string, layout: Layout, fileBytes: number): void {
+  if (fileBytes !== layout.totalBytes) throw sizeMismatch(file, layout, fileBytes);
+}
+
+function cannotRead(file: string, err: unknown): InputError {
+  return new InputError(file, `cannot read: ${printable(errorMessage(err), 200)}`);
+}
+
+function allocFileBuffer(file: string, bytes: number): Buffer {
+  try {
+    return Buffer.allocUnsafe(bytes);
+  } catch (err) {
+    if (isAllocationFailure(err)) throw new InputError(file, `needs ${formatBytes(bytes)} to read the file; not enough memory`);
+    throw err;
+  }
+}
+
+/** Turn a decompressed (or plain) file into a Volume; its header has been validated (`layoutOf`). */
+function volumeFrom(file: string, layout: Layout, buf: Buffer, kind: VolumeKind): Volume {
+  if (buf.length !== layout.totalBytes) throw sizeMismatch(file, layout, buf.length);
+  const { header, grid } = layout;
+  const data = guardMemory(file, layout, kind, () => {
+    const stored = storedArray(buf, layout.offsetBytes, layout.count, header.datatype, header.littleEndian);
+    return kind === 'label' ? labelArray(file, stored, layout.scaling) : imageArray(file, stored, header.datatype, layout.scaling);
+  });
+  return { shape: layout.shape, spacingMm: grid.spacingMm, affine: grid.affine, data, geometry: grid.geometry };
 }
 
 /** Decode a whole decompressed NIfTI file into a Volume. */
 export function decodeNifti(file: string, buf: Buffer, options: ReadOptions = {}): Volume {
-  const header = parseNiftiHeader(file, buf);
-  const shape = shapeOf(file, header.dim);
-  const count = shape.reduce((a, b) => a * b, 1);
-  const bytesPer = DATATYPES[header.datatype].bytes;
-  const payload = count * bytesPer;
-  if (payload > MAX_PAYLOAD_BYTES) throw new InputError(file, `voxel data of ${payload} bytes is too large (limit 2 GiB)`);
-  const minOffset = header.version === 1 ? NIFTI1_HEADER_BYTES : NIFTI2_HEADER_BYTES;
-  // A vox_offset of 0 in a single-file NIfTI is invalid but occurs in old files; like other readers,
-  // take it as "right after the header and the 4-byte extension flag".
-  const offset = header.voxOffset === 0 ? minOffset + 4 : header.voxOffset;
-  if (!Number.isInteger(offset) || offset < minOffset) throw new InputError(file, `invalid vox_offset ${offset} (must be an integer ≥ ${minOffset})`);
-  if (buf.length !== offset + payload) {
-    throw new InputError(
-      file,
-      `header declares ${shape.join('×')} ${header.datatype} voxels (${payload} bytes at offset ${offset}) but the ${buf.length < offset + payload ? 'file is truncated' : 'file has extra data'}: ${buf.length - offset} bytes after the header`,
-    );
-  }
-  const spacing = header.geometry.pixdim.slice(1, 4).map((s) => (Number.isFinite(s) && s !== 0 ? Math.abs(s) : 1)) as Vec3;
-  const affine = bestAffine(header.geometry);
-  const stored = storedArray(buf, offset, count, header.datatype, header.littleEndian);
-  const data = options.kind === 'label' ? labelArray(file, stored) : imageArray(stored, header.sclSlope, header.sclInter);
-  return { shape, spacingMm: spacing, affine, data, geometry: header.geometry };
+  return volumeFrom(file, layoutOf(file, parseNiftiHeader(file, buf)), buf, options.kind ?? 'image');
 }
 
 const ARRAY_TYPES = {
@@ -264,6 +511,18 @@ const ARRAY_TYPES = {
   float32: Float32Array,
   float64: Float64Array,
 } as const;
+
+/** Largest |stored value| of each integer datatype (floats: unbounded for the overflow check). */
+const MAX_ABS_STORED: Record<NiftiDatatype, number> = {
+  uint8: 255,
+  int8: 128,
+  int16: 32768,
+  uint16: 65535,
+  int32: 2 ** 31,
+  uint32: 2 ** 32 - 1,
+  float32: Infinity,
+  float64: Infinity,
+};
 
 /**
  * A typed array over the stored voxels. Big-endian data is byte-swapped in place (the buffer is
@@ -284,31 +543,50 @@ function storedArray(buf: Buffer, offset: number, count: number, datatype: Nifti
   return new Ctor(aligned.buffer, 0, count);
 }
 
-function imageArray(stored: VoxelArray, slope: number, inter: number): Float32Array {
-  // NIfTI: scl_slope 0 (or NaN) means "no scaling" (scl_inter is then ignored too); a NaN scl_inter
-  // with a valid slope is taken as 0 — both as nibabel does.
-  const scaled = Number.isFinite(slope) && slope !== 0;
-  const slopeUsed = scaled ? slope : 1;
-  const interUsed = scaled && Number.isFinite(inter) ? inter : 0;
+/**
+ * Image voxels as float32 with the scaling applied (computed in float64, rounded once, as
+ * nibabel's get_fdata() rounded to float32). A finite stored value whose scaled value does not fit
+ * in float32 (e.g. scl_slope 1e38) is refused rather than read as ±∞. Stored NaN/∞ are kept:
+ * `segloss check` reports them.
+ */
+function imageArray(file: string, stored: VoxelArray, datatype: NiftiDatatype, scaling: Scaling | null): Float32Array {
   const out = new Float32Array(stored.length);
-  if (slopeUsed === 1 && interUsed === 0) {
+  if (scaling === null) {
     out.set(stored);
-  } else {
-    for (let n = 0; n < stored.length; n++) out[n] = (stored[n] as number) * slopeUsed + interUsed;
+    return out;
+  }
+  const { slope, inter, shown } = scaling;
+  for (let n = 0; n < stored.length; n++) out[n] = (stored[n] as number) * slope + inter;
+  if (MAX_ABS_STORED[datatype] * Math.abs(slope) + Math.abs(inter) > FLOAT32_MAX) {
+    for (let n = 0; n < stored.length; n++) {
+      const s = stored[n] as number;
+      if (!Number.isFinite(out[n] as number) && Number.isFinite(s)) {
+        throw new InputError(file, `scaled value ${s} · ${shown} = ${Number((s * slope + inter).toPrecision(6))} at voxel ${n} does not fit in float32 (images are read as float32)`);
+      }
+    }
   }
   return out;
 }
 
-function labelArray(file: string, stored: VoxelArray): Uint8Array | Int32Array {
-  if (stored instanceof Uint8Array) return stored.slice();
+/**
+ * Label voxels: the scaling applied as for images (value = scl_slope · stored + scl_inter; a
+ * label map stored as int16 with scl_inter −1 holds −1, 0, 1 as nibabel reads it), then rounded
+ * to the nearest integer; a value more than 1e-3 from an integer, NaN or ∞ is refused naming an
+ * example. Uint8Array when every value is in 0..255, else Int32Array.
+ */
+function labelArray(file: string, stored: VoxelArray, scaling: Scaling | null): Uint8Array | Int32Array {
+  if (scaling === null && stored instanceof Uint8Array) return stored.slice();
+  const slope = scaling?.slope ?? 1;
+  const inter = scaling?.inter ?? 0;
+  const exact = scaling === null && !(stored instanceof Float32Array || stored instanceof Float64Array);
+  const how = (n: number) => (scaling === null ? '' : `; stored ${stored[n]} · ${scaling.shown}`);
   let min = Infinity;
   let max = -Infinity;
-  const isFloat = stored instanceof Float32Array || stored instanceof Float64Array;
   for (let n = 0; n < stored.length; n++) {
-    const v = stored[n] as number;
-    if (isFloat) {
-      if (!Number.isFinite(v)) throw new InputError(file, `label value ${v} at voxel ${n} is not a number`);
-      if (Math.abs(v - Math.round(v)) > 1e-3) throw new InputError(file, `label value ${v} at voxel ${n} is not an integer (more than 1e-3 from one)`);
+    const v = (stored[n] as number) * slope + inter;
+    if (!exact) {
+      if (!Number.isFinite(v)) throw new InputError(file, `label value ${v} at voxel ${n} is not a number${how(n)}`);
+      if (Math.abs(v - Math.round(v)) > 1e-3) throw new InputError(file, `label value ${v} at voxel ${n} is not an integer (more than 1e-3 from one${how(n)})`);
     }
     if (v < min) min = v;
     if (v > max) max = v;
@@ -317,41 +595,150 @@ function labelArray(file: string, stored: VoxelArray): Uint8Array | Int32Array {
   const hi = Math.round(max);
   if (lo < -(2 ** 31) || hi > 2 ** 31 - 1) throw new InputError(file, `label values ${lo}..${hi} do not fit in int32`);
   const out = lo >= 0 && hi <= 255 ? new Uint8Array(stored.length) : new Int32Array(stored.length);
-  if (isFloat) for (let n = 0; n < stored.length; n++) out[n] = Math.round(stored[n] as number);
-  else out.set(stored);
+  if (exact) out.set(stored);
+  else for (let n = 0; n < stored.length; n++) out[n] = Math.round((stored[n] as number) * slope + inter);
   return out;
 }
 
-/** Read a `.nii` / `.nii.gz` file (see the module comment for images vs labels). */
+/** Read `length` bytes at `position` (fewer at the end of the file). */
+function readBytesSync(file: string, fd: number, length: number, position: number, into?: Buffer, intoOffset = 0): Buffer {
+  const buf = into ?? allocFileBuffer(file, length);
+  let done = 0;
+  try {
+    while (done < length) {
+      const n = readSync(fd, buf, intoOffset + done, length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+  } catch (err) {
+    throw cannotRead(file, err);
+  }
+  return buf.subarray(intoOffset, intoOffset + done);
+}
+
+async function readBytes(file: string, handle: FileHandle, length: number, position: number, into?: Buffer, intoOffset = 0): Promise<Buffer> {
+  const buf = into ?? allocFileBuffer(file, length);
+  let done = 0;
+  try {
+    while (done < length) {
+      const { bytesRead } = await handle.read(buf, intoOffset + done, length - done, position + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+  } catch (err) {
+    throw cannotRead(file, err);
+  }
+  return buf.subarray(intoOffset, intoOffset + done);
+}
+
+/** Open a file for reading and give its size; every failure is "cannot read". */
+function openForReadSync(file: string): { fd: number; size: number } {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    throw cannotRead(file, err);
+  }
+  try {
+    return { fd, size: fstatSync(fd).size };
+  } catch (err) {
+    closeSync(fd);
+    throw cannotRead(file, err);
+  }
+}
+
+/**
+ * Read a `.nii` / `.nii.gz` file (see the module comment for images vs labels). The header is read
+ * and validated first; then exactly the bytes it declares are read (plain file, whose size is
+ * checked first) or inflated (gzip, bounded: see `gunzipOptions`). Every failure is an InputError.
+ */
 export async function readNifti(file: string, options: ReadOptions = {}): Promise<Volume> {
-  let raw: Buffer;
+  const kind = options.kind ?? 'image';
+  let handle: FileHandle;
+  let size: number;
   try {
-    raw = await fsp.readFile(file);
+    handle = await fsp.open(file, 'r');
   } catch (err) {
-    throw new InputError(file, `cannot read: ${errorMessage(err)}`);
+    throw cannotRead(file, err);
   }
-  return decodeNifti(file, await inflateSized(file, raw), options);
+  try {
+    try {
+      size = (await handle.stat()).size;
+    } catch (err) {
+      throw cannotRead(file, err);
+    }
+    const head = await readBytes(file, handle, Math.min(size, HEAD_READ_BYTES), 0);
+    if (!isGzip(head)) {
+      const layout = layoutOf(file, parseNiftiHeader(file, head));
+      checkPlainSize(file, layout, size);
+      const buf = guardMemory(file, layout, kind, () => Buffer.allocUnsafe(layout.totalBytes));
+      head.copy(buf);
+      const rest = await readBytes(file, handle, layout.totalBytes - head.length, head.length, buf, head.length);
+      return volumeFrom(file, layout, buf.subarray(0, head.length + rest.length), kind);
+    }
+    const raw = size <= head.length ? head : await readBytes(file, handle, size, 0);
+    const layout = layoutOf(file, parseNiftiHeader(file, gunzipPrefix(file, raw, NIFTI2_HEADER_BYTES)));
+    checkDeflateBound(file, layout, raw.length);
+    let buf: Buffer;
+    try {
+      buf = await gunzipAsync(raw, gunzipOptions(layout));
+    } catch (err) {
+      throw gunzipFailure(file, layout, kind, err);
+    }
+    return volumeFrom(file, layout, buf, kind);
+  } finally {
+    await handle.close();
+  }
 }
 
+const gunzipAsync = promisify(zlib.gunzip) as (buf: Buffer, options: zlib.ZlibOptions) => Promise<Buffer>;
+
+/** Synchronous readNifti (same rules). */
 export function readNiftiSync(file: string, options: ReadOptions = {}): Volume {
-  let raw: Buffer;
+  const kind = options.kind ?? 'image';
+  const { fd, size } = openForReadSync(file);
   try {
-    raw = readFileSync(file);
-  } catch (err) {
-    throw new InputError(file, `cannot read: ${errorMessage(err)}`);
+    const head = readBytesSync(file, fd, Math.min(size, HEAD_READ_BYTES), 0);
+    if (!isGzip(head)) {
+      const layout = layoutOf(file, parseNiftiHeader(file, head));
+      checkPlainSize(file, layout, size);
+      const buf = guardMemory(file, layout, kind, () => Buffer.allocUnsafe(layout.totalBytes));
+      head.copy(buf);
+      const rest = readBytesSync(file, fd, layout.totalBytes - head.length, head.length, buf, head.length);
+      return volumeFrom(file, layout, buf.subarray(0, head.length + rest.length), kind);
+    }
+    const raw = size <= head.length ? head : readBytesSync(file, fd, size, 0);
+    const layout = layoutOf(file, parseNiftiHeader(file, gunzipPrefix(file, raw, NIFTI2_HEADER_BYTES)));
+    checkDeflateBound(file, layout, raw.length);
+    let buf: Buffer;
+    try {
+      buf = zlib.gunzipSync(raw, gunzipOptions(layout));
+    } catch (err) {
+      throw gunzipFailure(file, layout, kind, err);
+    }
+    return volumeFrom(file, layout, buf, kind);
+  } finally {
+    closeSync(fd);
   }
-  return decodeNifti(file, inflateSyncSized(file, raw), options);
 }
 
-/** Read only the header (decompressing the whole file if it is gzip). */
+/**
+ * Read and validate only the header (the same checks as a full read, except the data size):
+ * a gzip file is inflated only as far as its header.
+ */
 export function readNiftiHeaderSync(file: string): NiftiHeader {
-  let raw: Buffer;
+  const { fd, size } = openForReadSync(file);
   try {
-    raw = readFileSync(file);
-  } catch (err) {
-    throw new InputError(file, `cannot read: ${errorMessage(err)}`);
+    const head = readBytesSync(file, fd, Math.min(size, HEAD_READ_BYTES), 0);
+    let start = head;
+    if (isGzip(head)) {
+      start = gunzipPrefix(file, head, NIFTI2_HEADER_BYTES);
+      if (start.length < NIFTI2_HEADER_BYTES && size > head.length) start = gunzipPrefix(file, readBytesSync(file, fd, size, 0), NIFTI2_HEADER_BYTES);
+    }
+    return layoutOf(file, parseNiftiHeader(file, start)).header;
+  } finally {
+    closeSync(fd);
   }
-  return parseNiftiHeader(file, inflateSyncSized(file, raw));
 }
 
 /** The datatype a TypedArray is written as by default. */
@@ -403,7 +790,7 @@ function toStored(file: string, data: VoxelArray, datatype: NiftiDatatype): Voxe
  */
 function geometryToWrite(volume: Volume): NiftiGeometry {
   const g = volume.geometry;
-  if (g !== undefined && affinesClose(bestAffine(g), volume.affine, 1e-6)) {
+  if (g !== undefined && affinesClose(bestAffine(g, volume), volume.affine, 1e-6)) {
     const pixdim = [...g.pixdim];
     while (pixdim.length < 8) pixdim.push(0);
     // pixdim[1..3] follow spacingMm (identical for read volumes; updated for derived ones).

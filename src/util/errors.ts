@@ -3,6 +3,8 @@
  *
  * Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input, 130 interrupted.
  */
+import { printablePath } from './text.js';
+
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;
 export const EXIT_BAD_INPUT = 2;
@@ -25,11 +27,15 @@ export class UsageError extends SeglossError {
   }
 }
 
-/** A user-supplied file is unreadable or invalid. The message names the file. Exit 2. */
+/**
+ * A user-supplied file is unreadable or invalid. The message names the file (control characters
+ * in the name escaped, so the message stays one line). Exit 2. Values echoed in `problem` should
+ * go through `printable` (../util/text.ts).
+ */
 export class InputError extends SeglossError {
   readonly file: string | undefined;
   constructor(file: string | undefined, problem: string) {
-    super(file === undefined ? problem : `${file}: ${problem}`, EXIT_BAD_INPUT);
+    super(file === undefined ? problem : `${printablePath(file)}: ${problem}`, EXIT_BAD_INPUT);
     this.file = file;
   }
 }

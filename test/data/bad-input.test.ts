@@ -150,6 +150,37 @@ test('every bad NIfTI and dataset input is reported at once, naming case and fil
   assert.equal(report.cases, 1);
 });
 
+test('a label map shifted below 0 by scl_inter is read as nibabel reads it, and its −1 is reported as undeclared', () => {
+  const dir = copy();
+  // Labels {0, 1} with scl_slope 1, scl_inter −1 are {−1, 0}.
+  const shifted = labelOf(dir);
+  mutateRaw(shifted, (raw) => {
+    raw.writeFloatLE(1, 112);
+    raw.writeFloatLE(-1, 116);
+    return raw;
+  });
+  const report = checkFails(dir);
+  expectProblem(report, shifted, /^label value\(s\) -1 not declared in dataset\.json \(declared: 0, 1\)$/);
+  assert.equal(report.problems.length, 1, JSON.stringify(report.problems));
+  const table = runSegloss(['check', dir]);
+  assert.equal(table.status, 2);
+  assert.match(table.stdout, /toyliver_001 .*label value\(s\) -1 not declared/);
+});
+
+test('a gzip bomb image (a valid image followed by 1 GiB of gzip members of zeros) is a problem in the table, not a crash', () => {
+  const dir = copy();
+  const bomb = imageOf(dir);
+  const zeros = zlib.gzipSync(Buffer.alloc(2 ** 20), { level: 9 });
+  writeFileSync(bomb, Buffer.concat([zlib.gzipSync(zlib.gunzipSync(readFileSync(bomb))), ...Array.from({ length: 1024 }, () => zeros)]));
+  const report = checkFails(dir);
+  expectProblem(report, bomb, /^header declares 48×48×24 int16 voxels \(110592 bytes at offset 352\) but the file has extra data: more than 176128 bytes after the header \(not inflated further\)$/);
+  assert.equal(report.problems.length, 1, JSON.stringify(report.problems));
+  const table = runSegloss(['check', dir]);
+  assert.equal(table.status, 2);
+  assert.match(table.stdout, /toyliver_001 .*extra data: more than 176128 bytes/);
+  assert.doesNotMatch(table.stderr, /\n\s+at /);
+});
+
 test('non-integer float labels and missing files', () => {
   const dir = copy();
   const f = labelOf(dir);

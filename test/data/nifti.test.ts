@@ -56,15 +56,22 @@ for (const version of [1, 2] as const) {
   }
 }
 
-test('scl_slope/scl_inter are applied to images (slope 0 means none) and ignored for labels', () => {
+test('scl_slope/scl_inter are applied to images and labels alike (slope 0 means none); a non-integer scaled label is refused', () => {
   const values = [0, 1, 2, 3, -4, 100];
   const scaled = path.join(dir, 'scaled.nii');
   writeFileSync(scaled, rawNifti({ version: 1, littleEndian: true, datatype: 'int16', shape: [6, 1, 1], values, slope: 0.5, inter: -10 }));
   assert.deepEqual(Array.from(readNiftiSync(scaled).data), values.map((x) => x * 0.5 - 10));
-  assert.deepEqual(Array.from(readNiftiSync(scaled, { kind: 'label' }).data.slice(0, 4)), [0, 1, 2, 3]);
+  assert.throws(() => readNiftiSync(scaled, { kind: 'label' }), (e: unknown) => e instanceof InputError && e.message === `${scaled}: label value -9.5 at voxel 1 is not an integer (more than 1e-3 from one; stored 1 · scl_slope 0.5 + scl_inter -10)`);
+  // A label map stored as int16 {0, 1, 2} with scl_inter −1 holds {−1, 0, 1} (as nibabel reads it).
+  const shifted = path.join(dir, 'shifted-labels.nii.gz');
+  writeFileSync(shifted, zlib.gzipSync(rawNifti({ version: 2, littleEndian: false, datatype: 'int16', shape: [5, 1, 1], values: [0, 1, 2, 1, 0], slope: 1, inter: -1 })));
+  const l = readNiftiSync(shifted, { kind: 'label' });
+  assert.ok(l.data instanceof Int32Array);
+  assert.deepEqual(Array.from(l.data), [-1, 0, 1, 0, -1]);
   const zero = path.join(dir, 'slope0.nii');
   writeFileSync(zero, rawNifti({ version: 2, littleEndian: false, datatype: 'int16', shape: [6, 1, 1], values, slope: 0, inter: 55 }));
   assert.deepEqual(Array.from(readNiftiSync(zero).data), values);
+  assert.deepEqual(Array.from(readNiftiSync(zero, { kind: 'label' }).data), values);
 });
 
 test('float labels are rounded (within 1e-3) into Uint8Array, or Int32Array beyond 255', () => {
