@@ -4,7 +4,7 @@
  * resampled back to the cropped original grid and pasted into the original volume (background
  * outside the crop box) → argmax → `<case>.nii.gz` (uint8) with exactly the input's NIfTI geometry.
  *
- * A run directory (src/train/rundir.ts) holds `config.json` (naming the preprocessed folder with
+ * A run directory (src/util/layout.ts) holds `config.json` (naming the preprocessed folder with
  * plans.json and splits.json) and `checkpoint/{best,latest}/` (model.json + weights.bin).
  * Cases come from the run's held-out test split, its fold's validation split, or a folder of images
  * (`<case>.nii.gz` with all channels, or `<case>_0000.nii.gz`, `<case>_0001.nii.gz`, … per channel).
@@ -16,7 +16,8 @@ import type { Volume } from '../data/volume.js';
 import { readNifti, withData, writeNifti } from '../data/nifti.js';
 import { loadDataset, loadCase, type CaseFiles } from '../data/dataset.js';
 import { loadPlans, type Plans } from '../preprocess/plans.js';
-import { resolveRunDirectory, splitCaseIds, type SplitName } from './runs.js';
+import { splitCaseIds, type SplitName } from './runs.js';
+import { resolveRunDirectory } from '../util/layout.js';
 import { preprocessForInference, restoreToOriginal } from '../preprocess/inference.js';
 import { loadModel } from '../model/checkpoint.js';
 import { InputError, UsageError, errorMessage } from '../util/errors.js';

@@ -18,6 +18,10 @@
 import * as path from 'node:path';
 import type { BenchmarkConfig } from './config.js';
 import { UsageError } from '../util/errors.js';
+import {
+  formatLearningRate, lossDirectory, preprocessedTaskDirectory, pretrainDirectory, rankingDirectory, runDirectory, testEvaluationDirectory,
+  testPredictionsDirectory, testResultsFile,
+} from '../util/layout.js';
 
 export type CellKind = 'prepare' | 'pretrain' | 'train' | 'test' | 'rank';
 
@@ -55,26 +59,31 @@ export interface GridOptions {
   usesFinetuneRates: (loss: string) => boolean;
 }
 
-/** Learning rate as it appears in file names and ids: 3e-4 → "3e-4", 0.001 → "1e-3". */
-export function formatLearningRate(lr: number): string {
-  const [mantissa, exponent] = lr.toExponential().split('e') as [string, string];
-  return `${Number(mantissa)}e${Number(exponent)}`;
-}
+// The grid's paths: the results layout (src/util/layout.ts) under the benchmark's roots.
 
 export function preprocessedDir(paths: GridPaths, task: string): string {
-  return path.join(paths.preprocessed, task);
+  return preprocessedTaskDirectory(paths.preprocessed, task);
 }
 
 export function lossDir(paths: GridPaths, task: string, loss: string): string {
-  return path.join(paths.results, task, loss);
+  return lossDirectory(paths.results, task, loss);
 }
 
-export function testDir(paths: GridPaths, task: string, loss: string, fold: number): string {
-  return path.join(lossDir(paths, task, loss), 'test', `fold-${fold}`);
+export function runDir(paths: GridPaths, task: string, loss: string, learningRate: number, fold: number): string {
+  return runDirectory(paths.results, task, loss, learningRate, fold);
+}
+
+export function pretrainDir(paths: GridPaths, task: string, loss: string, fold: number): string {
+  return pretrainDirectory(paths.results, task, loss, fold);
+}
+
+/** The results.csv a test cell writes and the rank cell reads. */
+export function testResults(paths: GridPaths, task: string, loss: string, fold: number): string {
+  return testResultsFile(paths.results, task, loss, fold);
 }
 
 export function rankingDir(paths: GridPaths): string {
-  return path.join(paths.results, 'ranking');
+  return rankingDirectory(paths.results);
 }
 
 function commonFlags(options: GridOptions): string[] {
@@ -161,10 +170,10 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
           continueOnFailure: false,
         });
       }
-      const out = testDir(paths, task, loss, config.fold);
+      const predictions = testPredictionsDirectory(paths.results, task, loss, config.fold);
       const predict = [
         ...common, 'predict', '--run', lossDir(paths, task, loss), '--fold', String(config.fold), '--split', 'test',
-        '--out', path.join(out, 'predictions'),
+        '--out', predictions,
       ];
       if (config.evaluation.tta) predict.push('--tta');
       cells.push({
@@ -176,8 +185,8 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
         commands: [
           predict,
           [
-            ...common, 'evaluate', '--pred', path.join(out, 'predictions'), '--split', 'test', '--preprocessed', preprocessedDir(paths, task),
-            '--tolerance', String(config.evaluation.toleranceMm), '--task', task, '--loss', loss, '--out', path.join(out, 'evaluation'),
+            ...common, 'evaluate', '--pred', predictions, '--split', 'test', '--preprocessed', preprocessedDir(paths, task),
+            '--tolerance', String(config.evaluation.toleranceMm), '--task', task, '--loss', loss, '--out', testEvaluationDirectory(paths.results, task, loss, config.fold),
           ],
         ],
         // A training that diverged has no model: prediction fails, and evaluation then scores every
@@ -216,7 +225,7 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
 function rankInputs(config: BenchmarkConfig, paths: GridPaths, cells: Cell[]): string[] {
   return cells
     .filter((c) => c.kind === 'test')
-    .map((c) => path.join(testDir(paths, c.task as string, c.loss as string, config.fold), 'evaluation', 'results.csv'));
+    .map((c) => testResults(paths, c.task as string, c.loss as string, config.fold));
 }
 
 /** Parse `--only task=pancreas,loss=dice,lr=3e-4` into a filter of train and test cells. */

@@ -1,5 +1,4 @@
 /** Training: the public API of src/train. */
-export * from './rundir.js';
 export * from './optimizer.js';
 export * from './schedule.js';
 export * from './sampler.js';

@@ -37,6 +37,8 @@ import { InputError, InterruptedError, RuntimeFailure, UsageError, errorMessage 
 import { interruptRequested } from '../util/interrupt.js';
 import { progressBar, outputOptions, warn } from '../util/log.js';
 import { resultsRoot } from '../util/paths.js';
+import { pretrainDirectory, resolveRunDirectory, runDirectory, RUN_FILES, formatLearningRate, lrSearchFile } from '../util/layout.js';
+import { readRunStatus, writeRunStatus, type RunStatus } from '../util/run-status.js';
 import { Rng, type RngState } from '../util/rng.js';
 import { AmsgradAdam } from './optimizer.js';
 import { endEpoch, initialScheduleState, type ScheduleConfig, type ScheduleState } from './schedule.js';
@@ -45,7 +47,6 @@ import { loadedPatchSize } from './augment.js';
 import type { BatchConfig, Batch } from './batches.js';
 import { BatchStream, defaultWorkerCount, sharedWorkerPool } from './producer.js';
 import { ensurePreprocessed, loadRunData, type DataLocations, type RunData } from './data.js';
-import { pretrainDirectory, readRunStatus, resolveRunDirectory, runDirectory, writeRunStatus, RUN_FILES, formatLearningRate, type RunStatus } from './rundir.js';
 import { renderCurveSvg, type CurvePoint } from './curve.js';
 import type { TrainingCase } from './sampler.js';
 import { processAlive } from '../util/process.js';
@@ -706,10 +707,7 @@ export interface LrSearchOutcome {
   file: string;
 }
 
-/** File recording an LR search: results/<task>/<loss>/lr-search-fold-<k>.json. */
-export function lrSearchFile(resultsRootDir: string, task: string, loss: string, fold: number): string {
-  return path.join(resultsRootDir, task, loss, `lr-search-fold-${fold}.json`);
-}
+export { lrSearchFile };
 
 /**
  * Train one run per learning rate and choose the rate with the best validation Dice (the

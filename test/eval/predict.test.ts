@@ -12,7 +12,7 @@ import { readNiftiSync } from '../../src/data/nifti.js';
 import { UNet3D } from '../../src/model/unet.js';
 import { saveModel } from '../../src/model/checkpoint.js';
 import { predictVolume, listInputCases } from '../../src/eval/predict.js';
-import { resolveRunDirectory } from '../../src/eval/runs.js';
+import { resolveRunDirectory } from '../../src/util/layout.js';
 import type { PatchPredictor } from '../../src/eval/sliding-window.js';
 
 let root = '';

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseBenchmarkConfig } from '../../src/study/config.js';
-import { planGrid, parseOnly, formatLearningRate, type GridPaths, type GridOptions } from '../../src/study/grid.js';
+import { planGrid, parseOnly, type GridPaths, type GridOptions } from '../../src/study/grid.js';
+import { formatLearningRate } from '../../src/util/layout.js';
 import { cellShellLine, cellsToJsonl, shellQuote } from '../../src/study/emit.js';
 import { InputError } from '../../src/util/errors.js';
 

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { Cell, GridPaths } from '../../src/study/grid.js';
 import { runGrid } from '../../src/study/runner.js';
 import { writeCellRecord, type ArtifactLayout } from '../../src/study/state.js';
-import { writeRunStatus } from '../../src/train/rundir.js';
+import { writeRunStatus } from '../../src/util/run-status.js';
 import { tempDir } from '../helpers.js';
 
 const dir = tempDir('segloss-runner-');

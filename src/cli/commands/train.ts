@@ -12,7 +12,7 @@ import { info, print, printJson, formatTable } from '../../util/log.js';
 import { selectBackend, describeBackend, type BackendRequest } from '../../model/backend.js';
 import { parseLossOptions } from '../../losses/registry.js';
 import { trainRun, trainWithLrSearch, resolveLearningRates, type TrainOptions, type TrainOutcome } from '../../train/trainer.js';
-import { formatLearningRate } from '../../train/rundir.js';
+import { formatLearningRate } from '../../util/layout.js';
 
 const SPECS: SettingSpec[] = [
   { key: 'task' },
