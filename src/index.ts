@@ -45,7 +45,7 @@ export type { TaskSpec, TaskLabel, EnsureOptions } from './data/tasks.js';
 export { synthesizeDataset, synthesizeToyCase, isToyTask, TOY_TASKS, TOY_SHAPE, TOY_SPACING_MM } from './data/synth/toy.js';
 export type { ToyTaskId, ToyCase, SynthOptions } from './data/synth/toy.js';
 export * from './preprocess/index.js';
-export { trainRun, trainWithLrSearch, resolveLearningRates, readRunLog, recoverCheckpoints, globalDice } from './train/trainer.js';
+export { trainRun, trainWithLrSearch, resolveLearningRates, readRunLog, recoverCheckpoints, globalDice, TRAIN_DEFAULTS } from './train/trainer.js';
 export type { TrainOptions, TrainOutcome, EpochLogEntry, RunConfig, LrSearchOutcome } from './train/trainer.js';
 export {
   runDirectory, pretrainDirectory, lossDirectory, lrSearchFile, testDirectory, testPredictionsDirectory, testEvaluationDirectory, testResultsFile,

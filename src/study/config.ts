@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { InputError } from '../util/errors.js';
 import { readYamlFile } from '../util/yaml.js';
 import { CONFIG_DIR } from '../util/paths.js';
+import { TRAIN_DEFAULTS } from '../train/settings.js';
 
 export interface BenchmarkConfig {
   /** Name of the benchmark; results go to `<results root>/<name>` unless `results` is set. */
@@ -144,8 +145,8 @@ export function parseBenchmarkConfig(
     learningRates,
     finetuneLearningRates,
     pretrainLearningRate: optionalNumber(file, 'pretrain_lr', raw['pretrain_lr'], (n) => n > 0 && Number.isFinite(n)),
-    fold: numberValue(file, 'fold', raw['fold'] ?? 0, (n) => Number.isInteger(n) && n >= 0 && n < 5),
-    profile: raw['profile'] === undefined ? 'cpu' : String(raw['profile']),
+    fold: numberValue(file, 'fold', raw['fold'] ?? TRAIN_DEFAULTS.fold, (n) => Number.isInteger(n) && n >= 0 && n < 5),
+    profile: raw['profile'] === undefined ? TRAIN_DEFAULTS.profile : String(raw['profile']),
     training: {
       epochs: optionalNumber(file, 'training.epochs', training['epochs'], positiveInt),
       iterations: optionalNumber(file, 'training.iterations', training['iterations'], positiveInt),

@@ -11,15 +11,15 @@ import { RuntimeFailure, UsageError } from '../../util/errors.js';
 import { info, print, printJson, formatTable } from '../../util/log.js';
 import { selectBackend, describeBackend, type BackendRequest } from '../../model/backend.js';
 import { parseLossOptions } from '../../losses/registry.js';
-import { trainRun, trainWithLrSearch, resolveLearningRates, type TrainOptions, type TrainOutcome } from '../../train/trainer.js';
+import { trainRun, trainWithLrSearch, resolveLearningRates, TRAIN_DEFAULTS, type TrainOptions, type TrainOutcome } from '../../train/trainer.js';
 import { formatLearningRate } from '../../util/layout.js';
 
 const SPECS: SettingSpec[] = [
   { key: 'task' },
   { key: 'loss' },
   { key: 'lr' },
-  { key: 'fold', default: 0, parse: parseIntOption('--fold') },
-  { key: 'profile', default: 'cpu' },
+  { key: 'fold', default: TRAIN_DEFAULTS.fold, parse: parseIntOption('--fold') },
+  { key: 'profile', default: TRAIN_DEFAULTS.profile },
   { key: 'epochs', parse: parseIntOption('--epochs') },
   { key: 'iterations', parse: parseIntOption('--iterations') },
   { key: 'valBatches', parse: parseIntOption('--val-batches') },
