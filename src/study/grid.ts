@@ -101,7 +101,6 @@ function trainFlags(config: BenchmarkConfig, paths: GridPaths, task: string, los
   if (config.training.epochs !== undefined) flags.push('--epochs', String(config.training.epochs));
   if (config.training.iterations !== undefined) flags.push('--iterations', String(config.training.iterations));
   if (config.training.valBatches !== undefined) flags.push('--val-batches', String(config.training.valBatches));
-  if (config.deterministic) flags.push('--deterministic');
   if (config.pretrainLearningRate !== undefined) flags.push('--pretrain-lr', formatLearningRate(config.pretrainLearningRate));
   for (const [key, value] of Object.entries(config.lossOptions[loss] ?? {})) flags.push('--loss-opt', `${key}=${String(value)}`);
   return flags;

@@ -6,7 +6,6 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
-import { randomInt } from 'node:crypto';
 import * as path from 'node:path';
 import type { ConfiguredLoss } from '../losses/registry.js';
 import { currentBackend, selectBackend } from '../model/backend.js';
@@ -87,13 +86,6 @@ function finishedForGood(runDir: string, previous: RunStatus | undefined, hasLat
   return previous?.state === 'failed' && (previous.reason ?? '').startsWith('diverged');
 }
 
-/** The seed of the run: recorded in config.json, so a resumed run continues with the same one. */
-function runSeed(settings: RunSettings, previousConfig: RunConfig | undefined): number {
-  const drawn = settings.deterministic ? settings.seed : randomInt(0, 2 ** 31 - 1);
-  if (previousConfig !== undefined && !settings.deterministic && !previousConfig.identity.deterministic) return previousConfig.identity.seed;
-  return drawn;
-}
-
 export async function prepareRun(settings: RunSettings, request: StageRequest): Promise<Preparation> {
   const { learningRate } = request;
   const runDir = stageDirectory(settings, request);
@@ -122,12 +114,11 @@ export async function prepareRun(settings: RunSettings, request: StageRequest): 
 
   const configFile = path.join(runDir, RUN_FILES.config);
   const previousConfig = hasLatest && existsSync(configFile) ? (JSON.parse(readFileSync(configFile, 'utf8')) as RunConfig) : undefined;
-  const seed = runSeed(settings, previousConfig);
   const resumeFrom = previousConfig !== undefined ? readCheckpointState(latestDir) : undefined;
   const config: RunConfig = {
     identity: {
       task: settings.task, loss: request.loss.id, lossOptions: loss.options, learningRate, fold: settings.fold, iterations: settings.iterations,
-      valBatches: settings.valBatches, seed, deterministic: settings.deterministic, stage: request.stage, pretrainFrom: request.pretrainFrom,
+      valBatches: settings.valBatches, seed: settings.seed, stage: request.stage, pretrainFrom: request.pretrainFrom,
       patchSize: plans.patch_size, batchSize: plans.batch_size, topology: plans.network,
     },
     epochs: settings.epochs,

@@ -22,9 +22,8 @@ export const TRAIN_DEFAULTS = {
 export interface RunSettings {
   task: string;
   fold: number;
-  /** The seed given (or TRAIN_DEFAULTS.seed); used when `deterministic`. */
+  /** Seed of every generator of the run. */
   seed: number;
-  deterministic: boolean;
   profile: TrainingProfile;
   epochs: number;
   iterations: number;
@@ -63,7 +62,6 @@ export function resolveRunSettings(options: TrainOptions): RunSettings {
     task: options.task,
     fold: options.fold ?? TRAIN_DEFAULTS.fold,
     seed: options.seed ?? TRAIN_DEFAULTS.seed,
-    deterministic: options.deterministic === true,
     profile,
     epochs: positiveInteger('--epochs', options.epochs ?? profile.epochs),
     iterations: positiveInteger('--iterations', options.iterations ?? profile.iterations),

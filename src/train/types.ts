@@ -25,9 +25,11 @@ export interface TrainOptions {
   epochs?: number;
   iterations?: number;
   valBatches?: number;
-  /** Seed of every random generator with `deterministic` (default TRAIN_DEFAULTS.seed); otherwise a fresh seed is drawn and recorded. */
+  /**
+   * Seed of every random generator of the run (network initialisation, every batch; default
+   * TRAIN_DEFAULTS.seed, 12345): part of the run's identity, recorded in config.json.
+   */
   seed?: number;
-  deterministic?: boolean;
   /** Batch worker threads (default: the profile's, 'auto' = cores − 1). 0 makes batches in this thread. */
   workers?: number;
   /** Require an existing run to resume (`--resume`); without it an unfinished run is resumed anyway. */
@@ -119,7 +121,6 @@ export interface RunConfig {
     iterations: number;
     valBatches: number;
     seed: number;
-    deterministic: boolean;
     stage: RunStage;
     pretrainFrom: string | null;
     patchSize: Vec3;

@@ -24,7 +24,6 @@ test('a cell whose training diverges is reported failed and ranked with N/A (DSC
       'training: { epochs: 2, iterations: 3, val_batches: 1 }',
       'synth: { cases: 20 }',
       'ranking: { bootstrap: 0 }',
-      'deterministic: true',
       'jobs: 1',
     ].join('\n') + '\n',
   );

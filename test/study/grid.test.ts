@@ -37,6 +37,22 @@ test('config: unknown keys, losses, tasks and metrics are errors naming them', (
   assert.throws(() => config({ learning_rates: [-1] }), /learning_rates/);
 });
 
+test('config: the deprecated deterministic key is accepted with a one-line warning and changes no command', () => {
+  const written: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+  let withKey;
+  try {
+    withKey = config({ deterministic: true });
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.deepEqual(written, ["warning: /c/test.yaml: 'deterministic' is deprecated and has no effect: every run is seeded with --seed\n"]);
+  const commands = (c: ReturnType<typeof config>) => planGrid(c, paths, options).flatMap((cell) => cell.commands.map((args) => args.join(' ')));
+  assert.deepEqual(commands(withKey), commands(config()));
+  assert.ok(commands(config()).every((line) => !line.includes('--deterministic') && line.includes('--seed 7')));
+});
+
 test('learning rates are formatted as in run directory names', () => {
   assert.equal(formatLearningRate(3e-4), '3e-4');
   assert.equal(formatLearningRate(0.001), '1e-3');

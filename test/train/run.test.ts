@@ -22,7 +22,7 @@ after(() => shutdownWorkerPool());
 
 const root = tempDir('segloss-train-');
 const shared = { synth: path.join(root, 'synth'), preprocessed: path.join(root, 'pre') };
-const tiny = { task: 'toy-liver', epochs: 2, iterations: 3, valBatches: 1, deterministic: true, seed: 12345, profile: 'cpu', ...shared } satisfies Partial<TrainOptions>;
+const tiny = { task: 'toy-liver', epochs: 2, iterations: 3, valBatches: 1, seed: 12345, profile: 'cpu', ...shared } satisfies Partial<TrainOptions>;
 
 
 test('a short run writes config, log, status, both checkpoints and the curve; Dice and best epoch agree', async () => {
@@ -79,7 +79,7 @@ test('a short run writes config, log, status, both checkpoints and the curve; Di
   assert.deepEqual(timeless(longer.slice(0, 2)), timeless(log));
   assert.equal(readRunStatus(dir)!.epoch, 3);
 
-  // --deterministic: the same run elsewhere gives the same log (timings aside) and the same weights.
+  // The same seed: the same run elsewhere gives the same log (timings aside) and the same weights.
   const results2 = path.join(root, 'r1b');
   await trainRun({ ...tiny, loss: 'dicece', learningRate: 3e-3, results: results2, workers: 0 });
   const dir2 = runDirectory(results2, 'toy-liver', 'dicece', 3e-3, 0);
@@ -216,7 +216,7 @@ test('kill -9 in the middle of an epoch, then --resume: same epochs, LR, average
   const results = path.join(root, 'r4');
   const dir = runDirectory(results, 'toy-liver', 'dicece', 3e-3, 0);
   const args = [
-    BIN, '--quiet', 'train', '--task', 'toy-liver', '--loss', 'dicece', '--lr', '3e-3', '--deterministic',
+    BIN, '--quiet', 'train', '--task', 'toy-liver', '--loss', 'dicece', '--lr', '3e-3',
     '--epochs', String(run.epochs), '--iterations', String(run.iterations), '--val-batches', String(run.valBatches),
     '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', results,
   ];
@@ -275,6 +275,8 @@ test('CLI: a loss that becomes NaN exits 1 and marks the run failed (Tversky wit
     '--epochs', '2', '--iterations', '3', '--val-batches', '1', '--deterministic', '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', results,
   ]);
   assert.equal(r.status, 1, r.stderr);
+  // --deterministic is still accepted, with a warning: every run is seeded anyway.
+  assert.match(r.stderr, /^warning: --deterministic is deprecated and has no effect: every run is seeded with --seed \(now 12345\)$/m);
   assert.match(r.stderr, /diverged: training loss is NaN in epoch 0/);
   const status = readRunStatus(runDirectory(results, 'toy-multiorgan', 'tversky', 3e-4, 0))!;
   assert.equal(status.state, 'failed');
@@ -282,9 +284,10 @@ test('CLI: a loss that becomes NaN exits 1 and marks the run failed (Tversky wit
   // Diverged before any checkpoint: re-running reports the failure again without training.
   const again = runSegloss([
     '--quiet', 'train', '--task', 'toy-multiorgan', '--loss', 'tversky', '--loss-opt', 'alpha=0', '--loss-opt', 'beta=0', '--loss-opt', 'smooth=0',
-    '--epochs', '2', '--iterations', '3', '--val-batches', '1', '--deterministic', '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', results,
+    '--epochs', '2', '--iterations', '3', '--val-batches', '1', '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', results,
   ]);
   assert.equal(again.status, 1);
+  assert.doesNotMatch(again.stderr, /deprecated/);
   assert.match(again.stdout, /failed \(already\)/);
 });
 
@@ -305,16 +308,19 @@ test('CLI: several --lr values train one run each, print the table and record th
   const winner = record.runs.reduce((a, b) => (b.bestValDice > a.bestValDice ? b : a));
   assert.equal(record.best.learningRate, winner.learningRate);
   assert.match(r.stdout, new RegExp(`best learning rate on the validation fold 0: ${winner.learningRate === 3e-3 ? '3e-3' : '3e-5'}`));
-  const cfg = JSON.parse(readFileSync(path.join(results, 'toy-liver', 'dice', 'lr-3e-3', 'fold-0', RUN_FILES.config), 'utf8')) as { identity: { iterations: number; deterministic: boolean } };
+  // The YAML's deterministic key is accepted with the same warning as the flag.
+  assert.match(r.stderr, /warning: --deterministic is deprecated and has no effect/);
+  const cfg = JSON.parse(readFileSync(path.join(results, 'toy-liver', 'dice', 'lr-3e-3', 'fold-0', RUN_FILES.config), 'utf8')) as { identity: { iterations: number; seed: number; deterministic?: boolean } };
   assert.equal(cfg.identity.iterations, 2);
-  assert.equal(cfg.identity.deterministic, true);
+  assert.equal(cfg.identity.seed, 12345);
+  assert.equal(cfg.identity.deterministic, undefined);
 });
 
 test('CLI: Ctrl-C (SIGINT) stops between iterations with exit 130 and leaves the run resumable', async () => {
   const results = path.join(root, 'r8');
   const dir = runDirectory(results, 'toy-liver', 'dice', 3e-4, 0);
   const child = spawn(process.execPath, [
-    BIN, '--quiet', 'train', '--task', 'toy-liver', '--loss', 'dice', '--epochs', '20', '--iterations', '4', '--val-batches', '1', '--deterministic',
+    BIN, '--quiet', 'train', '--task', 'toy-liver', '--loss', 'dice', '--epochs', '20', '--iterations', '4', '--val-batches', '1',
     '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', results,
   ], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let exitCode: number | null | undefined;
