@@ -49,6 +49,7 @@ export interface GridPaths {
 }
 
 export interface GridOptions {
+  /** The seed of every run of the grid (the global `--seed`), passed to every command and naming its run and test directories. */
   seed: number;
   backend?: string;
   /** Whether the task is a synthetic toy task (synthesized by the prepare cell). */
@@ -59,7 +60,8 @@ export interface GridOptions {
   usesFinetuneRates: (loss: string) => boolean;
 }
 
-// The grid's paths: the results layout (src/util/layout.ts) under the benchmark's roots.
+// The grid's paths: the results layout (src/util/layout.ts) under the benchmark's roots. Runs and
+// tests are per (fold, seed): the grid has one of each today (`fold`, the global `--seed`).
 
 export function preprocessedDir(paths: GridPaths, task: string): string {
   return preprocessedTaskDirectory(paths.preprocessed, task);
@@ -69,17 +71,25 @@ export function lossDir(paths: GridPaths, task: string, loss: string): string {
   return lossDirectory(paths.results, task, loss);
 }
 
-export function runDir(paths: GridPaths, task: string, loss: string, learningRate: number, fold: number): string {
-  return runDirectory(paths.results, task, loss, learningRate, fold);
+export function runDir(paths: GridPaths, task: string, loss: string, learningRate: number, fold: number, seed: number): string {
+  return runDirectory(paths.results, task, loss, learningRate, fold, seed);
 }
 
-export function pretrainDir(paths: GridPaths, task: string, loss: string, fold: number): string {
-  return pretrainDirectory(paths.results, task, loss, fold);
+export function pretrainDir(paths: GridPaths, task: string, loss: string, fold: number, seed: number): string {
+  return pretrainDirectory(paths.results, task, loss, fold, seed);
+}
+
+export function testPredictionsDir(paths: GridPaths, task: string, loss: string, fold: number, seed: number): string {
+  return testPredictionsDirectory(paths.results, task, loss, fold, seed);
+}
+
+export function testEvaluationDir(paths: GridPaths, task: string, loss: string, fold: number, seed: number): string {
+  return testEvaluationDirectory(paths.results, task, loss, fold, seed);
 }
 
 /** The results.csv a test cell writes and the rank cell reads. */
-export function testResults(paths: GridPaths, task: string, loss: string, fold: number): string {
-  return testResultsFile(paths.results, task, loss, fold);
+export function testResults(paths: GridPaths, task: string, loss: string, fold: number, seed: number): string {
+  return testResultsFile(paths.results, task, loss, fold, seed);
 }
 
 export function rankingDir(paths: GridPaths): string {
@@ -169,7 +179,7 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
           continueOnFailure: false,
         });
       }
-      const predictions = testPredictionsDirectory(paths.results, task, loss, config.fold);
+      const predictions = testPredictionsDir(paths, task, loss, config.fold, options.seed);
       const predict = [
         ...common, 'predict', '--run', lossDir(paths, task, loss), '--fold', String(config.fold), '--split', 'test',
         '--out', predictions,
@@ -185,7 +195,7 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
           predict,
           [
             ...common, 'evaluate', '--pred', predictions, '--split', 'test', '--preprocessed', preprocessedDir(paths, task),
-            '--tolerance', String(config.evaluation.toleranceMm), '--task', task, '--loss', loss, '--out', testEvaluationDirectory(paths.results, task, loss, config.fold),
+            '--tolerance', String(config.evaluation.toleranceMm), '--task', task, '--loss', loss, '--out', testEvaluationDir(paths, task, loss, config.fold, options.seed),
           ],
         ],
         // A training that diverged has no model: prediction fails, and evaluation then scores every
@@ -211,7 +221,7 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
     kind: 'rank',
     dependsOn: cells.filter((c) => c.kind === 'test').map((c) => c.id),
     commands: [[
-      ...common, 'rank', '--results', ...rankInputs(config, paths, cells),
+      ...common, 'rank', '--results', ...rankInputs(config, paths, options, cells),
       '--out', rankingDir(paths), '--metrics', config.ranking.metrics.join(','), '--alpha', String(config.ranking.alpha),
       '--bootstrap', String(config.ranking.bootstrap),
     ]],
@@ -221,10 +231,10 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
 }
 
 /** The evaluation results the rank cell reads: one results.csv per tested (task, loss). */
-function rankInputs(config: BenchmarkConfig, paths: GridPaths, cells: Cell[]): string[] {
+function rankInputs(config: BenchmarkConfig, paths: GridPaths, options: GridOptions, cells: Cell[]): string[] {
   return cells
     .filter((c) => c.kind === 'test')
-    .map((c) => testResults(paths, c.task as string, c.loss as string, config.fold));
+    .map((c) => testResults(paths, c.task as string, c.loss as string, config.fold, options.seed));
 }
 
 /** Parse `--only task=pancreas,loss=dice,lr=3e-4` into a filter of train and test cells. */

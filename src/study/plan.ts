@@ -56,15 +56,15 @@ export function planBenchmark(flags: PlanFlags): BenchmarkPlan {
   );
   const layout: ArtifactLayout = {
     runDirs: (cell) => {
-      if (cell.kind === 'pretrain') return [pretrainDir(paths, cell.task as string, cell.loss as string, config.fold)];
-      return [runDir(paths, cell.task as string, cell.loss as string, cell.learningRate as number, config.fold)];
+      if (cell.kind === 'pretrain') return [pretrainDir(paths, cell.task as string, cell.loss as string, config.fold, flags.seed)];
+      return [runDir(paths, cell.task as string, cell.loss as string, cell.learningRate as number, config.fold, flags.seed)];
     },
     outputFile: (cell) => {
       switch (cell.kind) {
         case 'prepare':
           return path.join(preprocessedDir(paths, cell.task as string), 'plans.json');
         case 'test':
-          return testResults(paths, cell.task as string, cell.loss as string, config.fold);
+          return testResults(paths, cell.task as string, cell.loss as string, config.fold, flags.seed);
         case 'rank':
           return path.join(rankingDir(paths), 'leaderboard.csv');
         default:
@@ -74,7 +74,7 @@ export function planBenchmark(flags: PlanFlags): BenchmarkPlan {
   };
   const inputsOf = (cell: Cell) =>
     cell.kind === 'rank'
-      ? cells.filter((c) => c.kind === 'test').map((c) => testResults(paths, c.task as string, c.loss as string, config.fold))
+      ? cells.filter((c) => c.kind === 'test').map((c) => testResults(paths, c.task as string, c.loss as string, config.fold, flags.seed))
       : [];
   return { config, paths, cells, layout, inputsOf };
 }

@@ -1,6 +1,7 @@
 /**
  * The learning-rate search of the study (paper §3.2): one run per rate on the validation fold,
- * the rate with the best validation Dice wins (never the test split), recorded in lrSearchFile(...).
+ * the rate with the best validation Dice wins (never the test split), recorded per fold and seed
+ * in lrSearchFile(...).
  */
 import { writeJsonAtomicSync } from '../util/atomic.js';
 import { RuntimeFailure, UsageError, errorMessage } from '../util/errors.js';
@@ -23,17 +24,17 @@ export async function trainWithLrSearch(options: TrainOptions & { learningRates:
   if (options.learningRates.length === 0) throw new UsageError('--lr: no learning rate given');
   const loss = resolveRunLoss(options.loss, options.lossOptions);
   const settings = resolveRunSettings(options);
-  const { task, fold, results } = settings;
+  const { task, fold, seed, results } = settings;
   const runs: TrainOutcome[] = [];
   for (const learningRate of options.learningRates) {
     try {
       runs.push(await trainWithSchedule(settings, loss, learningRate));
     } catch (err) {
       if (!(err instanceof RuntimeFailure)) throw err;
-      const runDir = runDirectory(results, task, loss.id, learningRate, fold);
+      const runDir = runDirectory(results, task, loss.id, learningRate, fold, seed);
       const st = readRunStatus(runDir);
       runs.push({
-        runDir, task, loss: loss.id, learningRate, fold, status: 'failed', reason: st?.reason ?? errorMessage(err),
+        runDir, task, loss: loss.id, learningRate, fold, seed, status: 'failed', reason: st?.reason ?? errorMessage(err),
         bestValDice: st?.bestValDice ?? null, bestEpoch: null, epochs: st?.epoch ?? 0, seconds: st?.seconds ?? 0, dataWaitShare: null, skipped: false,
       });
       warn(errorMessage(err));
@@ -44,16 +45,17 @@ export async function trainWithLrSearch(options: TrainOptions & { learningRates:
     if (r.status !== 'done' || r.bestValDice === null) continue;
     if (best === null || r.bestValDice > best.bestValDice) best = { learningRate: r.learningRate, bestValDice: r.bestValDice, runDir: r.runDir };
   }
-  const file = lrSearchFile(results, task, loss.id, fold);
+  const file = lrSearchFile(results, task, loss.id, fold, seed);
   writeJsonAtomicSync(file, {
     task,
     loss: loss.id,
     fold,
+    seed,
     criterion: 'mean foreground global Dice of checkpoint/best on the validation batches of the fold',
     runs: runs.map((r) => ({ learningRate: r.learningRate, status: r.status, reason: r.reason ?? null, bestValDice: r.bestValDice, bestEpoch: r.bestEpoch, epochs: r.epochs, seconds: r.seconds, runDir: r.runDir })),
     best,
   });
-  return { task, loss: loss.id, fold, runs, best, file };
+  return { task, loss: loss.id, fold, seed, runs, best, file };
 }
 
 /** Resolve `--lr`: a list of rates, or `search` for the profile's search set for this loss. */

@@ -12,6 +12,7 @@ export interface RunIdentity {
   loss: string;
   learningRate: number;
   fold: number;
+  seed: number;
 }
 
 export function runOutcome(run: RunIdentity, status: RunStatus, skipped: boolean, dataWaitShare: number | null): TrainOutcome {

@@ -69,8 +69,8 @@ function differingKey(a: RunConfig['identity'], b: RunConfig['identity']): keyof
 
 function stageDirectory(settings: RunSettings, request: StageRequest): string {
   return request.stage === 'pretrain'
-    ? pretrainDirectory(settings.results, settings.task, request.loss.id, settings.fold)
-    : runDirectory(settings.results, settings.task, request.loss.id, request.learningRate, settings.fold);
+    ? pretrainDirectory(settings.results, settings.task, request.loss.id, settings.fold, settings.seed)
+    : runDirectory(settings.results, settings.task, request.loss.id, request.learningRate, settings.fold, settings.seed);
 }
 
 /**
@@ -90,7 +90,7 @@ export async function prepareRun(settings: RunSettings, request: StageRequest): 
   const { learningRate } = request;
   const runDir = stageDirectory(settings, request);
   if (!(learningRate > 0) || !Number.isFinite(learningRate)) throw new UsageError(`--lr: expected a positive number, got ${learningRate}`);
-  const identity: RunIdentity = { runDir, task: settings.task, loss: request.loss.id, learningRate, fold: settings.fold };
+  const identity: RunIdentity = { runDir, task: settings.task, loss: request.loss.id, learningRate, fold: settings.fold, seed: settings.seed };
 
   if (settings.restart) rmSync(runDir, { recursive: true, force: true });
   const previous = readRunStatus(runDir);

@@ -39,7 +39,7 @@ export interface RunSession extends PreparedRun {
   rng: Rng;
   /** Voxel spacing in tensor order (D, H, W), for losses that measure distances. */
   spacingDhw: [number, number, number];
-  /** "task · loss · lr · fold", the heading of progress lines and of the curve. */
+  /** "task · loss · lr · fold · seed", the heading of progress lines and of the curve. */
   title: string;
   /** Training seconds of earlier sessions, and when this one started (performance.now()). */
   priorSeconds: number;
@@ -105,7 +105,7 @@ export async function restoreOrInitialise(run: PreparedRun): Promise<RunSession>
     ...run,
     model, optimizer, stream, scheduleConfig: config.schedule, schedule, log, seed, rng,
     spacingDhw: [spacing[2], spacing[1], spacing[0]],
-    title: `${settings.task} · ${run.request.loss.id}${run.request.stage === 'pretrain' ? ' (pre-training)' : ''} · lr ${formatLearningRate(run.request.learningRate)} · fold ${settings.fold}`,
+    title: `${settings.task} · ${run.request.loss.id}${run.request.stage === 'pretrain' ? ' (pre-training)' : ''} · lr ${formatLearningRate(run.request.learningRate)} · fold ${settings.fold} · seed ${settings.seed}`,
     priorSeconds,
     sessionStart: performance.now(),
     sessionWait: 0,

@@ -2,7 +2,8 @@
  * Which stage a training command trains (paper §3.2): a plug-and-play loss trains its own run; a
  * loss with a special schedule (Lovász ← CE, DiceBD/DiceHD ← Dice; `getLossDefinition(id).schedule`)
  * fine-tunes the best weights of a pre-training run in pretrainDirectory(...) — trained once per
- * task and fold and reused by every fine-tuning run — or of the run `--pretrained` names; and
+ * task, fold and seed and reused by every fine-tuning run of that fold and seed — or of the run
+ * `--pretrained` names (for a loss directory: its best rate for the same fold and seed); and
  * `--pretrain-only` trains just that pre-training. The loss's own epoch schedule (DiceBD's α) is
  * driven by the fine-tuning epoch.
  */
@@ -52,17 +53,17 @@ async function pretrainedModel(settings: RunSettings, loss: RunLoss, learningRat
   let failure: string | undefined;
   if (settings.pretrained !== undefined) {
     try {
-      model = path.join(resolveRunDirectory(settings.pretrained, settings.fold), RUN_FILES.best);
+      model = path.join(resolveRunDirectory(settings.pretrained, settings.fold, settings.seed), RUN_FILES.best);
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
       failure = err.message;
     }
   } else {
     model = await ensurePretrained(settings, base);
-    failure = readRunStatus(pretrainDirectory(settings.results, settings.task, base.id, settings.fold))?.reason;
+    failure = readRunStatus(pretrainDirectory(settings.results, settings.task, base.id, settings.fold, settings.seed))?.reason;
   }
   if (model !== null) return model;
-  const dir = runDirectory(settings.results, settings.task, loss.id, learningRate, settings.fold);
+  const dir = runDirectory(settings.results, settings.task, loss.id, learningRate, settings.fold, settings.seed);
   const reason = `pre-training with ${base.id} failed (${failure ?? 'no model'})`;
   await fsp.mkdir(dir, { recursive: true });
   writeRunStatus(dir, { state: 'failed', reason, epoch: 0, bestValDice: null, seconds: 0 });
@@ -71,7 +72,7 @@ async function pretrainedModel(settings: RunSettings, loss: RunLoss, learningRat
 
 /** Path of the pre-trained best checkpoint, training it first when needed; null when it failed. */
 async function ensurePretrained(settings: RunSettings, base: RunLoss): Promise<string | null> {
-  const dir = pretrainDirectory(settings.results, settings.task, base.id, settings.fold);
+  const dir = pretrainDirectory(settings.results, settings.task, base.id, settings.fold, settings.seed);
   // Another process may be pre-training the same model: wait for it.
   for (;;) {
     const st = readRunStatus(dir);

@@ -63,6 +63,7 @@ export interface TrainOutcome {
   loss: string;
   learningRate: number;
   fold: number;
+  seed: number;
   status: 'done' | 'failed';
   reason?: string;
   /** Mean foreground validation Dice of checkpoint/best (null without any foreground Dice). */
@@ -81,6 +82,7 @@ export interface LrSearchOutcome {
   task: string;
   loss: string;
   fold: number;
+  seed: number;
   runs: TrainOutcome[];
   /** The winning rate by mean foreground validation Dice of checkpoint/best; null when every run failed. */
   best: { learningRate: number; bestValDice: number; runDir: string } | null;

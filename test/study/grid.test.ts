@@ -81,6 +81,20 @@ test('grid: cells, dependencies, and fine-tuning from the base-loss runs of the 
   assert.ok(prepare?.commands[1]?.join(' ').includes('--data /s/toy-liver'));
 });
 
+test('grid: the seed (the global --seed) goes to every command and names the test directories', () => {
+  const cells = planGrid(config({ fold: 2 }), paths, options);
+  const testCell = cells.find((c) => c.id === 'test:toy-pancreas:lovasz');
+  const [predict, evaluate] = (testCell?.commands ?? []).map((args) => args.join(' '));
+  assert.equal(predict, '--seed 7 --quiet predict --run /r/toy-pancreas/lovasz --fold 2 --split test --out /r/toy-pancreas/lovasz/test/fold-2/seed-7/predictions');
+  assert.ok(evaluate?.startsWith('--seed 7 --quiet evaluate --pred /r/toy-pancreas/lovasz/test/fold-2/seed-7/predictions '), evaluate);
+  assert.ok(evaluate?.endsWith(' --out /r/toy-pancreas/lovasz/test/fold-2/seed-7/evaluation'), evaluate);
+  const rank = cells.find((c) => c.kind === 'rank')?.commands[0] ?? [];
+  const inputs = rank.slice(rank.indexOf('--results') + 1, rank.indexOf('--out'));
+  assert.equal(inputs.length, 8);
+  assert.ok(inputs.every((f) => /^\/r\/toy-(liver|pancreas)\/[a-z]+\/test\/fold-2\/seed-7\/evaluation\/results\.csv$/.test(f)), inputs.join(' '));
+  for (const cell of cells.filter((c) => c.kind === 'train')) assert.deepEqual(cell.commands[0]?.slice(0, 2), ['--seed', '7']);
+});
+
 test('grid: without its base loss in the grid, a special schedule gets one shared pre-training cell per task', () => {
   const cells = planGrid(config({ losses: ['dicebd', 'dicehd'] }), paths, options);
   assert.deepEqual(cells.filter((c) => c.kind === 'pretrain').map((c) => c.id), ['pretrain:toy-liver:dice', 'pretrain:toy-pancreas:dice']);
