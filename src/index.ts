@@ -45,10 +45,14 @@ export type { TaskSpec, TaskLabel, EnsureOptions } from './data/tasks.js';
 export { synthesizeDataset, synthesizeToyCase, isToyTask, TOY_TASKS, TOY_SHAPE, TOY_SPACING_MM } from './data/synth/toy.js';
 export type { ToyTaskId, ToyCase, SynthOptions } from './data/synth/toy.js';
 export * from './preprocess/index.js';
-export { trainRun, trainWithLrSearch, resolveLearningRates, readRunLog, lrSearchFile, globalDice } from './train/trainer.js';
+export { trainRun, trainWithLrSearch, resolveLearningRates, readRunLog, recoverCheckpoints, globalDice, TRAIN_DEFAULTS } from './train/trainer.js';
 export type { TrainOptions, TrainOutcome, EpochLogEntry, RunConfig, LrSearchOutcome } from './train/trainer.js';
-export { runDirectory, pretrainDirectory, readRunStatus, formatLearningRate, RUN_FILES } from './train/rundir.js';
-export type { RunStatus, RunState } from './train/rundir.js';
+export {
+  runDirectory, pretrainDirectory, lossDirectory, lrSearchFile, testDirectory, testPredictionsDirectory, testEvaluationDirectory, testResultsFile,
+  rankingDirectory, preprocessedTaskDirectory, resolveRunDirectory, formatLearningRate, RUN_FILES,
+} from './util/layout.js';
+export { readRunStatus } from './util/run-status.js';
+export type { RunStatus, RunState } from './util/run-status.js';
 export { loadTrainingProfile, TRAINING_PROFILE_DIR } from './train/config.js';
 export type { TrainingProfile } from './train/config.js';
 export { AmsgradAdam } from './train/optimizer.js';
@@ -64,5 +68,5 @@ export { slidingWindowPredict, windowStarts, gaussianImportanceMap, argmaxClasse
 export type { PatchPredictor, SlidingWindowOptions } from './eval/sliding-window.js';
 export { predictVolume, predictCases, listInputCases } from './eval/predict.js';
 export type { PredictVolumeOptions, VolumePrediction, PredictCasesOptions, PredictionReport, CasePrediction, CheckpointChoice, InputCase } from './eval/predict.js';
-export { resolveRunDirectory, splitCaseIds, splitGroundTruth } from './eval/runs.js';
+export { splitCaseIds, splitGroundTruth } from './eval/runs.js';
 export type { SplitName } from './eval/runs.js';

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { configureOutput } from '../util/log.js';
 import { parseIntOption } from './settings.js';
 import type { BackendRequest } from '../model/backend.js';
+import { DEFAULT_SEED } from '../util/rng.js';
 
 export interface GlobalOptions {
   seed: number;
@@ -11,8 +12,6 @@ export interface GlobalOptions {
   json: boolean;
   verbose: boolean;
 }
-
-export const DEFAULT_SEED = 12345;
 
 /** Global options of the command being run, with environment fallbacks (SEGLOSS_SEED, SEGLOSS_BACKEND). */
 export function globalOptions(cmd: Command): GlobalOptions {

@@ -6,6 +6,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { SeglossError, EXIT_BAD_INPUT, EXIT_RUNTIME, errorMessage } from '../util/errors.js';
 import { installInterruptHandlers } from '../util/interrupt.js';
 import { BACKEND_REQUESTS } from '../model/backend.js';
+import { DEFAULT_SEED } from '../util/rng.js';
+import { SEGLOSS_VERSION } from '../util/version.js';
 import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerSynth } from './commands/synth.js';
 import { register as registerCheck } from './commands/check.js';
@@ -39,8 +41,8 @@ export function buildProgram(): Command {
       'Which loss should I train my 3D segmentation network with? Reproduces and extends ' +
         '"Loss odyssey in medical image segmentation" (Ma et al., MedIA 2021).',
     )
-    .version('0.1.0')
-    .option('--seed <n>', 'random seed (env SEGLOSS_SEED; default 12345)')
+    .version(SEGLOSS_VERSION)
+    .option('--seed <n>', `random seed (env SEGLOSS_SEED; default ${DEFAULT_SEED})`)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend (env SEGLOSS_BACKEND; default auto)').choices([...BACKEND_REQUESTS]))
     .option('--quiet', 'only warnings, errors and results')
     .option('--json', 'machine-readable output on stdout')

@@ -4,7 +4,7 @@
  * resampled back to the cropped original grid and pasted into the original volume (background
  * outside the crop box) → argmax → `<case>.nii.gz` (uint8) with exactly the input's NIfTI geometry.
  *
- * A run directory (src/train/rundir.ts) holds `config.json` (naming the preprocessed folder with
+ * A run directory (src/util/layout.ts) holds `config.json` (naming the preprocessed folder with
  * plans.json and splits.json) and `checkpoint/{best,latest}/` (model.json + weights.bin).
  * Cases come from the run's held-out test split, its fold's validation split, or a folder of images
  * (`<case>.nii.gz` with all channels, or `<case>_0000.nii.gz`, `<case>_0001.nii.gz`, … per channel).
@@ -16,7 +16,9 @@ import type { Volume } from '../data/volume.js';
 import { readNifti, withData, writeNifti } from '../data/nifti.js';
 import { loadDataset, loadCase, type CaseFiles } from '../data/dataset.js';
 import { loadPlans, type Plans } from '../preprocess/plans.js';
-import { resolveRunDirectory, splitCaseIds, type SplitName } from './runs.js';
+import { splitCaseIds, type SplitName } from './runs.js';
+import { resolveRunDirectory } from '../util/layout.js';
+import { TRAIN_DEFAULTS } from '../train/settings.js';
 import { preprocessForInference, restoreToOriginal } from '../preprocess/inference.js';
 import { loadModel } from '../model/checkpoint.js';
 import { InputError, UsageError, errorMessage } from '../util/errors.js';
@@ -69,10 +71,12 @@ interface RunConfigForPrediction {
 export type CheckpointChoice = 'best' | 'latest';
 
 export interface PredictCasesOptions {
-  /** A run directory, or a loss directory results/<task>/<loss> (the best learning rate of `fold` is taken). */
+  /** A run directory, or a loss directory results/<task>/<loss> (the best learning rate of `fold` and `seed` is taken). */
   runDir: string;
-  /** Fold of the run when `runDir` is a loss directory (default 0). */
+  /** Fold of the run when `runDir` is a loss directory (default TRAIN_DEFAULTS.fold, 0). */
   fold?: number;
+  /** Seed of the run (which replicate) when `runDir` is a loss directory (default TRAIN_DEFAULTS.seed, 12345). */
+  seed?: number;
   checkpoint?: CheckpointChoice;
   /** Which cases: the run's 'test' split or its fold's 'val' split … */
   split?: 'test' | 'val';
@@ -168,7 +172,8 @@ function readRunConfig(runDir: string): RunConfigForPrediction {
 export async function predictCases(options: PredictCasesOptions): Promise<PredictionReport> {
   if ((options.split === undefined) === (options.inputDir === undefined)) throw new UsageError('give exactly one of --split test|val and --input DIR');
   const checkpoint = options.checkpoint ?? 'best';
-  const runDir = resolveRunDirectory(options.runDir, options.fold ?? 0);
+  const fold = options.fold ?? TRAIN_DEFAULTS.fold;
+  const runDir = resolveRunDirectory(options.runDir, fold, options.seed ?? TRAIN_DEFAULTS.seed);
   const config = readRunConfig(runDir);
   const preDir = options.preprocessedDir ?? config.preprocessedDir;
   if (preDir === undefined) throw new InputError(path.join(runDir, 'config.json'), "no 'preprocessedDir' (the folder with plans.json)");
@@ -181,7 +186,7 @@ export async function predictCases(options: PredictCasesOptions): Promise<Predic
   if (options.inputDir !== undefined) {
     cases = listInputCases(options.inputDir).map((c) => ({ id: c.id, load: () => readInputCase(c) }));
   } else {
-    const ids = splitCaseIds(preDir, options.split as SplitName, config.identity?.fold ?? options.fold ?? 0);
+    const ids = splitCaseIds(preDir, options.split as SplitName, config.identity?.fold ?? fold);
     const ds = loadDataset(plans.dataset_dir);
     const byId = new Map<string, CaseFiles>(ds.training.map((c) => [c.id, c]));
     cases = ids.map((id) => ({

@@ -2,7 +2,7 @@
  * Finding what prediction and evaluation work on: the run directory of a loss (the learning rate
  * that won on the validation fold), the cases of a split, and their ground-truth files.
  *
- * Layout (src/train/rundir.ts): results/<task>/<loss>/lr-<rate>/fold-<k>/{config.json,status.json,checkpoint/}.
+ * Layout (src/util/layout.ts): results/<task>/<loss>/lr-<rate>/fold-<k>/seed-<s>/{config.json,status.json,checkpoint/}.
  */
 import * as path from 'node:path';
 import { loadDataset } from '../data/dataset.js';
@@ -10,8 +10,6 @@ import { loadPlans, loadSplits } from '../preprocess/plans.js';
 import { InputError } from '../util/errors.js';
 
 export type SplitName = 'test' | 'val';
-
-export { resolveRunDirectory } from '../train/rundir.js';
 
 /** Case ids of the held-out test split, or of fold `fold`'s validation split, of a preprocessed task. */
 export function splitCaseIds(preprocessedDir: string, split: SplitName, fold = 0): string[] {

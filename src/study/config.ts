@@ -7,7 +7,9 @@ import * as path from 'node:path';
 import { existsSync } from 'node:fs';
 import { InputError } from '../util/errors.js';
 import { readYamlFile } from '../util/yaml.js';
+import { warn } from '../util/log.js';
 import { CONFIG_DIR } from '../util/paths.js';
+import { TRAIN_DEFAULTS } from '../train/settings.js';
 
 export interface BenchmarkConfig {
   /** Name of the benchmark; results go to `<results root>/<name>` unless `results` is set. */
@@ -38,7 +40,6 @@ export interface BenchmarkConfig {
   synthCases: number;
   evaluation: { toleranceMm: number; tta: boolean };
   ranking: { metrics: string[]; alpha: number; bootstrap: number };
-  deterministic: boolean;
   /** Parallel cells on one machine (each cell is a child process). */
   jobs: number;
   /** Directory overrides (relative to the working directory); undefined = segloss defaults. */
@@ -98,6 +99,8 @@ export function parseBenchmarkConfig(
   registries: { validLosses: readonly string[]; validTasks: readonly string[] },
 ): BenchmarkConfig {
   checkKeys(file, '', raw, TOP_KEYS);
+  // Accepted so that older configurations still load, but every run is seeded now (its seed names its directory).
+  if (raw['deterministic'] !== undefined) warn(`${file}: 'deterministic' is deprecated and has no effect: every run is seeded with --seed`);
   const tasks = stringList(file, 'tasks', raw['tasks']);
   for (const t of tasks) {
     if (!registries.validTasks.includes(t)) throw new InputError(file, `unknown task '${t}' (valid: ${registries.validTasks.join(', ')})`);
@@ -144,8 +147,8 @@ export function parseBenchmarkConfig(
     learningRates,
     finetuneLearningRates,
     pretrainLearningRate: optionalNumber(file, 'pretrain_lr', raw['pretrain_lr'], (n) => n > 0 && Number.isFinite(n)),
-    fold: numberValue(file, 'fold', raw['fold'] ?? 0, (n) => Number.isInteger(n) && n >= 0 && n < 5),
-    profile: raw['profile'] === undefined ? 'cpu' : String(raw['profile']),
+    fold: numberValue(file, 'fold', raw['fold'] ?? TRAIN_DEFAULTS.fold, (n) => Number.isInteger(n) && n >= 0 && n < 5),
+    profile: raw['profile'] === undefined ? TRAIN_DEFAULTS.profile : String(raw['profile']),
     training: {
       epochs: optionalNumber(file, 'training.epochs', training['epochs'], positiveInt),
       iterations: optionalNumber(file, 'training.iterations', training['iterations'], positiveInt),
@@ -162,7 +165,6 @@ export function parseBenchmarkConfig(
       alpha: numberValue(file, 'ranking.alpha', ranking['alpha'] ?? 0.05, (n) => n > 0 && n < 1),
       bootstrap: numberValue(file, 'ranking.bootstrap', ranking['bootstrap'] ?? 1000, (n) => Number.isInteger(n) && n >= 0),
     },
-    deterministic: raw['deterministic'] === true,
     jobs: numberValue(file, 'jobs', raw['jobs'] ?? 1, positiveInt),
     paths: { data: pathString('data'), synth: pathString('synth'), preprocessed: pathString('preprocessed'), results: pathString('results') },
   };

@@ -18,6 +18,10 @@
 import * as path from 'node:path';
 import type { BenchmarkConfig } from './config.js';
 import { UsageError } from '../util/errors.js';
+import {
+  formatLearningRate, lossDirectory, preprocessedTaskDirectory, pretrainDirectory, rankingDirectory, runDirectory, testEvaluationDirectory,
+  testPredictionsDirectory, testResultsFile,
+} from '../util/layout.js';
 
 export type CellKind = 'prepare' | 'pretrain' | 'train' | 'test' | 'rank';
 
@@ -45,6 +49,7 @@ export interface GridPaths {
 }
 
 export interface GridOptions {
+  /** The seed of every run of the grid (the global `--seed`), passed to every command and naming its run and test directories. */
   seed: number;
   backend?: string;
   /** Whether the task is a synthetic toy task (synthesized by the prepare cell). */
@@ -55,26 +60,40 @@ export interface GridOptions {
   usesFinetuneRates: (loss: string) => boolean;
 }
 
-/** Learning rate as it appears in file names and ids: 3e-4 → "3e-4", 0.001 → "1e-3". */
-export function formatLearningRate(lr: number): string {
-  const [mantissa, exponent] = lr.toExponential().split('e') as [string, string];
-  return `${Number(mantissa)}e${Number(exponent)}`;
-}
+// The grid's paths: the results layout (src/util/layout.ts) under the benchmark's roots. Runs and
+// tests are per (fold, seed): the grid has one of each today (`fold`, the global `--seed`).
 
 export function preprocessedDir(paths: GridPaths, task: string): string {
-  return path.join(paths.preprocessed, task);
+  return preprocessedTaskDirectory(paths.preprocessed, task);
 }
 
 export function lossDir(paths: GridPaths, task: string, loss: string): string {
-  return path.join(paths.results, task, loss);
+  return lossDirectory(paths.results, task, loss);
 }
 
-export function testDir(paths: GridPaths, task: string, loss: string, fold: number): string {
-  return path.join(lossDir(paths, task, loss), 'test', `fold-${fold}`);
+export function runDir(paths: GridPaths, task: string, loss: string, learningRate: number, fold: number, seed: number): string {
+  return runDirectory(paths.results, task, loss, learningRate, fold, seed);
+}
+
+export function pretrainDir(paths: GridPaths, task: string, loss: string, fold: number, seed: number): string {
+  return pretrainDirectory(paths.results, task, loss, fold, seed);
+}
+
+export function testPredictionsDir(paths: GridPaths, task: string, loss: string, fold: number, seed: number): string {
+  return testPredictionsDirectory(paths.results, task, loss, fold, seed);
+}
+
+export function testEvaluationDir(paths: GridPaths, task: string, loss: string, fold: number, seed: number): string {
+  return testEvaluationDirectory(paths.results, task, loss, fold, seed);
+}
+
+/** The results.csv a test cell writes and the rank cell reads. */
+export function testResults(paths: GridPaths, task: string, loss: string, fold: number, seed: number): string {
+  return testResultsFile(paths.results, task, loss, fold, seed);
 }
 
 export function rankingDir(paths: GridPaths): string {
-  return path.join(paths.results, 'ranking');
+  return rankingDirectory(paths.results);
 }
 
 function commonFlags(options: GridOptions): string[] {
@@ -92,7 +111,6 @@ function trainFlags(config: BenchmarkConfig, paths: GridPaths, task: string, los
   if (config.training.epochs !== undefined) flags.push('--epochs', String(config.training.epochs));
   if (config.training.iterations !== undefined) flags.push('--iterations', String(config.training.iterations));
   if (config.training.valBatches !== undefined) flags.push('--val-batches', String(config.training.valBatches));
-  if (config.deterministic) flags.push('--deterministic');
   if (config.pretrainLearningRate !== undefined) flags.push('--pretrain-lr', formatLearningRate(config.pretrainLearningRate));
   for (const [key, value] of Object.entries(config.lossOptions[loss] ?? {})) flags.push('--loss-opt', `${key}=${String(value)}`);
   return flags;
@@ -161,10 +179,10 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
           continueOnFailure: false,
         });
       }
-      const out = testDir(paths, task, loss, config.fold);
+      const predictions = testPredictionsDir(paths, task, loss, config.fold, options.seed);
       const predict = [
         ...common, 'predict', '--run', lossDir(paths, task, loss), '--fold', String(config.fold), '--split', 'test',
-        '--out', path.join(out, 'predictions'),
+        '--out', predictions,
       ];
       if (config.evaluation.tta) predict.push('--tta');
       cells.push({
@@ -176,8 +194,8 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
         commands: [
           predict,
           [
-            ...common, 'evaluate', '--pred', path.join(out, 'predictions'), '--split', 'test', '--preprocessed', preprocessedDir(paths, task),
-            '--tolerance', String(config.evaluation.toleranceMm), '--task', task, '--loss', loss, '--out', path.join(out, 'evaluation'),
+            ...common, 'evaluate', '--pred', predictions, '--split', 'test', '--preprocessed', preprocessedDir(paths, task),
+            '--tolerance', String(config.evaluation.toleranceMm), '--task', task, '--loss', loss, '--out', testEvaluationDir(paths, task, loss, config.fold, options.seed),
           ],
         ],
         // A training that diverged has no model: prediction fails, and evaluation then scores every
@@ -203,7 +221,7 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
     kind: 'rank',
     dependsOn: cells.filter((c) => c.kind === 'test').map((c) => c.id),
     commands: [[
-      ...common, 'rank', '--results', ...rankInputs(config, paths, cells),
+      ...common, 'rank', '--results', ...rankInputs(config, paths, options, cells),
       '--out', rankingDir(paths), '--metrics', config.ranking.metrics.join(','), '--alpha', String(config.ranking.alpha),
       '--bootstrap', String(config.ranking.bootstrap),
     ]],
@@ -213,10 +231,10 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
 }
 
 /** The evaluation results the rank cell reads: one results.csv per tested (task, loss). */
-function rankInputs(config: BenchmarkConfig, paths: GridPaths, cells: Cell[]): string[] {
+function rankInputs(config: BenchmarkConfig, paths: GridPaths, options: GridOptions, cells: Cell[]): string[] {
   return cells
     .filter((c) => c.kind === 'test')
-    .map((c) => path.join(testDir(paths, c.task as string, c.loss as string, config.fold), 'evaluation', 'results.csv'));
+    .map((c) => testResults(paths, c.task as string, c.loss as string, config.fold, options.seed));
 }
 
 /** Parse `--only task=pancreas,loss=dice,lr=3e-4` into a filter of train and test cells. */

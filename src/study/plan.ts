@@ -5,11 +5,11 @@
  */
 import * as path from 'node:path';
 import { loadBenchmarkConfig, type BenchmarkConfig } from './config.js';
-import { planGrid, parseOnly, lossDir, testDir, rankingDir, preprocessedDir, formatLearningRate, type Cell, type GridPaths } from './grid.js';
+import { planGrid, parseOnly, runDir, pretrainDir, testResults, rankingDir, preprocessedDir, type Cell, type GridPaths } from './grid.js';
 import type { ArtifactLayout } from './state.js';
 import { LOSS_IDS, getLossDefinition } from '../losses/registry.js';
 import { listTasks, getTask } from '../data/tasks.js';
-import { runDirectory, pretrainDirectory } from '../train/index.js';
+import { benchmarkRoot } from '../util/layout.js';
 import { preprocessedRoot, resultsRoot, synthRoot } from '../util/paths.js';
 
 export interface BenchmarkPlan {
@@ -34,11 +34,11 @@ export interface PlanFlags {
 export function planBenchmark(flags: PlanFlags): BenchmarkPlan {
   const config = loadBenchmarkConfig(flags.config, { validLosses: LOSS_IDS, validTasks: listTasks().map((t) => t.id) });
   const resolve = (p: string | undefined) => (p === undefined ? undefined : path.resolve(p));
-  const results = resolve(flags.results) ?? resolve(config.paths.results) ?? path.join(resultsRoot(), config.name);
+  const results = resolve(flags.results) ?? resolve(config.paths.results) ?? benchmarkRoot(resultsRoot(), config.name);
   const paths: GridPaths = {
     data: resolve(flags.data) ?? resolve(config.paths.data),
     synth: resolve(config.paths.synth) ?? synthRoot(),
-    preprocessed: resolve(flags.preprocessed) ?? resolve(config.paths.preprocessed) ?? path.join(preprocessedRoot(), config.name),
+    preprocessed: resolve(flags.preprocessed) ?? resolve(config.paths.preprocessed) ?? benchmarkRoot(preprocessedRoot(), config.name),
     results,
   };
   const pretrainLossOf = (loss: string) => getLossDefinition(loss).schedule?.pretrainLoss;
@@ -56,15 +56,15 @@ export function planBenchmark(flags: PlanFlags): BenchmarkPlan {
   );
   const layout: ArtifactLayout = {
     runDirs: (cell) => {
-      if (cell.kind === 'pretrain') return [pretrainDirectory(paths.results, cell.task as string, cell.loss as string, config.fold)];
-      return [runDirectory(paths.results, cell.task as string, cell.loss as string, cell.learningRate as number, config.fold)];
+      if (cell.kind === 'pretrain') return [pretrainDir(paths, cell.task as string, cell.loss as string, config.fold, flags.seed)];
+      return [runDir(paths, cell.task as string, cell.loss as string, cell.learningRate as number, config.fold, flags.seed)];
     },
     outputFile: (cell) => {
       switch (cell.kind) {
         case 'prepare':
           return path.join(preprocessedDir(paths, cell.task as string), 'plans.json');
         case 'test':
-          return path.join(testDir(paths, cell.task as string, cell.loss as string, config.fold), 'evaluation', 'results.csv');
+          return testResults(paths, cell.task as string, cell.loss as string, config.fold, flags.seed);
         case 'rank':
           return path.join(rankingDir(paths), 'leaderboard.csv');
         default:
@@ -74,9 +74,7 @@ export function planBenchmark(flags: PlanFlags): BenchmarkPlan {
   };
   const inputsOf = (cell: Cell) =>
     cell.kind === 'rank'
-      ? cells.filter((c) => c.kind === 'test').map((c) => path.join(testDir(paths, c.task as string, c.loss as string, config.fold), 'evaluation', 'results.csv'))
+      ? cells.filter((c) => c.kind === 'test').map((c) => testResults(paths, c.task as string, c.loss as string, config.fold, flags.seed))
       : [];
   return { config, paths, cells, layout, inputsOf };
 }
-
-export { lossDir, formatLearningRate };

@@ -8,7 +8,8 @@ import { existsSync, readFileSync, openSync, closeSync, writeSync, rmSync, statS
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Cell, GridPaths } from './grid.js';
-import { readRunStatus, type RunStatus } from '../train/rundir.js';
+import { readRunStatus, type RunStatus } from '../util/run-status.js';
+import { benchmarkStateDirectory } from '../util/layout.js';
 import { writeJsonAtomicSync } from '../util/atomic.js';
 import { processAlive } from '../util/process.js';
 
@@ -53,7 +54,7 @@ function safeName(id: string): string {
 }
 
 export function benchmarkStateDir(paths: GridPaths): string {
-  return path.join(paths.results, '.benchmark');
+  return benchmarkStateDirectory(paths.results);
 }
 
 export function cellLogPath(paths: GridPaths, id: string): string {

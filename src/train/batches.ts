@@ -6,7 +6,7 @@
  *
  * Every batch is a pure function of (seed, kind, index): its random generator is derived from
  * them alone. So batches do not depend on which worker made them or in which order, a resumed run
- * sees exactly the batches the uninterrupted run would have seen, and `--deterministic` runs repeat.
+ * sees exactly the batches the uninterrupted run would have seen, and a run repeats with its seed.
  */
 import type { Vec3 } from '../util/vec3.js';
 import { Rng } from '../util/rng.js';

@@ -12,6 +12,7 @@ import { preprocessDataset } from '../preprocess/pipeline.js';
 import { loadPlans, loadSplits, type Plans } from '../preprocess/plans.js';
 import { loadPreprocessedCase } from '../preprocess/cache.js';
 import { preprocessedRoot } from '../util/paths.js';
+import { preprocessedTaskDirectory } from '../util/layout.js';
 import { UsageError } from '../util/errors.js';
 import { info } from '../util/log.js';
 import { classVoxelIndices, type TrainingCase } from './sampler.js';
@@ -39,7 +40,7 @@ const caseCache = new Map<string, TrainingCase>();
 
 /** Make sure the task is preprocessed with `profile`; returns its preprocessed folder. */
 export async function ensurePreprocessed(task: string, profile: string, where: DataLocations, seed?: number): Promise<string> {
-  const dir = path.join(preprocessedRoot(where.preprocessed), task);
+  const dir = preprocessedTaskDirectory(preprocessedRoot(where.preprocessed), task);
   if (existsSync(path.join(dir, 'plans.json')) && existsSync(path.join(dir, 'splits.json'))) {
     const plans = loadPlans(dir);
     if (path.basename(plans.profile, '.yaml') === path.basename(profile, '.yaml')) return dir;

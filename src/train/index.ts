@@ -1,5 +1,4 @@
 /** Training: the public API of src/train. */
-export * from './rundir.js';
 export * from './optimizer.js';
 export * from './schedule.js';
 export * from './sampler.js';
@@ -10,6 +9,6 @@ export * from './config.js';
 export * from './curve.js';
 export * from './data.js';
 export {
-  trainRun, trainWithLrSearch, resolveLearningRates, readRunLog, lrSearchFile, globalDice,
+  trainRun, trainWithLrSearch, resolveLearningRates, readRunLog, recoverCheckpoints, globalDice, TRAIN_DEFAULTS,
   type TrainOptions, type TrainOutcome, type EpochLogEntry, type RunConfig, type LrSearchOutcome,
 } from './trainer.js';

@@ -6,6 +6,9 @@
  */
 export type RngState = [number, number, number, number];
 
+/** The seed of every command when none is given (`--seed`, SEGLOSS_SEED): training, ranking's bootstrap. */
+export const DEFAULT_SEED = 12345;
+
 function splitmix32(seed: number): () => number {
   let s = seed >>> 0;
   return () => {

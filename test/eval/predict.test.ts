@@ -12,7 +12,7 @@ import { readNiftiSync } from '../../src/data/nifti.js';
 import { UNet3D } from '../../src/model/unet.js';
 import { saveModel } from '../../src/model/checkpoint.js';
 import { predictVolume, listInputCases } from '../../src/eval/predict.js';
-import { resolveRunDirectory } from '../../src/eval/runs.js';
+import { resolveRunDirectory } from '../../src/util/layout.js';
 import type { PatchPredictor } from '../../src/eval/sliding-window.js';
 
 let root = '';
@@ -29,12 +29,13 @@ before(async () => {
   await synthesizeDataset('toy-liver', raw, { cases: 6, seed: 3 });
   plans = await preprocessDataset({ datasetDir: raw, outDir: pre, profile: 'cpu' });
   // a run directory as training leaves it: config.json naming the preprocessed folder, a checkpoint
-  run = path.join(root, 'results', 'toy-liver', 'ce', 'lr-3e-4', 'fold-0');
+  run = path.join(root, 'results', 'toy-liver', 'ce', 'lr-3e-4', 'fold-0', 'seed-12345');
   const model = new UNet3D(plans.network, { seed: 1 });
   await saveModel(path.join(run, 'checkpoint', 'best'), model);
   model.dispose();
   mkdirSync(run, { recursive: true });
-  writeFileSync(path.join(run, 'config.json'), JSON.stringify({ identity: { task: 'toy-liver', loss: 'ce', fold: 0 }, preprocessedDir: pre }));
+  writeFileSync(path.join(run, 'config.json'), JSON.stringify({ identity: { task: 'toy-liver', loss: 'ce', fold: 0, seed: 12345 }, preprocessedDir: pre }));
+  writeFileSync(path.join(run, 'status.json'), JSON.stringify({ state: 'done', bestValDice: 0.5 }));
 });
 
 test('predictVolume with a threshold model labels exactly the voxels whose normalised intensity is positive', () => {
@@ -100,10 +101,16 @@ test('segloss predict writes uint8 label maps with the input geometry, reports a
   assert.ok(existsSync(path.join(root, 'eval', 'summary.json')));
 });
 
-test('segloss predict --split test uses the run\'s held-out cases', () => {
+test('segloss predict --split test uses the run\'s held-out cases; a loss directory and --seed choose the replicate', () => {
   const out = path.join(root, 'pred-test');
-  const r = runSegloss(['predict', '--run', run, '--split', 'test', '--checkpoint', 'best', '--out', out]);
+  // The loss directory of the run: its only rate, for fold 0 and the default seed 12345.
+  const lossDir = path.resolve(run, '..', '..', '..');
+  const r = runSegloss(['--json', 'predict', '--run', lossDir, '--split', 'test', '--checkpoint', 'best', '--out', out]);
   assert.equal(r.status, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as { runDir: string }).runDir, run);
+  const otherSeed = runSegloss(['--seed', '7', 'predict', '--run', lossDir, '--split', 'test', '--out', path.join(root, 'pred-seed-7')]);
+  assert.equal(otherSeed.status, 2, otherSeed.stderr);
+  assert.match(otherSeed.stderr, /lr-\*\/fold-0\/seed-7\/ runs/);
   const splits = JSON.parse(readFileSync(path.join(pre, 'splits.json'), 'utf8')) as { test: string[] };
   assert.ok(splits.test.length > 0);
   for (const id of splits.test) assert.ok(existsSync(path.join(out, `${id}.nii.gz`)), id);
@@ -112,23 +119,28 @@ test('segloss predict --split test uses the run\'s held-out cases', () => {
   assert.match(missing.stderr, /latest/);
 });
 
-test('a loss directory resolves to the finished run with the best validation Dice of the fold', () => {
+test('a loss directory resolves to the finished run with the best validation Dice of the fold and seed', () => {
   const lossDir = path.join(root, 'results', 'toy-liver', 'dice');
-  const make = (rate: string, fold: number, status: object) => {
-    const dir = path.join(lossDir, `lr-${rate}`, `fold-${fold}`);
+  const make = (rate: string, fold: number, seed: number, status: object) => {
+    const dir = path.join(lossDir, `lr-${rate}`, `fold-${fold}`, `seed-${seed}`);
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'config.json'), '{}');
     writeFileSync(path.join(dir, 'status.json'), JSON.stringify(status));
     return dir;
   };
-  make('1e-4', 0, { state: 'done', bestValDice: 0.61 });
-  const winner = make('3e-4', 0, { state: 'done', bestValDice: 0.74 });
-  make('1e-3', 0, { state: 'failed', reason: 'diverged', bestValDice: 0.9 });
-  const fold1 = make('1e-3', 1, { state: 'done', bestValDice: 0.5 });
-  assert.equal(resolveRunDirectory(lossDir, 0), winner);
-  assert.equal(resolveRunDirectory(lossDir, 1), fold1);
-  assert.equal(resolveRunDirectory(winner), winner);
-  assert.throws(() => resolveRunDirectory(lossDir, 2), /lr-\*\/fold-2/);
+  make('1e-4', 0, 12345, { state: 'done', bestValDice: 0.61 });
+  const winner = make('3e-4', 0, 12345, { state: 'done', bestValDice: 0.74 });
+  make('1e-3', 0, 12345, { state: 'failed', reason: 'diverged', bestValDice: 0.9 });
+  const fold1 = make('1e-3', 1, 12345, { state: 'done', bestValDice: 0.5 });
+  // Another replicate of fold 0: its own choice of rate, whatever the other seed's runs scored.
+  const seed7 = make('1e-4', 0, 7, { state: 'done', bestValDice: 0.7 });
+  make('3e-4', 0, 7, { state: 'done', bestValDice: 0.69 });
+  assert.equal(resolveRunDirectory(lossDir, 0, 12345), winner);
+  assert.equal(resolveRunDirectory(lossDir, 1, 12345), fold1);
+  assert.equal(resolveRunDirectory(lossDir, 0, 7), seed7);
+  assert.equal(resolveRunDirectory(winner, 3, 3), winner);
+  assert.throws(() => resolveRunDirectory(lossDir, 2, 12345), /lr-\*\/fold-2\/seed-12345/);
+  assert.throws(() => resolveRunDirectory(lossDir, 1, 7), /lr-\*\/fold-1\/seed-7/);
 });
 
 test('segloss evaluate --split test --preprocessed: labels of the held-out cases; a missing prediction folder scores all as empty', () => {

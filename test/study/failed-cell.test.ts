@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runSegloss, tempDir } from '../helpers.js';
+import { testResultsFile } from '../../src/util/layout.js';
+import { DEFAULT_SEED } from '../../src/util/rng.js';
 
 test('a cell whose training diverges is reported failed and ranked with N/A (DSC and NSD 0)', { timeout: 10 * 60_000 }, () => {
   const dir = tempDir('segloss-failed-cell-');
@@ -24,7 +26,6 @@ test('a cell whose training diverges is reported failed and ranked with N/A (DSC
       'training: { epochs: 2, iterations: 3, val_batches: 1 }',
       'synth: { cases: 20 }',
       'ranking: { bootstrap: 0 }',
-      'deterministic: true',
       'jobs: 1',
     ].join('\n') + '\n',
   );
@@ -40,12 +41,15 @@ test('a cell whose training diverges is reported failed and ranked with N/A (DSC
   const table = runSegloss(['status', '--config', config], { cwd: dir });
   assert.match(table.stdout, /train:toy-multiorgan:tversky:3e-4 +failed .*diverged: training loss is NaN in epoch 0, iteration 1\n/);
   assert.equal(cells.find((c) => c.id === 'test:toy-multiorgan:tversky')?.state, 'done');
-  const results = readFileSync(path.join(dir, 'results', 'diverge', 'toy-multiorgan', 'tversky', 'test', 'fold-0', 'evaluation', 'results.csv'), 'utf8')
+  // Fold 0, and the default seed: the grid's runs and tests are per (fold, seed).
+  const resultsFile = testResultsFile(path.join(dir, 'results', 'diverge'), 'toy-multiorgan', 'tversky', 0, DEFAULT_SEED);
+  assert.match(resultsFile, /tversky\/test\/fold-0\/seed-12345\/evaluation\/results\.csv$/);
+  const results = readFileSync(resultsFile, 'utf8')
     .trim()
     .split('\n')
     .slice(1)
     .map((l) => l.split(','));
-  const header = readFileSync(path.join(dir, 'results', 'diverge', 'toy-multiorgan', 'tversky', 'test', 'fold-0', 'evaluation', 'results.csv'), 'utf8').split('\n')[0]?.split(',') ?? [];
+  const header = readFileSync(resultsFile, 'utf8').split('\n')[0]?.split(',') ?? [];
   const metric = header.indexOf('metric');
   const value = header.indexOf('value');
   const scored = results.filter((row) => row[metric] === 'dsc' || row[metric] === 'nsd');

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseBenchmarkConfig } from '../../src/study/config.js';
-import { planGrid, parseOnly, formatLearningRate, type GridPaths, type GridOptions } from '../../src/study/grid.js';
+import { planGrid, parseOnly, type GridPaths, type GridOptions } from '../../src/study/grid.js';
+import { formatLearningRate } from '../../src/util/layout.js';
 import { cellShellLine, cellsToJsonl, shellQuote } from '../../src/study/emit.js';
 import { InputError } from '../../src/util/errors.js';
 
@@ -36,6 +37,22 @@ test('config: unknown keys, losses, tasks and metrics are errors naming them', (
   assert.throws(() => config({ learning_rates: [-1] }), /learning_rates/);
 });
 
+test('config: the deprecated deterministic key is accepted with a one-line warning and changes no command', () => {
+  const written: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+  let withKey;
+  try {
+    withKey = config({ deterministic: true });
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.deepEqual(written, ["warning: /c/test.yaml: 'deterministic' is deprecated and has no effect: every run is seeded with --seed\n"]);
+  const commands = (c: ReturnType<typeof config>) => planGrid(c, paths, options).flatMap((cell) => cell.commands.map((args) => args.join(' ')));
+  assert.deepEqual(commands(withKey), commands(config()));
+  assert.ok(commands(config()).every((line) => !line.includes('--deterministic') && line.includes('--seed 7')));
+});
+
 test('learning rates are formatted as in run directory names', () => {
   assert.equal(formatLearningRate(3e-4), '3e-4');
   assert.equal(formatLearningRate(0.001), '1e-3');
@@ -62,6 +79,20 @@ test('grid: cells, dependencies, and fine-tuning from the base-loss runs of the 
   const prepare = cells[0];
   assert.deepEqual(prepare?.commands.map((c) => c[c.indexOf('--quiet') + 1]), ['synth', 'preprocess']);
   assert.ok(prepare?.commands[1]?.join(' ').includes('--data /s/toy-liver'));
+});
+
+test('grid: the seed (the global --seed) goes to every command and names the test directories', () => {
+  const cells = planGrid(config({ fold: 2 }), paths, options);
+  const testCell = cells.find((c) => c.id === 'test:toy-pancreas:lovasz');
+  const [predict, evaluate] = (testCell?.commands ?? []).map((args) => args.join(' '));
+  assert.equal(predict, '--seed 7 --quiet predict --run /r/toy-pancreas/lovasz --fold 2 --split test --out /r/toy-pancreas/lovasz/test/fold-2/seed-7/predictions');
+  assert.ok(evaluate?.startsWith('--seed 7 --quiet evaluate --pred /r/toy-pancreas/lovasz/test/fold-2/seed-7/predictions '), evaluate);
+  assert.ok(evaluate?.endsWith(' --out /r/toy-pancreas/lovasz/test/fold-2/seed-7/evaluation'), evaluate);
+  const rank = cells.find((c) => c.kind === 'rank')?.commands[0] ?? [];
+  const inputs = rank.slice(rank.indexOf('--results') + 1, rank.indexOf('--out'));
+  assert.equal(inputs.length, 8);
+  assert.ok(inputs.every((f) => /^\/r\/toy-(liver|pancreas)\/[a-z]+\/test\/fold-2\/seed-7\/evaluation\/results\.csv$/.test(f)), inputs.join(' '));
+  for (const cell of cells.filter((c) => c.kind === 'train')) assert.deepEqual(cell.commands[0]?.slice(0, 2), ['--seed', '7']);
 });
 
 test('grid: without its base loss in the grid, a special schedule gets one shared pre-training cell per task', () => {

@@ -10,13 +10,14 @@ import * as path from 'node:path';
 import type { Cell, GridPaths } from '../../src/study/grid.js';
 import { runGrid } from '../../src/study/runner.js';
 import { writeCellRecord, type ArtifactLayout } from '../../src/study/state.js';
-import { writeRunStatus } from '../../src/train/rundir.js';
+import { writeRunStatus } from '../../src/util/run-status.js';
+import { runDirectory } from '../../src/util/layout.js';
 import { tempDir } from '../helpers.js';
 
 const dir = tempDir('segloss-runner-');
 const paths: GridPaths = { synth: path.join(dir, 'synth'), preprocessed: path.join(dir, 'pre'), results: path.join(dir, 'results') };
 const synthOut = path.join(dir, 'synth', 'toy-liver');
-const divergedRun = path.join(dir, 'results', 'toy-liver', 'tversky', 'lr-3e-4', 'fold-0');
+const divergedRun = runDirectory(paths.results, 'toy-liver', 'tversky', 3e-4, 0, 12345);
 
 /** A cheap real command (two toy cases) stands for the cell's work; its dataset.json is the output. */
 const crashed: Cell = {

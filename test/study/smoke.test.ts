@@ -23,10 +23,15 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { BIN, CHROMIUM, REPO_ROOT, checkReportInBrowser, runSegloss, tempDir, timeless } from '../helpers.js';
 import { readRunLog } from '../../src/train/trainer.js';
+import { runDirectory, testEvaluationDirectory, testResultsFile } from '../../src/util/layout.js';
+import { DEFAULT_SEED } from '../../src/util/rng.js';
 
 const MINI = path.join(REPO_ROOT, 'test', 'fixtures', 'study', 'mini.yaml');
 const MINI_LOSSES = ['ce', 'dice', 'dicebd'];
 const TASK = 'toy-liver';
+/** mini.yaml's fold and learning rate, and the seed of its runs (no --seed given). */
+const FOLD = 0;
+const RATE = 3e-3;
 /** Epochs per training run in mini.yaml: the kill lands after KILL_AFTER_EPOCHS of the first run. */
 const EPOCHS = 4;
 const KILL_AFTER_EPOCHS = 2;
@@ -38,21 +43,21 @@ const freshWork = tempDir('segloss-smoke-fresh-');
 const resultsOf = (work: string) => path.join(work, 'results', 'mini');
 const killedResults = resultsOf(killedWork);
 /** The first training cell of the grid: the kill waits for it to be half-way. */
-const firstRun = path.join(killedResults, TASK, 'ce', 'lr-3e-3', 'fold-0');
+const firstRun = runDirectory(killedResults, TASK, 'ce', RATE, FOLD, DEFAULT_SEED);
 
 function leaderboardRows(rankingDir: string): string[][] {
   return readFileSync(path.join(rankingDir, 'leaderboard.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
 }
 
 function testResults(resultsRoot: string, task: string, loss: string): string {
-  return readFileSync(path.join(resultsRoot, task, loss, 'test', 'fold-0', 'evaluation', 'results.csv'), 'utf8');
+  return readFileSync(testResultsFile(resultsRoot, task, loss, FOLD, DEFAULT_SEED), 'utf8');
 }
 
 /** Training run directories whose status.json says 'running' (at a kill: the runs it interrupted). */
 function runningRuns(resultsRoot: string): string[] {
   const runs: string[] = [];
   for (const loss of existsSync(path.join(resultsRoot, TASK)) ? readdirSync(path.join(resultsRoot, TASK)) : []) {
-    const runDir = path.join(resultsRoot, TASK, loss, 'lr-3e-3', 'fold-0');
+    const runDir = runDirectory(resultsRoot, TASK, loss, RATE, FOLD, DEFAULT_SEED);
     const status = path.join(runDir, 'status.json');
     if (existsSync(status) && (JSON.parse(readFileSync(status, 'utf8')) as { state: string }).state === 'running') runs.push(runDir);
   }
@@ -189,7 +194,7 @@ test('the grid as Slurm job arrays, then --collect, gives the same results and l
   const collect = runSegloss(['benchmark', ...common, '--collect'], { cwd: dir, env });
   assert.equal(collect.status, 0, collect.stderr);
   assert.equal(testResults(results, TASK, 'dice'), testResults(killedResults, TASK, 'dice'), 'per-case results');
-  const local = runSegloss(['rank', '--results', path.join(killedResults, TASK, 'dice', 'test', 'fold-0', 'evaluation'), '--out', path.join(dir, 'local-ranking'), '--bootstrap', '50'], { cwd: dir });
+  const local = runSegloss(['rank', '--results', testEvaluationDirectory(killedResults, TASK, 'dice', FOLD, DEFAULT_SEED), '--out', path.join(dir, 'local-ranking'), '--bootstrap', '50'], { cwd: dir });
   assert.equal(local.status, 0, local.stderr);
   assert.deepEqual(leaderboardRows(path.join(results, 'ranking')), leaderboardRows(path.join(dir, 'local-ranking')));
 });

@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BIN, REPO_ROOT, runSegloss, tempDir, timeless } from '../helpers.js';
 import { trainRun, readRunLog, recoverCheckpoints, type TrainOptions } from '../../src/train/trainer.js';
-import { readRunStatus, runDirectory, pretrainDirectory, RUN_FILES } from '../../src/train/rundir.js';
+import { runDirectory, pretrainDirectory, RUN_FILES } from '../../src/util/layout.js';
+import { readRunStatus } from '../../src/util/run-status.js';
 import { shutdownWorkerPool } from '../../src/train/producer.js';
 import { createLoss } from '../../src/losses/registry.js';
 import { RuntimeFailure } from '../../src/util/errors.js';
@@ -21,7 +22,8 @@ after(() => shutdownWorkerPool());
 
 const root = tempDir('segloss-train-');
 const shared = { synth: path.join(root, 'synth'), preprocessed: path.join(root, 'pre') };
-const tiny = { task: 'toy-liver', epochs: 2, iterations: 3, valBatches: 1, deterministic: true, seed: 12345, profile: 'cpu', ...shared } satisfies Partial<TrainOptions>;
+const SEED = 12345;
+const tiny = { task: 'toy-liver', epochs: 2, iterations: 3, valBatches: 1, seed: SEED, profile: 'cpu', ...shared } satisfies Partial<TrainOptions>;
 
 
 test('a short run writes config, log, status, both checkpoints and the curve; Dice and best epoch agree', async () => {
@@ -29,10 +31,10 @@ test('a short run writes config, log, status, both checkpoints and the curve; Di
   const tensorsAfterEpoch: number[] = [];
   const out = await trainRun({ ...tiny, loss: 'dicece', learningRate: 3e-3, results, onEpoch: () => tensorsAfterEpoch.push(tf.memory().numTensors) });
   assert.equal(tensorsAfterEpoch[1], tensorsAfterEpoch[0], 'no tensor leaks from one epoch to the next');
-  const dir = runDirectory(results, 'toy-liver', 'dicece', 3e-3, 0);
+  const dir = runDirectory(results, 'toy-liver', 'dicece', 3e-3, 0, SEED);
   assert.equal(out.runDir, dir);
   assert.equal(out.status, 'done');
-  assert.match(dir, /toy-liver\/dicece\/lr-3e-3\/fold-0$/);
+  assert.match(dir, /toy-liver\/dicece\/lr-3e-3\/fold-0\/seed-12345$/);
   const log = readRunLog(dir);
   assert.equal(log.length, 2);
   for (const [n, e] of log.entries()) {
@@ -78,10 +80,10 @@ test('a short run writes config, log, status, both checkpoints and the curve; Di
   assert.deepEqual(timeless(longer.slice(0, 2)), timeless(log));
   assert.equal(readRunStatus(dir)!.epoch, 3);
 
-  // --deterministic: the same run elsewhere gives the same log (timings aside) and the same weights.
+  // The same seed: the same run elsewhere gives the same log (timings aside) and the same weights.
   const results2 = path.join(root, 'r1b');
   await trainRun({ ...tiny, loss: 'dicece', learningRate: 3e-3, results: results2, workers: 0 });
-  const dir2 = runDirectory(results2, 'toy-liver', 'dicece', 3e-3, 0);
+  const dir2 = runDirectory(results2, 'toy-liver', 'dicece', 3e-3, 0, SEED);
   assert.deepEqual(timeless(readRunLog(dir2)), timeless(log));
   const again2 = await trainRun({ ...tiny, epochs: 3, loss: 'dicece', learningRate: 3e-3, results: results2, workers: 0 });
   assert.equal(again2.skipped, false);
@@ -93,14 +95,14 @@ test('special schedules: Lovász fine-tunes a CE model, DiceBD and DiceHD share 
   const results = path.join(root, 'r2');
   const lovasz = await trainRun({ ...tiny, epochs: 1, loss: 'lovasz', learningRate: 3e-4, results });
   assert.equal(lovasz.status, 'done');
-  const ceDir = pretrainDirectory(results, 'toy-liver', 'ce', 0);
+  const ceDir = pretrainDirectory(results, 'toy-liver', 'ce', 0, SEED);
   assert.equal(readRunStatus(ceDir)?.state, 'done');
   const lovaszConfig = JSON.parse(readFileSync(path.join(lovasz.runDir, RUN_FILES.config), 'utf8')) as { identity: { pretrainFrom: string; stage: string } };
   assert.equal(lovaszConfig.identity.pretrainFrom, path.join(ceDir, RUN_FILES.best));
   assert.equal(lovaszConfig.identity.stage, 'train');
 
   const bd = await trainRun({ ...tiny, loss: 'dicebd', learningRate: 3e-5, results });
-  const diceDir = pretrainDirectory(results, 'toy-liver', 'dice', 0);
+  const diceDir = pretrainDirectory(results, 'toy-liver', 'dice', 0, SEED);
   const pretrainedAt = statSync(path.join(diceDir, RUN_FILES.status)).mtimeMs;
   const bdLog = readRunLog(bd.runDir);
   // DiceBD's α starts at 1 and drops by 0.01 per fine-tuning epoch (paper §3.2).
@@ -123,10 +125,21 @@ test('--pretrained: DiceBD fine-tunes from a Dice loss directory (its best learn
   assert.equal(bd.status, 'done');
   const config = JSON.parse(readFileSync(path.join(bd.runDir, RUN_FILES.config), 'utf8')) as { identity: { pretrainFrom: string } };
   assert.equal(config.identity.pretrainFrom, path.join(dice.runDir, RUN_FILES.best));
-  assert.equal(readRunStatus(pretrainDirectory(results, 'toy-liver', 'dice', 0)), undefined, 'no separate pre-training');
+  assert.equal(readRunStatus(pretrainDirectory(results, 'toy-liver', 'dice', 0, SEED)), undefined, 'no separate pre-training');
+  // Another seed is another run beside it (a replicate: its own initialisation and batches), and
+  // its fine-tuning starts from the Dice run of the same seed.
+  const dice7 = await trainRun({ ...tiny, seed: 7, epochs: 1, loss: 'dice', learningRate: 3e-3, results });
+  assert.equal(dice7.runDir, path.join(results, 'toy-liver', 'dice', 'lr-3e-3', 'fold-0', 'seed-7'));
+  assert.equal(dice7.seed, 7);
+  assert.notDeepEqual(readFileSync(path.join(dice7.runDir, RUN_FILES.latest, 'weights.bin')), readFileSync(path.join(dice.runDir, RUN_FILES.latest, 'weights.bin')));
+  const bd7 = await trainRun({ ...tiny, seed: 7, epochs: 1, loss: 'dicebd', learningRate: 3e-5, results, pretrained: path.join(results, 'toy-liver', 'dice') });
+  assert.equal(bd7.runDir, runDirectory(results, 'toy-liver', 'dicebd', 3e-5, 0, 7));
+  const config7 = JSON.parse(readFileSync(path.join(bd7.runDir, RUN_FILES.config), 'utf8')) as { identity: { pretrainFrom: string; seed: number } };
+  assert.equal(config7.identity.pretrainFrom, path.join(dice7.runDir, RUN_FILES.best));
+  assert.equal(config7.identity.seed, 7);
   // A base loss without a finished run: the fine-tuning is marked failed with the reason.
   await assert.rejects(trainRun({ ...tiny, epochs: 1, loss: 'lovasz', learningRate: 3e-4, results, pretrained: path.join(results, 'toy-liver', 'ce') }), /pre-training with ce failed/);
-  assert.equal(readRunStatus(runDirectory(results, 'toy-liver', 'lovasz', 3e-4, 0))?.state, 'failed');
+  assert.equal(readRunStatus(runDirectory(results, 'toy-liver', 'lovasz', 3e-4, 0, SEED))?.state, 'failed');
 });
 
 test('a NaN loss stops the run, marks it failed with the epoch, keeps the last good checkpoint', async () => {
@@ -134,7 +147,7 @@ test('a NaN loss stops the run, marks it failed with the epoch, keeps the last g
   const dice = createLoss('dice');
   const nanAtEpoch1 = { ...dice, id: 'nan-at-epoch-1', fn: (logits: tf.Tensor5D, labels: tf.Tensor4D, ctx?: { epoch?: number }) => tf.tidy(() => (ctx?.epoch === 1 ? dice.fn(logits, labels, ctx).mul(NaN) : dice.fn(logits, labels, ctx)) as tf.Scalar) };
   await assert.rejects(trainRun({ ...tiny, epochs: 3, loss: nanAtEpoch1, learningRate: 3e-4, results }), (err: unknown) => err instanceof RuntimeFailure && /diverged.*epoch 1, iteration 0/.test((err as Error).message));
-  const dir = runDirectory(results, 'toy-liver', 'nan-at-epoch-1', 3e-4, 0);
+  const dir = runDirectory(results, 'toy-liver', 'nan-at-epoch-1', 3e-4, 0, SEED);
   const status = readRunStatus(dir)!;
   assert.equal(status.state, 'failed');
   assert.equal(status.epoch, 1);
@@ -151,17 +164,17 @@ test('a NaN loss stops the run, marks it failed with the epoch, keeps the last g
 test('a kill between the writes that end an epoch: the resumed run logs every epoch once and keeps the right best weights', async () => {
   const run = { ...tiny, epochs: 3, loss: 'dicece', learningRate: 3e-3 };
   const reference = path.join(root, 'r5-ref');
-  const refDir = runDirectory(reference, 'toy-liver', 'dicece', 3e-3, 0);
+  const refDir = runDirectory(reference, 'toy-liver', 'dicece', 3e-3, 0, SEED);
   // The run directory as it stood when epoch 1 had been fully written (onEpoch runs after the writes).
   const snapshot = path.join(root, 'r5-after-epoch-1');
   await trainRun({ ...run, results: reference, onEpoch: (e) => { if (e.epoch === 1) cpSync(reference, snapshot, { recursive: true }); } });
   const refLog = timeless(readRunLog(refDir));
-  const snapDir = runDirectory(snapshot, 'toy-liver', 'dicece', 3e-3, 0);
+  const snapDir = runDirectory(snapshot, 'toy-liver', 'dicece', 3e-3, 0, SEED);
 
   // What the directory held before epoch 1's writes: the files as epoch 0 left them.
   const epoch0 = path.join(root, 'r5-after-epoch-0');
   await trainRun({ ...run, epochs: 1, results: epoch0 });
-  const epoch0Dir = runDirectory(epoch0, 'toy-liver', 'dicece', 3e-3, 0);
+  const epoch0Dir = runDirectory(epoch0, 'toy-liver', 'dicece', 3e-3, 0, SEED);
   assert.equal(readRunLog(snapDir).find((e) => e.epoch === 1)?.newBest, true, 'epoch 1 improves, so it writes checkpoint/best');
   /** Put back in `dir` what `file` was after epoch 0. */
   const undo = (dir: string, file: string) => {
@@ -189,7 +202,7 @@ test('a kill between the writes that end an epoch: the resumed run logs every ep
   ];
   for (const { name, kill, recovered } of windows) {
     const results = path.join(root, `r5-${name.replace(/\W+/g, '-')}`);
-    const dir = runDirectory(results, 'toy-liver', 'dicece', 3e-3, 0);
+    const dir = runDirectory(results, 'toy-liver', 'dicece', 3e-3, 0, SEED);
     cpSync(snapshot, results, { recursive: true });
     kill(dir);
     recoverCheckpoints(dir);
@@ -210,12 +223,12 @@ test('kill -9 in the middle of an epoch, then --resume: same epochs, LR, average
   const run = { epochs: 3, iterations: 8, valBatches: 1 };
   const reference = path.join(root, 'r4-ref');
   await trainRun({ ...tiny, ...run, loss: 'dicece', learningRate: 3e-3, results: reference });
-  const refDir = runDirectory(reference, 'toy-liver', 'dicece', 3e-3, 0);
+  const refDir = runDirectory(reference, 'toy-liver', 'dicece', 3e-3, 0, SEED);
 
   const results = path.join(root, 'r4');
-  const dir = runDirectory(results, 'toy-liver', 'dicece', 3e-3, 0);
+  const dir = runDirectory(results, 'toy-liver', 'dicece', 3e-3, 0, SEED);
   const args = [
-    BIN, '--quiet', 'train', '--task', 'toy-liver', '--loss', 'dicece', '--lr', '3e-3', '--deterministic',
+    BIN, '--quiet', 'train', '--task', 'toy-liver', '--loss', 'dicece', '--lr', '3e-3',
     '--epochs', String(run.epochs), '--iterations', String(run.iterations), '--val-batches', String(run.valBatches),
     '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', results,
   ];
@@ -274,16 +287,19 @@ test('CLI: a loss that becomes NaN exits 1 and marks the run failed (Tversky wit
     '--epochs', '2', '--iterations', '3', '--val-batches', '1', '--deterministic', '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', results,
   ]);
   assert.equal(r.status, 1, r.stderr);
+  // --deterministic is still accepted, with a warning: every run is seeded anyway.
+  assert.match(r.stderr, /^warning: --deterministic is deprecated and has no effect: every run is seeded with --seed \(now 12345\)$/m);
   assert.match(r.stderr, /diverged: training loss is NaN in epoch 0/);
-  const status = readRunStatus(runDirectory(results, 'toy-multiorgan', 'tversky', 3e-4, 0))!;
+  const status = readRunStatus(runDirectory(results, 'toy-multiorgan', 'tversky', 3e-4, 0, SEED))!;
   assert.equal(status.state, 'failed');
   assert.equal(status.epoch, 0);
   // Diverged before any checkpoint: re-running reports the failure again without training.
   const again = runSegloss([
     '--quiet', 'train', '--task', 'toy-multiorgan', '--loss', 'tversky', '--loss-opt', 'alpha=0', '--loss-opt', 'beta=0', '--loss-opt', 'smooth=0',
-    '--epochs', '2', '--iterations', '3', '--val-batches', '1', '--deterministic', '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', results,
+    '--epochs', '2', '--iterations', '3', '--val-batches', '1', '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', results,
   ]);
   assert.equal(again.status, 1);
+  assert.doesNotMatch(again.stderr, /deprecated/);
   assert.match(again.stdout, /failed \(already\)/);
 });
 
@@ -299,21 +315,24 @@ test('CLI: several --lr values train one run each, print the table and record th
   assert.match(r.stdout, /^lr\s+status\s+best val Dice/m);
   assert.match(r.stdout, /^3e-3\s+done/m);
   assert.match(r.stdout, /^3e-5\s+done/m);
-  const record = JSON.parse(readFileSync(path.join(results, 'toy-liver', 'dice', 'lr-search-fold-0.json'), 'utf8')) as { runs: { learningRate: number; bestValDice: number }[]; best: { learningRate: number; bestValDice: number } };
+  const record = JSON.parse(readFileSync(path.join(results, 'toy-liver', 'dice', 'lr-search-fold-0-seed-12345.json'), 'utf8')) as { runs: { learningRate: number; bestValDice: number }[]; best: { learningRate: number; bestValDice: number } };
   assert.equal(record.runs.length, 2);
   const winner = record.runs.reduce((a, b) => (b.bestValDice > a.bestValDice ? b : a));
   assert.equal(record.best.learningRate, winner.learningRate);
   assert.match(r.stdout, new RegExp(`best learning rate on the validation fold 0: ${winner.learningRate === 3e-3 ? '3e-3' : '3e-5'}`));
-  const cfg = JSON.parse(readFileSync(path.join(results, 'toy-liver', 'dice', 'lr-3e-3', 'fold-0', RUN_FILES.config), 'utf8')) as { identity: { iterations: number; deterministic: boolean } };
+  // The YAML's deterministic key is accepted with the same warning as the flag.
+  assert.match(r.stderr, /warning: --deterministic is deprecated and has no effect/);
+  const cfg = JSON.parse(readFileSync(path.join(results, 'toy-liver', 'dice', 'lr-3e-3', 'fold-0', 'seed-12345', RUN_FILES.config), 'utf8')) as { identity: { iterations: number; seed: number; deterministic?: boolean } };
   assert.equal(cfg.identity.iterations, 2);
-  assert.equal(cfg.identity.deterministic, true);
+  assert.equal(cfg.identity.seed, 12345);
+  assert.equal(cfg.identity.deterministic, undefined);
 });
 
 test('CLI: Ctrl-C (SIGINT) stops between iterations with exit 130 and leaves the run resumable', async () => {
   const results = path.join(root, 'r8');
-  const dir = runDirectory(results, 'toy-liver', 'dice', 3e-4, 0);
+  const dir = runDirectory(results, 'toy-liver', 'dice', 3e-4, 0, SEED);
   const child = spawn(process.execPath, [
-    BIN, '--quiet', 'train', '--task', 'toy-liver', '--loss', 'dice', '--epochs', '20', '--iterations', '4', '--val-batches', '1', '--deterministic',
+    BIN, '--quiet', 'train', '--task', 'toy-liver', '--loss', 'dice', '--epochs', '20', '--iterations', '4', '--val-batches', '1',
     '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', results,
   ], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let exitCode: number | null | undefined;

@@ -6,10 +6,11 @@ import { globalOptions } from '../context.js';
 import { parseIntOption } from '../settings.js';
 import { planBenchmark, type BenchmarkPlan } from '../../study/plan.js';
 import { runGrid } from '../../study/runner.js';
-import { cellState, retriedByNextRun, type CellState } from '../../study/state.js';
+import { benchmarkStateDir, cellState, retriedByNextRun, type CellState } from '../../study/state.js';
 import { rankingDir } from '../../study/grid.js';
 import { cellsToJsonl, writeSlurm } from '../../study/emit.js';
 import { writeFileAtomic } from '../../util/atomic.js';
+import { slurmDirectory } from '../../util/layout.js';
 import { info, print, printJson, formatTable, warn } from '../../util/log.js';
 import { InterruptedError, RuntimeFailure, UsageError } from '../../util/errors.js';
 
@@ -87,7 +88,7 @@ export function register(program: Command): void {
         return;
       }
       if (flags.emit === 'slurm') {
-        const out = path.resolve(flags.out ?? path.join(p.paths.results, 'slurm'));
+        const out = path.resolve(flags.out ?? slurmDirectory(p.paths.results));
         const files = await writeSlurm(p.cells, out, { name: p.config.name, sbatch: flags.sbatch ?? [] });
         if (g.json) printJson({ cells: p.cells.length, files });
         else print(`${p.cells.length} cells in ${files.length - 2} job arrays written to ${out}\nsubmit with: ${path.join(out, 'submit.sh')}\nthen rank with: segloss benchmark --config ${p.config.file} --collect`);
@@ -118,7 +119,7 @@ export function register(program: Command): void {
     const failed = [...result.states.values()].filter((s) => s.state === 'failed');
     for (const f of failed) warn(`${f.id} failed: ${f.reason ?? 'see its log'}`);
     const summary = finalSummary(p);
-    if (summary === undefined) throw new RuntimeFailure(`benchmark ${p.config.name}: no ranking was produced (see ${path.join(p.paths.results, '.benchmark', 'logs')})`);
+    if (summary === undefined) throw new RuntimeFailure(`benchmark ${p.config.name}: no ranking was produced (see ${path.join(benchmarkStateDir(p.paths), 'logs')})`);
     if (g.json) {
       printJson({ name: p.config.name, seconds: result.seconds, failed, results: p.paths.results, ranking: rankingDir(p.paths), report: summary.report });
       return;

@@ -11,7 +11,7 @@ export function register(program: Command): void {
   program
     .command('predict')
     .description('segment cases with a trained run: nnU-Net sliding windows (step 0.5, Gaussian weights), optional mirroring TTA, back to the input geometry')
-    .requiredOption('--run <dir>', 'run directory (results/<task>/<loss>/lr-<rate>/fold-<k>), or a loss directory results/<task>/<loss> (its best learning rate for --fold)')
+    .requiredOption('--run <dir>', 'run directory (results/<task>/<loss>/lr-<rate>/fold-<k>/seed-<s>), or a loss directory results/<task>/<loss> (its best learning rate for --fold and the global --seed)')
     .option('--fold <k>', 'fold of the run when --run is a loss directory (default 0)', parseIntOption('--fold'))
     .addOption(new Option('--checkpoint <which>', 'checkpoint to use (default best)').choices(['best', 'latest']))
     .addOption(new Option('--split <name>', "the run's held-out test cases, or its fold's validation cases").choices(['test', 'val']))
@@ -32,6 +32,7 @@ export function register(program: Command): void {
       const report = await predictCases({
         runDir: opts.run,
         ...(opts.fold !== undefined ? { fold: opts.fold } : {}),
+        seed: g.seed,
         outDir: opts.out,
         ...(opts.checkpoint !== undefined ? { checkpoint: opts.checkpoint } : {}),
         ...(opts.split !== undefined ? { split: opts.split } : {}),

@@ -7,6 +7,7 @@ import { parseIntOption } from '../settings.js';
 import { UsageError } from '../../util/errors.js';
 import { info, print, printJson, progressBar, warn, formatTable, type Progress } from '../../util/log.js';
 import { preprocessedRoot } from '../../util/paths.js';
+import { preprocessedTaskDirectory } from '../../util/layout.js';
 import { ensureTaskData } from '../../data/tasks.js';
 import { preprocessDataset, type PreprocessOptions } from '../../preprocess/pipeline.js';
 
@@ -49,7 +50,7 @@ export function register(program: Command): void {
       const g = globalOptions(cmd);
       const datasetDir = await datasetFolder(flags);
       const name = flags.task ?? path.basename(datasetDir);
-      const outDir = path.resolve(flags.out ?? path.join(preprocessedRoot(flags.preprocessed), name));
+      const outDir = path.resolve(flags.out ?? preprocessedTaskDirectory(preprocessedRoot(flags.preprocessed), name));
       const profile = flags.profile ?? 'cpu';
       const options: PreprocessOptions = {
         datasetDir,

@@ -8,18 +8,18 @@ import * as path from 'node:path';
 import { globalOptions } from '../context.js';
 import { parseIntOption, resolveSettings, parseListOption, type SettingSpec } from '../settings.js';
 import { RuntimeFailure, UsageError } from '../../util/errors.js';
-import { info, print, printJson, formatTable } from '../../util/log.js';
+import { info, print, printJson, formatTable, warn } from '../../util/log.js';
 import { selectBackend, describeBackend, type BackendRequest } from '../../model/backend.js';
 import { parseLossOptions } from '../../losses/registry.js';
-import { trainRun, trainWithLrSearch, resolveLearningRates, type TrainOptions, type TrainOutcome } from '../../train/trainer.js';
-import { formatLearningRate } from '../../train/rundir.js';
+import { trainRun, trainWithLrSearch, resolveLearningRates, TRAIN_DEFAULTS, type TrainOptions, type TrainOutcome } from '../../train/trainer.js';
+import { formatLearningRate } from '../../util/layout.js';
 
 const SPECS: SettingSpec[] = [
   { key: 'task' },
   { key: 'loss' },
   { key: 'lr' },
-  { key: 'fold', default: 0, parse: parseIntOption('--fold') },
-  { key: 'profile', default: 'cpu' },
+  { key: 'fold', default: TRAIN_DEFAULTS.fold, parse: parseIntOption('--fold') },
+  { key: 'profile', default: TRAIN_DEFAULTS.profile },
   { key: 'epochs', parse: parseIntOption('--epochs') },
   { key: 'iterations', parse: parseIntOption('--iterations') },
   { key: 'valBatches', parse: parseIntOption('--val-batches') },
@@ -65,7 +65,7 @@ export function register(program: Command): void {
     .option('--loss-opt <key=value>', 'loss option, repeatable (e.g. --loss-opt k=30)', collect)
     .option('--resume', 'require an interrupted run to resume (re-running the same command resumes anyway)')
     .option('--restart', 'delete the run directory and train from scratch')
-    .option('--deterministic', 'seed every random generator with --seed: the same command gives the same log')
+    .option('--deterministic', 'deprecated, no effect: every run is seeded with the global --seed')
     .option('--pretrain-only', 'train only the pre-training model of a special schedule (CE for lovasz, Dice for dicebd/dicehd)')
     .option('--pretrain-lr <rate>', "learning rate of the pre-training (default the profile's, 3e-4)")
     .option('--pretrained <dir>', "fine-tune a special schedule from this run (or loss directory: its best rate) instead of its own pre-training")
@@ -93,6 +93,7 @@ export function register(program: Command): void {
       const pretrainLr = s['pretrainLr'] === undefined ? undefined : Number(s['pretrainLr']);
       if (pretrainLr !== undefined && !(pretrainLr > 0)) throw new UsageError(`--pretrain-lr: expected a positive number, got '${String(s['pretrainLr'])}'`);
 
+      if (s['deterministic'] === true) warn(`--deterministic is deprecated and has no effect: every run is seeded with --seed (now ${g.seed})`);
       const backend = await selectBackend(g.backend as BackendRequest);
       info(describeBackend(backend));
       const options: TrainOptions = {
@@ -102,7 +103,6 @@ export function register(program: Command): void {
         fold: s['fold'] as number,
         profile,
         seed: g.seed,
-        deterministic: s['deterministic'] === true,
         resume: s['resume'] === true,
         restart: s['restart'] === true,
         pretrainOnly: s['pretrainOnly'] === true,

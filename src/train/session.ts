@@ -1,0 +1,158 @@
+/**
+ * A training session of a run: from its start or resume to the end of training, an interruption
+ * or a failure. restoreOrInitialise builds the model, optimizer, schedule state, epoch log and
+ * batch stream — from checkpoint/latest when resuming (same learning rate, averages, counters,
+ * moments and log), from the pre-trained model for a fine-tuning, else a fresh network — and the
+ * other functions record how the session ends in status.json.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import type { ConfiguredLoss } from '../losses/registry.js';
+import { loadModel, loadTensors } from '../model/checkpoint.js';
+import { UNet3D } from '../model/unet.js';
+import { InputError, InterruptedError, RuntimeFailure, errorMessage } from '../util/errors.js';
+import { formatLearningRate, RUN_FILES } from '../util/layout.js';
+import { Rng } from '../util/rng.js';
+import { readRunStatus, writeRunStatus, type RunStatus } from '../util/run-status.js';
+import type { BatchConfig } from './batches.js';
+import { AmsgradAdam } from './optimizer.js';
+import type { PreparedRun } from './prepare.js';
+import { BatchStream, sharedWorkerPool } from './producer.js';
+import { readRunLog } from './run-log.js';
+import { initialScheduleState, type ScheduleConfig, type ScheduleState } from './schedule.js';
+import { runOutcome } from './outcome.js';
+import type { EpochLogEntry, TrainOutcome } from './types.js';
+
+/** A run being trained: what the epoch steps read, and the state they carry from epoch to epoch. */
+export interface RunSession extends PreparedRun {
+  loss: ConfiguredLoss;
+  model: UNet3D;
+  optimizer: AmsgradAdam;
+  stream: BatchStream;
+  scheduleConfig: ScheduleConfig;
+  /** The schedule after the last finished epoch (its `epoch` is the next epoch to train). */
+  schedule: ScheduleState;
+  /** The finished epochs. */
+  log: EpochLogEntry[];
+  seed: number;
+  rng: Rng;
+  /** Voxel spacing in tensor order (D, H, W), for losses that measure distances. */
+  spacingDhw: [number, number, number];
+  /** "task · loss · lr · fold · seed", the heading of progress lines and of the curve. */
+  title: string;
+  /** Training seconds of earlier sessions, and when this one started (performance.now()). */
+  priorSeconds: number;
+  sessionStart: number;
+  /** Milliseconds this session waited for batches. */
+  sessionWait: number;
+}
+
+/** Training seconds of the run so far, earlier sessions included. */
+export function runSeconds(session: RunSession): number {
+  return session.priorSeconds + (performance.now() - session.sessionStart) / 1000;
+}
+
+async function initialModel(run: PreparedRun): Promise<UNet3D> {
+  const { plans } = run.data;
+  const model = run.resumeFrom !== undefined
+    ? await loadModel(path.join(run.runDir, RUN_FILES.latest))
+    : run.request.pretrainFrom !== null ? await loadModel(run.request.pretrainFrom) : new UNet3D(plans.network, { seed: run.config.identity.seed });
+  if (JSON.stringify(model.topology) !== JSON.stringify(plans.network)) {
+    model.dispose();
+    throw new InputError(run.request.pretrainFrom ?? run.runDir, 'the checkpoint was trained with another network topology than the current plan');
+  }
+  return model;
+}
+
+export async function restoreOrInitialise(run: PreparedRun): Promise<RunSession> {
+  const { settings, config, data, runDir } = run;
+  const { plans } = data;
+  const seed = config.identity.seed;
+  const model = await initialModel(run);
+  const optimizer = new AmsgradAdam(model.variables, { learningRate: run.request.learningRate, ...settings.profile.optimizer });
+  let schedule = initialScheduleState(config.schedule);
+  let priorSeconds = 0;
+  let log: EpochLogEntry[] = [];
+  const latestDir = path.join(runDir, RUN_FILES.latest);
+  if (run.resumeFrom !== undefined) {
+    const tensors = await loadTensors(latestDir, 'optimizer');
+    try {
+      optimizer.setState({ step: run.resumeFrom.optimizerStep, tensors }, path.join(latestDir, 'optimizer.json'));
+    } finally {
+      tf.dispose(Object.values(tensors));
+    }
+    schedule = { ...run.resumeFrom.schedule, stopped: false, stopReason: null };
+    priorSeconds = run.resumeFrom.seconds;
+    // The checkpoint's own log (see writeCheckpoint); checkpoints written before it carried one
+    // fall back to the run directory's.
+    const resumedLog = existsSync(path.join(latestDir, RUN_FILES.log)) ? readRunLog(latestDir) : readRunLog(runDir);
+    log = resumedLog.filter((e) => e.epoch < schedule.epoch);
+  }
+  const rng = new Rng(seed);
+
+  const spacing = plans.target_spacing_mm;
+  const batchConfig: BatchConfig = {
+    seed, batchSize: plans.batch_size, finalPatch: plans.patch_size, loadedPatch: config.loadedPatchSize, augmentation: settings.profile.augmentation,
+    sliceAxis: config.dummy2DAxis, numClasses: plans.numClasses, spacingMm: spacing, maskChannels: plans.normalization?.use_nonzero_mask ?? [],
+  };
+  if (run.loss.distanceMaps !== undefined) batchConfig.distanceMaps = run.loss.distanceMaps;
+  const { workers } = settings;
+  const pool = workers > 0 ? sharedWorkerPool(workers) : null;
+  const stream = new BatchStream(data.train, data.val, batchConfig, settings.iterations, settings.valBatches, schedule.epoch, pool, Math.max(2, 2 * workers));
+
+  const session: RunSession = {
+    ...run,
+    model, optimizer, stream, scheduleConfig: config.schedule, schedule, log, seed, rng,
+    spacingDhw: [spacing[2], spacing[1], spacing[0]],
+    title: `${settings.task} · ${run.request.loss.id}${run.request.stage === 'pretrain' ? ' (pre-training)' : ''} · lr ${formatLearningRate(run.request.learningRate)} · fold ${settings.fold} · seed ${settings.seed}`,
+    priorSeconds,
+    sessionStart: performance.now(),
+    sessionWait: 0,
+  };
+  writeRunStatus(runDir, { state: 'running', epoch: schedule.epoch, bestValDice: schedule.bestValDice, seconds: priorSeconds, pid: process.pid });
+  return session;
+}
+
+/** Mark the run failed (status.json) with the reason and the epoch it failed in. */
+export function markFailed(session: RunSession, reason: string, epoch: number): void {
+  writeRunStatus(session.runDir, { state: 'failed', reason, epoch, bestValDice: session.schedule.bestValDice, seconds: runSeconds(session) });
+}
+
+/**
+ * Record how a session that threw ended: an interruption leaves the run unfinished ('running'
+ * without a live pid, like after a kill) so that re-running resumes it; a divergence has marked
+ * the run failed already; any other error marks it failed with the error.
+ */
+export function recordStop(session: RunSession, err: unknown): void {
+  if (err instanceof InterruptedError) {
+    writeRunStatus(session.runDir, {
+      state: 'running', reason: `interrupted in epoch ${session.schedule.epoch}; re-run the same command to resume`, epoch: session.schedule.epoch,
+      bestValDice: session.schedule.bestValDice, seconds: runSeconds(session),
+    });
+  } else if (!(err instanceof RuntimeFailure && errorMessage(err).includes('diverged'))) {
+    markFailed(session, `error: ${errorMessage(err).split('\n')[0]}`, session.schedule.epoch);
+  }
+}
+
+/** Release the batch stream, the optimizer's and the model's tensors. */
+export async function closeSession(session: RunSession): Promise<void> {
+  await session.stream.close();
+  session.optimizer.dispose();
+  session.model.dispose();
+}
+
+/** The run's outcome after its last epoch; a run with nothing left to train is marked done. */
+export function finishSession(session: RunSession): TrainOutcome {
+  const sessionMillis = performance.now() - session.sessionStart;
+  const status = readRunStatus(session.runDir) ?? { state: 'done' as const };
+  if (status.state !== 'done') {
+    // Nothing left to train (e.g. re-run with as many epochs as were already done).
+    const { schedule } = session;
+    writeRunStatus(session.runDir, {
+      state: 'done', reason: schedule.stopReason ?? `reached ${session.settings.epochs} epochs`, epoch: schedule.epoch, bestValDice: schedule.bestValDice,
+      seconds: session.priorSeconds + sessionMillis / 1000,
+    });
+  }
+  return runOutcome(session.identity, readRunStatus(session.runDir) as RunStatus, false, sessionMillis > 0 ? session.sessionWait / sessionMillis : null);
+}
