@@ -17,6 +17,9 @@ test('the catalogue has the issue\'s 34 ids, 20 study losses and 7 ranked varian
     'bd', 'hd', 'dicece', 'ell', 'dicefocal', 'dicetopk', 'dicebd', 'dicehd',
   ]);
   const defs = listLosses();
+  const ids = defs.flatMap((d) => [d.id, ...d.aliases]);
+  assert.equal(new Set(ids).size, ids.length, 'every id and alias names one loss');
+  assert.deepEqual(getLossDefinition('topk10'), getLossDefinition('topk'));
   assert.equal(defs.filter((d) => d.role === 'study').length, 20);
   assert.equal(defs.filter((d) => d.role === 'variant').length, 7);
   for (const d of defs) {
@@ -54,6 +57,12 @@ test('schedules, pre-training and distance-map kinds are part of the definition'
   assert.ok(Math.abs(bd.weightAtEpoch!(99) - 0.01) < 1e-12);
   assert.equal(bd.weightAtEpoch!(1000), 0.01);
   assert.equal(createLoss('dicebd', { alphaStart: 0.01 }).weightAtEpoch!(0), 0.01);
+  // DiceBD's own option reconciliation (its entry's resolveOptions): a floor above the start is the start.
+  assert.equal(createLoss('dicebd', { alphaStart: 0.3, alphaMin: 0.5 }).options['alphaMin'], 0.3);
+  assert.equal(createLoss('dicebd', { alphaStart: 0.3, alphaMin: 0.2 }).options['alphaMin'], 0.2);
+  // a definition is a copy: changing it does not change the catalogue
+  getLossDefinition('dice').options[0]!.default = false;
+  assert.equal(createLoss('dice').options['batchDice'], true);
   assert.deepEqual(getLossDefinition('lovasz').schedule, { pretrainLoss: 'ce', finetuneRates: false });
   assert.deepEqual(getLossDefinition('dicehd').schedule, { pretrainLoss: 'dice', finetuneRates: true });
   assert.deepEqual(listLosses().filter((d) => d.schedule !== undefined).map((d) => d.id), ['lovasz', 'dicebd', 'dicehd']);
