@@ -16,7 +16,7 @@ export interface CatalogueEntry extends LossDefinition {
   build(o: LossOptions): Omit<ConfiguredLoss, 'id' | 'options'>;
   /**
    * Optional last step of option resolution, after defaults and user values are merged and
-   * type-checked: reconcile options that constrain each other (DiceBD: α floor ≤ α start). The
+   * type-checked: reconcile options that constrain each other (DiceBD: alpha_min ≤ alpha_start). The
    * result is what `ConfiguredLoss.options` (and so a run's config.json) records.
    */
   resolveOptions?(o: LossOptions): LossOptions;
@@ -51,11 +51,11 @@ export function makeLossFunction(evaluate: Evaluator): LossFunction {
 /** `build` of a loss that is only a function (no distance map, no schedule). */
 export const plain = (evaluate: (o: LossOptions) => Evaluator) => (o: LossOptions) => ({ fn: makeLossFunction(evaluate(o)) });
 
-/** classWeights option, or the inverse class frequencies of this batch when unset. */
+/** class_weights option, or the inverse class frequencies of this batch when unset. */
 export function classWeightsFor(o: LossOptions, x: LossInputs): number[] {
-  const w = o['classWeights'] as number[] | undefined;
+  const w = o['class_weights'] as number[] | undefined;
   if (w !== undefined) {
-    if (w.length !== x.numClasses) throw new UsageError(`loss option classWeights has ${w.length} entries for ${x.numClasses} classes`);
+    if (w.length !== x.numClasses) throw new UsageError(`loss option class_weights has ${w.length} entries for ${x.numClasses} classes`);
     return w;
   }
   return inverseClassFrequencies(classCounts(x.labels.dataSync(), x.numClasses));

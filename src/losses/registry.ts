@@ -22,7 +22,7 @@ import { resolveLossOptions, type LossOptionValue } from './options.js';
 
 export type { ConfiguredLoss, LossDefinition, LossFamily, LossSchedule } from './definition.js';
 export type { LossOptions, LossOptionSpec, LossOptionValue } from './options.js';
-export { lossOptionsFromConfig, parseLossOptions } from './options.js';
+export { canonicalLossOptions, lossOptionsFromConfig, parseLossOptions } from './options.js';
 export { inverseClassFrequencies } from './common.js';
 
 /** Every loss, in catalogue order: the families in the paper's order (§2.1–2.4). */

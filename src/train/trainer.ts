@@ -30,7 +30,7 @@ import type { NetworkTopology } from '../model/topology.js';
 import { UNet3D } from '../model/unet.js';
 import { saveModel, loadModel, saveTensors, loadTensors } from '../model/checkpoint.js';
 import { currentBackend, selectBackend, type BackendRequest } from '../model/backend.js';
-import { createLoss, getLossDefinition, inverseClassFrequencies, type ConfiguredLoss, type LossOptionValue } from '../losses/registry.js';
+import { canonicalLossOptions, createLoss, getLossDefinition, inverseClassFrequencies, type ConfiguredLoss, type LossOptionValue } from '../losses/registry.js';
 import type { LossContext } from '../losses/types.js';
 import { writeDirectoryAtomic, writeFileAtomicSync, writeJsonAtomicSync } from '../util/atomic.js';
 import { InputError, InterruptedError, RuntimeFailure, UsageError, errorMessage } from '../util/errors.js';
@@ -204,9 +204,9 @@ function configureLoss(loss: string | ConfiguredLoss, options: Record<string, Lo
   if (typeof loss !== 'string') return loss;
   const def = getLossDefinition(loss);
   const names = new Set(def.options.map((o) => o.name));
-  const resolved: Record<string, LossOptionValue> = { ...options };
-  if (names.has('batchDice') && resolved['batchDice'] === undefined) resolved['batchDice'] = data.plans.batch_dice;
-  if (names.has('classWeights') && resolved['classWeights'] === undefined) resolved['classWeights'] = inverseClassFrequencies(data.classCounts);
+  const resolved: Record<string, LossOptionValue> = canonicalLossOptions(options);
+  if (names.has('batch_dice') && resolved['batch_dice'] === undefined) resolved['batch_dice'] = data.plans.batch_dice;
+  if (names.has('class_weights') && resolved['class_weights'] === undefined) resolved['class_weights'] = inverseClassFrequencies(data.classCounts);
   return createLoss(loss, resolved);
 }
 

@@ -2,7 +2,9 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/model/backend.js';
-import { createLoss, getLossDefinition, inverseClassFrequencies, listLosses, LOSS_IDS, lossOptionsFromConfig, parseLossOptions } from '../../src/losses/registry.js';
+import { canonicalLossOptions, createLoss, getLossDefinition, inverseClassFrequencies, listLosses, LOSS_IDS, lossOptionsFromConfig, parseLossOptions } from '../../src/losses/registry.js';
+import { DEPRECATED_CHOICE_VALUES, DEPRECATED_OPTION_NAMES } from '../../src/losses/options.js';
+import { runSegloss } from '../helpers.js';
 import { computeDistanceMaps } from '../../src/losses/distance.js';
 import { UsageError } from '../../src/util/errors.js';
 
@@ -30,15 +32,15 @@ test('the catalogue has the issue\'s 34 ids, 20 study losses and 7 ranked varian
 
 test('defaults reproduce the released trainers\' hyper-parameters', () => {
   const o = (id: string) => createLoss(id).options;
-  assert.deepEqual(o('dice'), { batchDice: true, includeBackground: false, smooth: 1e-5, denominator: 'linear', square: false });
-  assert.equal(o('dicesample')['batchDice'], false);
+  assert.deepEqual(o('dice'), { batch_dice: true, include_background: false, smooth: 1e-5, denominator: 'linear', square: false });
+  assert.equal(o('dicesample')['batch_dice'], false);
   assert.equal(o('dicesq')['denominator'], 'squared');
   assert.deepEqual(o('focal'), { alpha: 0.5, gamma: 2, smooth: 1e-5 });
   assert.deepEqual([o('tversky')['alpha'], o('tversky')['beta']], [0.3, 0.7]);
   assert.equal(o('asym')['beta'], 1.5);
   assert.equal(o('pgdice')['k'], 2.5);
   assert.equal(o('ss')['r'], 0.1);
-  assert.deepEqual([o('ell')['wDice'], o('ell')['wCe'], o('ell')['gamma'], o('ell')['exponentOn']], [0.8, 0.2, 0.3, 'meanDice']);
+  assert.deepEqual([o('ell')['w_dice'], o('ell')['w_ce'], o('ell')['gamma'], o('ell')['exponent_on']], [0.8, 0.2, 0.3, 'mean_dice']);
   assert.equal(o('focaltversky')['gamma'], 0.75);
   assert.equal(o('lovasz')['input'], 'logits');
   assert.equal(o('hd')['distance'], 'interior');
@@ -56,13 +58,13 @@ test('schedules, pre-training and distance-map kinds are part of the definition'
   assert.ok(Math.abs(bd.weightAtEpoch!(50) - 0.5) < 1e-12);
   assert.ok(Math.abs(bd.weightAtEpoch!(99) - 0.01) < 1e-12);
   assert.equal(bd.weightAtEpoch!(1000), 0.01);
-  assert.equal(createLoss('dicebd', { alphaStart: 0.01 }).weightAtEpoch!(0), 0.01);
+  assert.equal(createLoss('dicebd', { alpha_start: 0.01 }).weightAtEpoch!(0), 0.01);
   // DiceBD's own option reconciliation (its entry's resolveOptions): a floor above the start is the start.
-  assert.equal(createLoss('dicebd', { alphaStart: 0.3, alphaMin: 0.5 }).options['alphaMin'], 0.3);
-  assert.equal(createLoss('dicebd', { alphaStart: 0.3, alphaMin: 0.2 }).options['alphaMin'], 0.2);
+  assert.equal(createLoss('dicebd', { alpha_start: 0.3, alpha_min: 0.5 }).options['alpha_min'], 0.3);
+  assert.equal(createLoss('dicebd', { alpha_start: 0.3, alpha_min: 0.2 }).options['alpha_min'], 0.2);
   // a definition is a copy: changing it does not change the catalogue
   getLossDefinition('dice').options[0]!.default = false;
-  assert.equal(createLoss('dice').options['batchDice'], true);
+  assert.equal(createLoss('dice').options['batch_dice'], true);
   assert.deepEqual(getLossDefinition('lovasz').schedule, { pretrainLoss: 'ce', finetuneRates: false });
   assert.deepEqual(getLossDefinition('dicehd').schedule, { pretrainLoss: 'dice', finetuneRates: true });
   assert.deepEqual(listLosses().filter((d) => d.schedule !== undefined).map((d) => d.id), ['lovasz', 'dicebd', 'dicehd']);
@@ -78,16 +80,16 @@ test('unknown ids, unknown options and bad values are usage errors that list the
   assert.throws(() => createLoss('ce', { smooth: 1 }), /has no option 'smooth' \(valid: none\)/);
   assert.throws(() => createLoss('topk', { k: 130 }), /must be ≤ 100/);
   assert.throws(() => createLoss('lovasz', { input: 'probs' }), /expected one of logits, softmax/);
-  assert.throws(() => createLoss('dice', { batchDice: 'maybe' }), /expected true or false/);
+  assert.throws(() => createLoss('dice', { batch_dice: 'maybe' }), /expected true or false/);
   assert.throws(() => parseLossOptions(['k']), /expected key=value/);
 });
 
 test('--loss-opt parsing and coercion (numbers, booleans, lists, strings)', () => {
-  const parsed = parseLossOptions(['k=30', 'batchDice=false', 'classWeights=1,42.8', 'input=softmax']);
-  assert.deepEqual(parsed, { k: 30, batchDice: false, classWeights: [1, 42.8], input: 'softmax' });
+  const parsed = parseLossOptions(['k=30', 'batch_dice=false', 'class_weights=1,42.8', 'input=softmax']);
+  assert.deepEqual(parsed, { k: 30, batch_dice: false, class_weights: [1, 42.8], input: 'softmax' });
   assert.equal(createLoss('topk', parseLossOptions(['k=30'])).options['k'], 30);
-  assert.deepEqual(createLoss('wce', { classWeights: '1, 2.5' }).options['classWeights'], [1, 2.5]);
-  assert.equal(createLoss('dice', { batchDice: 'false' }).options['batchDice'], false);
+  assert.deepEqual(createLoss('wce', { class_weights: '1, 2.5' }).options['class_weights'], [1, 2.5]);
+  assert.equal(createLoss('dice', { batch_dice: 'false' }).options['batch_dice'], false);
 });
 
 test('inverse class frequencies: w_c = N / n_c, 0 for a class without voxels', () => {
@@ -118,9 +120,87 @@ test('precomputed context.distanceMaps give the same value as maps computed insi
 });
 
 test('loss options from a YAML mapping are checked, then validated by createLoss', () => {
-  assert.deepEqual(lossOptionsFromConfig({ k: 30, batchDice: false, classWeights: [1, 2] }, 'run.yaml'), { k: 30, batchDice: false, classWeights: [1, 2] });
+  assert.deepEqual(lossOptionsFromConfig({ k: 30, batch_dice: false, class_weights: [1, 2] }, 'run.yaml'), { k: 30, batch_dice: false, class_weights: [1, 2] });
   assert.deepEqual(lossOptionsFromConfig(undefined, 'run.yaml'), {});
   assert.throws(() => lossOptionsFromConfig([1, 2], 'run.yaml'), /run.yaml: loss options must be a mapping/);
   assert.throws(() => lossOptionsFromConfig({ k: { deep: 1 } }, 'run.yaml'), /run.yaml: loss option k must be/);
   assert.equal(createLoss('topk', lossOptionsFromConfig({ k: 30 }, 'run.yaml')).options['k'], 30);
+});
+
+/** What `run` writes on stderr (the warnings), with stderr restored afterwards. */
+function stderrOf(run: () => void): string {
+  const chunks: string[] = [];
+  const original = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    run();
+  } finally {
+    process.stderr.write = original;
+  }
+  return chunks.join('');
+}
+
+test('one dialect: every option name is snake_case; each deprecated camelCase name maps to a current one', () => {
+  const names = new Set(listLosses().flatMap((d) => d.options.map((o) => o.name)));
+  for (const name of names) assert.match(name, /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/, name);
+  for (const [old, current] of DEPRECATED_OPTION_NAMES) {
+    assert.ok(names.has(current), `${old} → ${current} is an option`);
+    assert.ok(!names.has(old), `${old} is no current name`);
+  }
+  // MONAI's and nnU-Net's names where they exist
+  assert.deepEqual(getLossDefinition('dice').options.map((o) => o.name).slice(0, 3), ['batch_dice', 'include_background', 'smooth']);
+  for (const [option, values] of DEPRECATED_CHOICE_VALUES) {
+    const spec = listLosses().flatMap((d) => d.options).find((o) => o.name === option)!;
+    for (const current of values.values()) assert.ok(spec.choices!.includes(current), `${option}=${current}`);
+  }
+});
+
+test('deprecated names are accepted by createLoss, --loss-opt and YAML, with one warning naming the new name', () => {
+  let loss = createLoss('dice');
+  const first = stderrOf(() => {
+    loss = createLoss('dice', { batchDice: false, includeBackground: true });
+  });
+  assert.deepEqual(loss.options, { batch_dice: false, include_background: true, smooth: 1e-5, denominator: 'linear', square: false });
+  assert.equal(first, 'warning: loss option batchDice is deprecated; use batch_dice\nwarning: loss option includeBackground is deprecated; use include_background\n');
+  // once per process: a second call says nothing
+  assert.equal(stderrOf(() => createLoss('dice', { batchDice: false })), '');
+
+  let parsed = {};
+  const cli = stderrOf(() => {
+    parsed = parseLossOptions(['classWeights=1,42.8', 'k=3']);
+  });
+  assert.deepEqual(parsed, { class_weights: [1, 42.8], k: 3 });
+  assert.equal(cli, 'warning: --loss-opt: loss option classWeights is deprecated; use class_weights\n');
+
+  let yaml = {};
+  const file = stderrOf(() => {
+    yaml = lossOptionsFromConfig({ alphaStart: 0.5, alphaMin: 0.1 }, 'run.yaml');
+  });
+  assert.deepEqual(yaml, { alpha_start: 0.5, alpha_min: 0.1 });
+  assert.equal(file, 'warning: run.yaml: loss option alphaStart is deprecated; use alpha_start\nwarning: run.yaml: loss option alphaMin is deprecated; use alpha_min\n');
+  assert.equal(createLoss('dicebd', yaml).options['alpha_start'], 0.5);
+
+  // a deprecated choice value (ELL's exponent_on) too
+  let ell = createLoss('ell');
+  const value = stderrOf(() => {
+    ell = createLoss('ell', { exponentOn: 'perClass' });
+  });
+  assert.equal(ell.options['exponent_on'], 'per_class');
+  assert.match(value, /^warning: loss option exponentOn is deprecated; use exponent_on\nwarning: loss option exponent_on=perClass is deprecated; use exponent_on=per_class\n$/);
+
+  // both names of one option: a usage error, whatever the values
+  assert.throws(() => canonicalLossOptions({ batchDice: true, batch_dice: true }), (e: unknown) => e instanceof UsageError && /loss options batchDice and batch_dice are the same option .*give only batch_dice/.test(e.message));
+  assert.throws(() => lossOptionsFromConfig({ wDice: 1, w_dice: 2 }, 'run.yaml'), /run.yaml: loss options wDice and w_dice are the same option/);
+  // a deprecated name of an option the loss does not have is still an unknown option, under its new name
+  assert.throws(() => stderrOf(() => createLoss('ce', { batchDice: true })), /loss 'ce' has no option 'batch_dice' \(valid: none\)/);
+});
+
+test('segloss train --loss-opt with a deprecated name: the warning is on stderr even with --quiet', () => {
+  // smooth=-1 stops the command at option validation, before any data work (exit 2).
+  const r = runSegloss(['--quiet', 'train', '--task', 'toy-liver', '--loss', 'dice', '--loss-opt', 'batchDice=false', '--loss-opt', 'smooth=-1']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr, "warning: --loss-opt: loss option batchDice is deprecated; use batch_dice\nsegloss: loss 'dice' option smooth: must be ≥ 0, got -1\n");
 });

@@ -12,21 +12,21 @@ import { CLASS_WEIGHTS, HD_DISTANCE, K_PERCENT, REGION_OPTIONS, num, regionOptio
 // DiceBD's α schedule (paper §3.2, after Kervadec et al.): α from 1 down by 0.01 per epoch to 0.01.
 
 const DICEBD_SCHEDULE: LossOptionSpec[] = [
-  { name: 'alphaStart', type: 'number', default: 1, min: 0, max: 1, description: 'Dice weight α at epoch 0 (paper §3.2; 0.01 gives the released fixed 0.01/0.99)' },
-  { name: 'alphaStep', type: 'number', default: 0.01, min: 0, description: 'α decrease per epoch' },
-  { name: 'alphaMin', type: 'number', default: 0.01, min: 0, max: 1, description: 'α floor' },
+  { name: 'alpha_start', type: 'number', default: 1, min: 0, max: 1, description: 'Dice weight α at epoch 0 (paper §3.2; 0.01 gives the released fixed 0.01/0.99)' },
+  { name: 'alpha_step', type: 'number', default: 0.01, min: 0, description: 'α decrease per epoch' },
+  { name: 'alpha_min', type: 'number', default: 0.01, min: 0, max: 1, description: 'α floor' },
 ];
 
 function alphaSchedule(o: LossOptions): (epoch: number) => number {
-  const start = num(o, 'alphaStart');
-  const step = num(o, 'alphaStep');
-  const min = Math.min(num(o, 'alphaMin'), start);
+  const start = num(o, 'alpha_start');
+  const step = num(o, 'alpha_step');
+  const min = Math.min(num(o, 'alpha_min'), start);
   return (epoch) => Math.max(min, start - step * Math.max(0, epoch));
 }
 
 /** A floor above the start means "no decrease": the recorded floor becomes the start. */
 function clampAlphaFloor(o: LossOptions): LossOptions {
-  return num(o, 'alphaMin') > num(o, 'alphaStart') ? { ...o, alphaMin: o['alphaStart']! } : o;
+  return num(o, 'alpha_min') > num(o, 'alpha_start') ? { ...o, alpha_min: o['alpha_start']! } : o;
 }
 
 export const COMPOUND_LOSSES: readonly CatalogueEntry[] = [
@@ -52,14 +52,14 @@ export const COMPOUND_LOSSES: readonly CatalogueEntry[] = [
     options: [
       ...REGION_OPTIONS(),
       CLASS_WEIGHTS,
-      { name: 'wDice', type: 'number', default: 0.8, min: 0, description: 'weight of the Dice term' },
-      { name: 'wCe', type: 'number', default: 0.2, min: 0, description: 'weight of the CE term' },
+      { name: 'w_dice', type: 'number', default: 0.8, min: 0, description: 'weight of the Dice term' },
+      { name: 'w_ce', type: 'number', default: 0.2, min: 0, description: 'weight of the CE term' },
       { name: 'gamma', type: 'number', default: 0.3, min: 0, description: 'exponent γ' },
-      { name: 'exponentOn', type: 'choice', default: 'meanDice', choices: ['meanDice', 'perClass'], description: "'meanDice': on the mean Dice, none on CE (released code); 'perClass': per class Dice and on CE (Wong et al.)" },
+      { name: 'exponent_on', type: 'choice', default: 'mean_dice', choices: ['mean_dice', 'per_class'], description: "'mean_dice': on the mean Dice, none on CE (released code); 'per_class': per class Dice and on CE (Wong et al.)" },
     ],
     reference: 'dice_loss.py::ExpLog_loss (trainer nnUNetTrainer_ExpLog)',
     notes: '0.8(−ln mean DSC)^0.3 + 0.2 WCE',
-    build: plain((o) => (x) => expLogLoss(x.z, x.p(), x.g, regionOptionsOf(o), classWeightsFor(o, x), num(o, 'wDice'), num(o, 'wCe'), num(o, 'gamma'), str(o, 'exponentOn') as EllExponentOn)),
+    build: plain((o) => (x) => expLogLoss(x.z, x.p(), x.g, regionOptionsOf(o), classWeightsFor(o, x), num(o, 'w_dice'), num(o, 'w_ce'), num(o, 'gamma'), str(o, 'exponent_on') as EllExponentOn)),
   },
   {
     id: 'dicefocal',

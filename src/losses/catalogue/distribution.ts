@@ -35,11 +35,11 @@ function thresholdEntry(t: number): CatalogueEntry {
     role: 'extra',
     options: [
       { name: 'threshold', type: 'number', default: t, min: 0, max: 1, description: 'keep voxels whose probability is below t' },
-      { name: 'thresholdOn', type: 'choice', default: 'max', choices: ['max', 'true'], description: "'max': max_c p (released code); 'true': probability of the true class (paper Eq. 3)" },
+      { name: 'threshold_on', type: 'choice', default: 'max', choices: ['max', 'true'], description: "'max': max_c p (released code); 'true': probability of the true class (paper Eq. 3)" },
     ],
     reference: 'ND_Crossentropy.py::TopKThreshold(threshold=t) (no trainer)',
     notes: 'mean CE over voxels with sg[max_c p] < t; 0 when none qualifies (released: NaN)',
-    build: plain((o) => (x) => topKThresholdLoss(x.z, x.g, num(o, 'threshold'), str(o, 'thresholdOn') as ThresholdOn)),
+    build: plain((o) => (x) => topKThresholdLoss(x.z, x.g, num(o, 'threshold'), str(o, 'threshold_on') as ThresholdOn)),
   };
 }
 

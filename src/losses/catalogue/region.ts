@@ -122,11 +122,11 @@ export const REGION_LOSSES: readonly CatalogueEntry[] = [
       { name: 'alpha', type: 'number', default: 0.3, min: 0, description: 'Tversky weight of false positives' },
       { name: 'beta', type: 'number', default: 0.7, min: 0, description: 'Tversky weight of false negatives' },
       { name: 'gamma', type: 'number', default: 0.75, min: 0, description: 'exponent (1/γ of Eq. 16 with γ = 4/3)' },
-      { name: 'perClass', type: 'boolean', default: false, description: 'apply the exponent per class before the mean (Abraham & Khan) instead of after (released code)' },
+      { name: 'per_class', type: 'boolean', default: false, description: 'apply the exponent per class before the mean (Abraham & Khan) instead of after (released code)' },
     ],
     reference: 'dice_loss.py::FocalTversky_loss (trainer nnUNetTrainer_FocalTversky)',
     notes: '(1 − mean TI)^0.75',
-    build: plain((o) => (x) => focalTverskyLoss(x.p(), x.g, regionOptionsOf(o), num(o, 'alpha'), num(o, 'beta'), num(o, 'gamma'), bool(o, 'perClass'))),
+    build: plain((o) => (x) => focalTverskyLoss(x.p(), x.g, regionOptionsOf(o), num(o, 'alpha'), num(o, 'beta'), num(o, 'gamma'), bool(o, 'per_class'))),
   },
   {
     id: 'asym',
