@@ -59,9 +59,28 @@ export function diceTopKLoss(z: tf.Tensor3D, p: tf.Tensor3D, g: tf.Tensor3D, o: 
 }
 
 /**
+ * The study's epoch, in optimizer steps: 250 training iterations of one batch each (paper §3.2,
+ * "one epoch is defined as the iteration over 250 training batches"; nnU-Net V1's
+ * `NetworkTrainer.num_batches_per_epoch`). A schedule the paper states per epoch uses this unit,
+ * so that it reaches the same values after the same number of steps whatever segloss's epoch
+ * length (the cpu profile's epoch is 50 iterations).
+ */
+export const STUDY_EPOCH_ITERATIONS = 250;
+
+/**
+ * DiceBD's α at an optimizer step (paper §3.2, after Kervadec et al.: α = 1 at first, lowered by
+ * 0.01 after each epoch until it reaches 0.01), counted in study epochs:
+ * α(step) = max(α_min, α_start − α_step·⌊step / 250⌋), `step` = optimizer steps of the
+ * fine-tuning stage before the current one.
+ */
+export function diceBoundaryAlpha(step: number, alphaStart: number, alphaStep: number, alphaMin: number): number {
+  return Math.max(alphaMin, alphaStart - alphaStep * Math.floor(Math.max(0, step) / STUDY_EPOCH_ITERATIONS));
+}
+
+/**
  * DiceBD (paper §3.2): L = α(1 − mean DSC) + (1 − α)·BD. The released `DC_and_BD_loss` fixes
  * α = 0.01; the paper (after Kervadec) starts at α = 1 and lowers it by 0.01 per epoch to 0.01,
- * which the registry's schedule supplies.
+ * which `diceBoundaryAlpha` supplies per optimizer step.
  */
 export function diceBoundaryLoss(p: tf.Tensor3D, g: tf.Tensor3D, phi: tf.Tensor3D, o: RegionOptions, alpha: number): tf.Scalar {
   return tf.tidy(() => {

@@ -44,6 +44,9 @@ export interface ConfiguredLoss {
   fn: LossFunction;
   /** Kind of CPU-computed map the loss reads from context.distanceMaps (it computes it itself when absent). */
   distanceMaps?: DistanceMapKind;
-  /** Weight of the first term at an epoch (DiceBD's α schedule). */
-  weightAtEpoch?(epoch: number): number;
+  /**
+   * Weight of the first term at an optimizer step of the training stage (DiceBD's α; the step as
+   * in `LossContext.step`).
+   */
+  weightAtStep?(step: number): number;
 }

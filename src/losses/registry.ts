@@ -24,6 +24,7 @@ export type { ConfiguredLoss, LossDefinition, LossFamily, LossSchedule } from '.
 export type { LossOptions, LossOptionSpec, LossOptionValue } from './options.js';
 export { canonicalLossOptions, lossOptionsFromConfig, parseLossOptions } from './options.js';
 export { inverseClassFrequencies } from './common.js';
+export { STUDY_EPOCH_ITERATIONS } from './compound.js';
 
 /** Every loss, in catalogue order: the families in the paper's order (§2.1–2.4). */
 const CATALOGUE: readonly CatalogueEntry[] = [...DISTRIBUTION_LOSSES, ...REGION_LOSSES, ...BOUNDARY_LOSSES, ...COMPOUND_LOSSES];

@@ -572,7 +572,7 @@ async function trainStage(
         if (interruptRequested()) throw new InterruptedError(`interrupted in epoch ${epoch}; re-run the same command (or add --resume) to continue from the start of that epoch`);
         const { batch } = await stream.next();
         const { x, y, dm } = batchTensors(batch);
-        const ctx: LossContext = dm !== undefined ? { ...ctxBase, distanceMaps: dm } : ctxBase;
+        const ctx: LossContext = { ...ctxBase, step: optimizer.iterations, ...(dm !== undefined ? { distanceMaps: dm } : {}) };
         let value: number;
         try {
           const { value: v, grads } = tf.variableGrads(() => loss.fn(model.apply(x, true)[0] as tf.Tensor5D, y, ctx), model.variables);
@@ -600,7 +600,9 @@ async function trainStage(
       for (let b = 0; b < valBatches; b++) {
         const { batch } = await stream.next();
         const { x, y, dm } = batchTensors(batch);
-        const ctx: LossContext = dm !== undefined ? { ...ctxBase, distanceMaps: dm } : ctxBase;
+        // The step of the epoch's last training iteration: validation sees that iteration's loss
+        // weights, as the study validates before its end-of-epoch update.
+        const ctx: LossContext = { ...ctxBase, step: optimizer.iterations - 1, ...(dm !== undefined ? { distanceMaps: dm } : {}) };
         const [l, tp, fp, fn] = tf.tidy(() => {
           const logits = model.apply(x, false)[0] as tf.Tensor5D;
           const lv = loss.fn(logits, y, ctx);
@@ -640,7 +642,7 @@ async function trainStage(
         dataWaitShare: wait / epochMillis,
         batchMillis: stream.makeMillis - makeBefore,
       };
-      if (loss.weightAtEpoch !== undefined) entry.lossWeight = loss.weightAtEpoch(epoch);
+      if (loss.weightAtStep !== undefined) entry.lossWeight = loss.weightAtStep(optimizer.iterations - 1);
       log.push(entry);
 
       const seconds = priorSeconds + (performance.now() - sessionStart) / 1000;

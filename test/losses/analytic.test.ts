@@ -91,9 +91,12 @@ test('boundary and compound losses on the line', () => {
   close(uniform('dicefocal'), -0.5 * (0.5 - s) ** 2 * Math.log(0.5 + s) - dsc, 'dicefocal');
   close(uniform('ell', { class_weights: [1, 3] }), 0.8 * (-Math.log(dsc)) ** 0.3 + 0.2 * LN2, 'ell');
   close(uniform('ell', { class_weights: [1, 3], exponent_on: 'per_class' }), 0.8 * (-Math.log(dsc)) ** 0.3 + 0.2 * LN2 ** 0.3, 'ell per class');
-  close(uniform('dicebd', {}, { epoch: 0 }), 1 - dsc, 'dicebd epoch 0 (α = 1)');
-  close(uniform('dicebd', {}, { epoch: 50 }), 0.5 * (1 - dsc) + 0.5 * bd, 'dicebd epoch 50 (α = 0.5)');
-  close(uniform('dicebd', {}, { epoch: 400 }), 0.01 * (1 - dsc) + 0.99 * bd, 'dicebd epoch 400 (α = 0.01)');
+  // α = max(0.01, 1 − 0.01·⌊step/250⌋), step = optimizer steps of the fine-tuning stage
+  close(uniform('dicebd', {}, { step: 0 }), 1 - dsc, 'dicebd step 0 (α = 1)');
+  close(uniform('dicebd', {}, { step: 249 }), 1 - dsc, 'dicebd step 249 (α = 1)');
+  close(uniform('dicebd', {}, { step: 250 }), 0.99 * (1 - dsc) + 0.01 * bd, 'dicebd step 250 (α = 0.99)');
+  close(uniform('dicebd', {}, { step: 12_500 }), 0.5 * (1 - dsc) + 0.5 * bd, 'dicebd step 12 500 (α = 0.5)');
+  close(uniform('dicebd', {}, { step: 100_000 }), 0.01 * (1 - dsc) + 0.99 * bd, 'dicebd step 100 000 (α = 0.01)');
   close(uniform('dicehd'), (hd / (1 - dsc + 1e-5)) * (1 - dsc) + hd, 'dicehd');
 });
 

@@ -46,7 +46,7 @@ const CASES: { id: string; options?: Record<string, LossOptionValue>; context?: 
   // With C = 3, max_c p ≥ 1/3, so thresholds 0.1 and 0.3 on max p select nothing (loss 0, zero
   // gradient, checked in analytic.test.ts); test them on the true-class probability instead.
   ...LOSS_IDS.filter((id) => id !== 'dicehd' && id !== 'dicebd').map((id) => (id === 'topkt01' || id === 'topkt03' ? { id, options: { threshold_on: 'true' } } : { id })),
-  { id: 'dicebd', context: { epoch: 50 } },
+  { id: 'dicebd', context: { step: 50 * 250 } }, // α = 0.5: both terms carry gradient
   { id: 'lovasz', options: { input: 'softmax' } },
   { id: 'gdice', options: { variant: 'v1' } },
   { id: 'hd', options: { distance: 'unsigned' } },

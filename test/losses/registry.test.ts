@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/model/backend.js';
-import { canonicalLossOptions, createLoss, getLossDefinition, inverseClassFrequencies, listLosses, LOSS_IDS, lossOptionsFromConfig, parseLossOptions } from '../../src/losses/registry.js';
+import { STUDY_EPOCH_ITERATIONS, canonicalLossOptions, createLoss, getLossDefinition, inverseClassFrequencies, listLosses, LOSS_IDS, lossOptionsFromConfig, parseLossOptions } from '../../src/losses/registry.js';
 import { DEPRECATED_CHOICE_VALUES, DEPRECATED_OPTION_NAMES } from '../../src/losses/options.js';
 import { runSegloss } from '../helpers.js';
 import { computeDistanceMaps } from '../../src/losses/distance.js';
@@ -54,11 +54,7 @@ test('schedules, pre-training and distance-map kinds are part of the definition'
   const bd = createLoss('dicebd');
   assert.equal(bd.distanceMaps, 'signed');
   assert.deepEqual(getLossDefinition('dicebd').schedule, { pretrainLoss: 'dice', finetuneRates: true });
-  assert.equal(bd.weightAtEpoch!(0), 1);
-  assert.ok(Math.abs(bd.weightAtEpoch!(50) - 0.5) < 1e-12);
-  assert.ok(Math.abs(bd.weightAtEpoch!(99) - 0.01) < 1e-12);
-  assert.equal(bd.weightAtEpoch!(1000), 0.01);
-  assert.equal(createLoss('dicebd', { alpha_start: 0.01 }).weightAtEpoch!(0), 0.01);
+  assert.equal(typeof bd.weightAtStep, 'function');
   // DiceBD's own option reconciliation (its entry's resolveOptions): a floor above the start is the start.
   assert.equal(createLoss('dicebd', { alpha_start: 0.3, alpha_min: 0.5 }).options['alpha_min'], 0.3);
   assert.equal(createLoss('dicebd', { alpha_start: 0.3, alpha_min: 0.2 }).options['alpha_min'], 0.2);
@@ -72,6 +68,55 @@ test('schedules, pre-training and distance-map kinds are part of the definition'
   assert.equal(createLoss('pce').distanceMaps, 'penalty');
   assert.equal(createLoss('dice').distanceMaps, undefined);
   assert.equal(getLossDefinition('dice').schedule, undefined);
+});
+
+test("DiceBD's α follows optimizer steps in study epochs of 250: α(step) = max(0.01, 1 − 0.01·⌊step/250⌋)", () => {
+  assert.equal(STUDY_EPOCH_ITERATIONS, 250);
+  const alpha = createLoss('dicebd').weightAtStep!;
+  const near = (step: number, expected: number) => assert.ok(Math.abs(alpha(step) - expected) < 1e-12, `α(${step}) = ${alpha(step)}, expected ${expected}`);
+  near(0, 1);
+  near(249, 1); // still the study's first epoch
+  near(250, 0.99); // one study epoch done
+  near(499, 0.99);
+  near(500, 0.98);
+  near(12_500, 0.5); // 50 study epochs
+  near(24_749, 0.02);
+  near(24_750, 0.01); // 99 study epochs: the floor is reached
+  near(24_999, 0.01);
+  assert.equal(alpha(25_000), 0.01); // 1 − 1.00 = 0 is below the floor
+  assert.equal(alpha(1_000_000), 0.01);
+  assert.equal(alpha(-5), 1);
+  // options: the released fixed weights, and another start, decrease and floor
+  assert.equal(createLoss('dicebd', { alpha_start: 0.01 }).weightAtStep!(0), 0.01);
+  assert.equal(createLoss('dicebd', { alpha_start: 0.01 }).weightAtStep!(100_000), 0.01);
+  const custom = createLoss('dicebd', { alpha_start: 0.5, alpha_step: 0.1, alpha_min: 0.2 }).weightAtStep!;
+  assert.deepEqual([0, 250, 500, 750, 5000].map((s) => Math.round(custom(s) * 1e12) / 1e12), [0.5, 0.4, 0.3, 0.2, 0.2]);
+
+  // The weight logged for an epoch is α at its last training step (training passes the step).
+  const loggedWeights = (iterationsPerEpoch: number, epochs: number) => Array.from({ length: epochs }, (_, e) => Math.round(alpha((e + 1) * iterationsPerEpoch - 1) * 100) / 100);
+  // cpu profile, 50 iterations per epoch: α drops by 0.01 every 5 epochs
+  assert.deepEqual(loggedWeights(50, 11), [1, 1, 1, 1, 1, 0.99, 0.99, 0.99, 0.99, 0.99, 0.98]);
+  // the study's profile, 250 iterations per epoch: by 0.01 every epoch, as in the paper
+  assert.deepEqual(loggedWeights(250, 3), [1, 0.99, 0.98]);
+  // 20-iteration epochs: step 250 (epoch 12, iteration 10) is the first with α = 0.99
+  const firstStepBelowOne = Array.from({ length: 13 * 20 }, (_, step) => step).find((step) => alpha(step) < 1);
+  assert.equal(firstStepBelowOne, 250);
+  assert.deepEqual([Math.floor(250 / 20), 250 % 20], [12, 10]);
+  assert.deepEqual(loggedWeights(20, 13).slice(10), [1, 1, 0.99]);
+});
+
+test("DiceBD's loss value reads context.step (not the epoch)", () => {
+  const labelsArr = [0, 1, 1, 0, 0, 1, 1, 1, 0, 0, 0, 1];
+  const logitsArr = Array.from({ length: 24 }, (_, i) => Math.cos(i * 0.9));
+  const at = (id: string, options: Record<string, number>, context?: { step?: number; epoch?: number }) =>
+    tf.tidy(() => createLoss(id, options).fn(tf.tensor5d(logitsArr, [1, 2, 2, 3, 2]), tf.tensor4d(labelsArr, [1, 2, 2, 3], 'int32'), context).dataSync()[0]!);
+  const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+  // α = 0.99 after 250 steps equals a fixed start of 0.99 at step 0
+  close(at('dicebd', {}, { step: 250 }), at('dicebd', { alpha_start: 0.99 }, { step: 0 }), 'step 250');
+  close(at('dicebd', {}, { step: 249 }), at('dicebd', {}, {}), 'step 249 = step 0 = no context');
+  // the epoch alone does not move α
+  close(at('dicebd', {}, { epoch: 40, step: 0 }), at('dicebd', {}, { step: 0 }), 'epoch ignored');
+  assert.ok(Math.abs(at('dicebd', {}, { step: 250 }) - at('dicebd', {}, { step: 0 })) > 1e-4, 'α changes the value');
 });
 
 test('unknown ids, unknown options and bad values are usage errors that list the valid ones', () => {

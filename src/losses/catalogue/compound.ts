@@ -4,24 +4,25 @@
  * Formulas: ../compound.ts.
  */
 import { groundTruthMaps, predictionMaps, type HdDistance } from '../boundary.js';
-import { diceBoundaryLoss, diceCeLoss, diceFocalLoss, diceHausdorffLoss, diceTopKLoss, expLogLoss, type EllExponentOn } from '../compound.js';
+import { STUDY_EPOCH_ITERATIONS, diceBoundaryAlpha, diceBoundaryLoss, diceCeLoss, diceFocalLoss, diceHausdorffLoss, diceTopKLoss, expLogLoss, type EllExponentOn } from '../compound.js';
 import { classWeightsFor, makeLossFunction, plain, volumeOf, type CatalogueEntry } from '../entry.js';
 import { CLASS_WEIGHTS, HD_DISTANCE, K_PERCENT, REGION_OPTIONS, num, regionOptionsOf, str, type LossOptions, type LossOptionSpec } from '../options.js';
 
 // ---------------------------------------------------------------------------------------------
-// DiceBD's α schedule (paper §3.2, after Kervadec et al.): α from 1 down by 0.01 per epoch to 0.01.
+// DiceBD's α schedule (paper §3.2, after Kervadec et al.): α from 1 down by 0.01 per study epoch
+// (250 optimizer steps, STUDY_EPOCH_ITERATIONS) to 0.01.
 
 const DICEBD_SCHEDULE: LossOptionSpec[] = [
-  { name: 'alpha_start', type: 'number', default: 1, min: 0, max: 1, description: 'Dice weight α at epoch 0 (paper §3.2; 0.01 gives the released fixed 0.01/0.99)' },
-  { name: 'alpha_step', type: 'number', default: 0.01, min: 0, description: 'α decrease per epoch' },
+  { name: 'alpha_start', type: 'number', default: 1, min: 0, max: 1, description: 'Dice weight α at step 0 (paper §3.2; 0.01 gives the released fixed 0.01/0.99)' },
+  { name: 'alpha_step', type: 'number', default: 0.01, min: 0, description: `α decrease per study epoch (${STUDY_EPOCH_ITERATIONS} optimizer steps)` },
   { name: 'alpha_min', type: 'number', default: 0.01, min: 0, max: 1, description: 'α floor' },
 ];
 
-function alphaSchedule(o: LossOptions): (epoch: number) => number {
+function alphaSchedule(o: LossOptions): (step: number) => number {
   const start = num(o, 'alpha_start');
-  const step = num(o, 'alpha_step');
-  const min = Math.min(num(o, 'alpha_min'), start);
-  return (epoch) => Math.max(min, start - step * Math.max(0, epoch));
+  const decrease = num(o, 'alpha_step');
+  const floor = Math.min(num(o, 'alpha_min'), start);
+  return (step) => diceBoundaryAlpha(step, start, decrease, floor);
 }
 
 /** A floor above the start means "no decrease": the recorded floor becomes the start. */
@@ -98,15 +99,15 @@ export const COMPOUND_LOSSES: readonly CatalogueEntry[] = [
     role: 'study',
     options: [...REGION_OPTIONS(), ...DICEBD_SCHEDULE],
     reference: 'boundary_loss.py::DC_and_BD_loss (SegLossOdyssey nnUNetTrainer_DiceBD)',
-    notes: 'α(1 − DSC) + (1 − α)BD, α from 1 down 0.01/epoch to 0.01; after Dice pre-training',
+    notes: `α(1 − DSC) + (1 − α)BD, α from 1 down 0.01 per study epoch (${STUDY_EPOCH_ITERATIONS} optimizer steps) to 0.01; after Dice pre-training`,
     schedule: { pretrainLoss: 'dice', finetuneRates: true },
     resolveOptions: clampAlphaFloor,
     build: (o) => {
       const schedule = alphaSchedule(o);
       return {
-        fn: makeLossFunction((x) => diceBoundaryLoss(x.p(), x.g, groundTruthMaps(x.labels, x.numClasses, 'signed', x.context), regionOptionsOf(o), schedule(x.context?.epoch ?? 0))),
+        fn: makeLossFunction((x) => diceBoundaryLoss(x.p(), x.g, groundTruthMaps(x.labels, x.numClasses, 'signed', x.context), regionOptionsOf(o), schedule(x.context?.step ?? 0))),
         distanceMaps: 'signed',
-        weightAtEpoch: schedule,
+        weightAtStep: schedule,
       };
     },
   },
