@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { selectBackend, type BackendRequest } from '../src/model/backend.js';
-import { createLoss, LOSS_IDS } from '../src/losses/registry.js';
+import { createLoss, LOSS_IDS, STUDY_EPOCH_ITERATIONS } from '../src/losses/registry.js';
 import { distanceTransformEdt } from '../src/losses/distance.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -51,7 +51,7 @@ function median(xs: number[]): number {
 
 function timeLoss(id: string, logits: tf.Tensor5D, labels: tf.Tensor4D, repeats: number): number {
   const loss = createLoss(id);
-  const vg = tf.valueAndGrad((x: tf.Tensor) => loss.fn(x as tf.Tensor5D, labels, { epoch: 50 }));
+  const vg = tf.valueAndGrad((x: tf.Tensor) => loss.fn(x as tf.Tensor5D, labels, { step: 50 * STUDY_EPOCH_ITERATIONS }));
   const once = (): number => {
     const t0 = performance.now();
     const { value, grad } = vg(logits);

@@ -2,7 +2,7 @@
  * Compound losses (paper §2.4 and §3.2) as the released trainers combine them.
  *
  * Inputs: logits z, probabilities p = softmax(z) and one-hot g, all [B, V, C]. The Dice term is
- * nnU-Net's `SoftDiceLoss` (no squares, smoothing 1e-5, background dropped, `batchDice` from the
+ * nnU-Net's `SoftDiceLoss` (no squares, smoothing 1e-5, background dropped, `batch_dice` from the
  * plan); its sign follows the released code: −DSC in dice_loss.py, 1 − DSC in boundary_loss.py.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -17,12 +17,12 @@ export function diceCeLoss(z: tf.Tensor3D, p: tf.Tensor3D, g: tf.Tensor3D, o: Re
 }
 
 /** Where ELL's exponent goes: released code (on the mean Dice, none on CE) or Wong et al. (per class and on CE). */
-export type EllExponentOn = 'meanDice' | 'perClass';
+export type EllExponentOn = 'mean_dice' | 'per_class';
 
 /**
  * Exponential logarithmic loss, paper Eq. 23. Released (`ExpLog_loss`, γ = 0.3, 0.8/0.2):
  * L = w_Dice·(−ln max(mean DSC, 1e−6))^γ + w_CE·WCE, the exponent on the *mean* Dice and none on
- * the CE term (`exponentOn: 'meanDice'`). Wong et al. (`exponentOn: 'perClass'`):
+ * the CE term (`exponent_on: mean_dice`). Wong et al. (`exponent_on: per_class`):
  * L = w_Dice·mean_c (−ln max(DSC_c, 1e−6))^γ + w_CE·Σ_i w_{y_i}(−ln p_{y_i,i})^γ / Σ_i w_{y_i}.
  */
 export function expLogLoss(
@@ -37,7 +37,7 @@ export function expLogLoss(
   exponentOn: EllExponentOn,
 ): tf.Scalar {
   return tf.tidy(() => {
-    if (exponentOn === 'meanDice') {
+    if (exponentOn === 'mean_dice') {
       const dice = tf.pow(tf.neg(tf.log(tf.maximum(meanDice(p, g, o), 1e-6))), gamma);
       return tf.add(tf.mul(dice, wDice), tf.mul(weightedCrossEntropyLoss(z, g, classWeights), wCe)) as tf.Scalar;
     }
@@ -59,9 +59,28 @@ export function diceTopKLoss(z: tf.Tensor3D, p: tf.Tensor3D, g: tf.Tensor3D, o: 
 }
 
 /**
+ * The study's epoch, in optimizer steps: 250 training iterations of one batch each (paper §3.2,
+ * "one epoch is defined as the iteration over 250 training batches"; nnU-Net V1's
+ * `NetworkTrainer.num_batches_per_epoch`). A schedule the paper states per epoch uses this unit,
+ * so that it reaches the same values after the same number of steps whatever segloss's epoch
+ * length (the cpu profile's epoch is 50 iterations).
+ */
+export const STUDY_EPOCH_ITERATIONS = 250;
+
+/**
+ * DiceBD's α at an optimizer step (paper §3.2, after Kervadec et al.: α = 1 at first, lowered by
+ * 0.01 after each epoch until it reaches 0.01), counted in study epochs:
+ * α(step) = max(α_min, α_start − α_step·⌊step / 250⌋), `step` = optimizer steps of the
+ * fine-tuning stage before the current one.
+ */
+export function diceBoundaryAlpha(step: number, alphaStart: number, alphaStep: number, alphaMin: number): number {
+  return Math.max(alphaMin, alphaStart - alphaStep * Math.floor(Math.max(0, step) / STUDY_EPOCH_ITERATIONS));
+}
+
+/**
  * DiceBD (paper §3.2): L = α(1 − mean DSC) + (1 − α)·BD. The released `DC_and_BD_loss` fixes
  * α = 0.01; the paper (after Kervadec) starts at α = 1 and lowers it by 0.01 per epoch to 0.01,
- * which the registry's schedule supplies.
+ * which `diceBoundaryAlpha` supplies per optimizer step.
  */
 export function diceBoundaryLoss(p: tf.Tensor3D, g: tf.Tensor3D, phi: tf.Tensor3D, o: RegionOptions, alpha: number): tf.Scalar {
   return tf.tidy(() => {

@@ -2,8 +2,9 @@
  * Region-based losses (paper §2.2) as the released nnU-Net-V1 code computes them.
  *
  * Inputs: probabilities p = softmax(z) and one-hot g, both [B, V, C]. Soft counts come from
- * `confusion` (./common.ts); `batchDice` sums over the batch too (nnU-Net "batch Dice"), otherwise
- * per sample; `includeBackground: false` drops class 0 (`do_bg=False`); the result is the plain
+ * `confusion` (./common.ts); `batchDice` (option `batch_dice`) sums over the batch too (nnU-Net
+ * "batch Dice"), otherwise per sample; `includeBackground: false` (option `include_background`)
+ * drops class 0 (`do_bg=False`); the result is the plain
  * mean over what remains (classes, or samples × classes). Smoothing s is 1e-5 as the trainers set it.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -13,8 +13,15 @@ export interface LossContext {
    * laid out like the logits [B, D, H, W, C] (what boundary losses need; see the loss docs).
    */
   distanceMaps?: tf.Tensor5D;
-  /** Current epoch (0-based), for losses whose weight follows a schedule (DiceBD). */
+  /** Current epoch (0-based) of the training stage. No catalogue loss depends on it: schedules follow `step`. */
   epoch?: number;
+  /**
+   * Optimizer steps of this training stage before the current one (0 at its first step; a
+   * fine-tuning stage counts from its own start). A schedule the paper states per epoch follows it
+   * in units of the study's epoch, `STUDY_EPOCH_ITERATIONS` = 250 steps (DiceBD's α), so it does
+   * not depend on segloss's epoch length. Default 0.
+   */
+  step?: number;
   /** Voxel spacing (D, H, W) in mm for anisotropic distance maps. */
   spacingMm?: [number, number, number];
 }

@@ -4,10 +4,10 @@
  * by `segloss benchmark`, `segloss status` and the emitters.
  */
 import * as path from 'node:path';
-import { loadBenchmarkConfig, type BenchmarkConfig } from './config.js';
+import { loadBenchmarkConfig, resolveConfigPath, type BenchmarkConfig } from './config.js';
 import { planGrid, parseOnly, runDir, pretrainDir, testResults, rankingDir, preprocessedDir, type Cell, type GridPaths } from './grid.js';
 import type { ArtifactLayout } from './state.js';
-import { LOSS_IDS, getLossDefinition } from '../losses/registry.js';
+import { LOSS_IDS, canonicalLossOptions, getLossDefinition } from '../losses/registry.js';
 import { listTasks, getTask } from '../data/tasks.js';
 import { benchmarkRoot } from '../util/layout.js';
 import { preprocessedRoot, resultsRoot, synthRoot } from '../util/paths.js';
@@ -32,7 +32,10 @@ export interface PlanFlags {
 }
 
 export function planBenchmark(flags: PlanFlags): BenchmarkPlan {
-  const config = loadBenchmarkConfig(flags.config, { validLosses: LOSS_IDS, validTasks: listTasks().map((t) => t.id) });
+  const loaded = loadBenchmarkConfig(flags.config, { validLosses: LOSS_IDS, validTasks: listTasks().map((t) => t.id) });
+  // Loss options under their current names: a deprecated name warns once here, not in every cell.
+  const lossOptions = Object.fromEntries(Object.entries(loaded.lossOptions).map(([id, o]) => [id, canonicalLossOptions(o, `${resolveConfigPath(flags.config)}: loss_options.${id}`)]));
+  const config: BenchmarkConfig = { ...loaded, lossOptions };
   const resolve = (p: string | undefined) => (p === undefined ? undefined : path.resolve(p));
   const results = resolve(flags.results) ?? resolve(config.paths.results) ?? benchmarkRoot(resultsRoot(), config.name);
   const paths: GridPaths = {

@@ -50,7 +50,7 @@ export function concludeEpoch(session: RunSession, start: EpochStart, trainLoss:
     dataWaitShare: wait / epochMillis,
     batchMillis: session.stream.makeMillis - start.makeMillis,
   };
-  if (session.loss.weightAtEpoch !== undefined) entry.lossWeight = session.loss.weightAtEpoch(epoch);
+  if (session.loss.weightAtStep !== undefined) entry.lossWeight = session.loss.weightAtStep(session.optimizer.iterations - 1);
   session.log.push(entry);
   return entry;
 }

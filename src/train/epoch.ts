@@ -47,8 +47,12 @@ function batchTensors(batch: Batch): { x: tf.Tensor5D; y: tf.Tensor4D; dm?: tf.T
   return { x, y };
 }
 
-function lossContext(session: RunSession, dm: tf.Tensor5D | undefined): LossContext {
-  const base: LossContext = { epoch: session.schedule.epoch, spacingMm: session.spacingDhw };
+/**
+ * The context a loss sees: the epoch, the voxel spacing, the optimizer step (DiceBD's α follows the
+ * study's schedule per step, docs/losses.md) and the batch's distance maps when the loss needs them.
+ */
+function lossContext(session: RunSession, dm: tf.Tensor5D | undefined, step: number): LossContext {
+  const base: LossContext = { epoch: session.schedule.epoch, spacingMm: session.spacingDhw, step };
   return dm !== undefined ? { ...base, distanceMaps: dm } : base;
 }
 
@@ -68,7 +72,7 @@ export async function trainEpoch(session: RunSession): Promise<number> {
     if (interruptRequested()) throw new InterruptedError(`interrupted in epoch ${epoch}; re-run the same command (or add --resume) to continue from the start of that epoch`);
     const { batch } = await stream.next();
     const { x, y, dm } = batchTensors(batch);
-    const ctx = lossContext(session, dm);
+    const ctx = lossContext(session, dm, optimizer.iterations);
     let value: number;
     try {
       const { value: v, grads } = tf.variableGrads(() => loss.fn(model.apply(x, true)[0] as tf.Tensor5D, y, ctx), model.variables);
@@ -104,7 +108,9 @@ export async function validateEpoch(session: RunSession): Promise<ValidationResu
   for (let b = 0; b < valBatches; b++) {
     const { batch } = await stream.next();
     const { x, y, dm } = batchTensors(batch);
-    const ctx = lossContext(session, dm);
+    // The step of the epoch's last training iteration: validation sees that iteration's loss
+    // weights, as the study validates before its end-of-epoch update.
+    const ctx = lossContext(session, dm, session.optimizer.iterations - 1);
     const [l, tpT, fpT, fnT] = tf.tidy(() => {
       const logits = model.apply(x, false)[0] as tf.Tensor5D;
       const lv = loss.fn(logits, y, ctx);

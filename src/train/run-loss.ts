@@ -5,7 +5,7 @@
  * plan and the fold's cases are known (plan-dependent defaults), and reused while those stay the
  * same (every rate of a learning-rate search).
  */
-import { LOSS_IDS, createLoss, getLossDefinition, inverseClassFrequencies, type ConfiguredLoss, type LossOptionValue, type LossSchedule } from '../losses/registry.js';
+import { LOSS_IDS, canonicalLossOptions, createLoss, getLossDefinition, inverseClassFrequencies, type ConfiguredLoss, type LossOptionValue, type LossSchedule } from '../losses/registry.js';
 import type { RunData } from './data.js';
 
 export interface RunLoss {
@@ -32,9 +32,10 @@ export function resolveRunLoss(loss: string | ConfiguredLoss, options: Record<st
     id: loss,
     schedule: definition.schedule,
     configure(data: RunData): ConfiguredLoss {
-      const resolved: Record<string, LossOptionValue> = { ...options };
-      if (optionNames.has('batchDice') && resolved['batchDice'] === undefined) resolved['batchDice'] = data.plans.batch_dice;
-      if (optionNames.has('classWeights') && resolved['classWeights'] === undefined) resolved['classWeights'] = inverseClassFrequencies(data.classCounts);
+      // Under their current names first: a deprecated camelCase name must not stand beside the default added here.
+      const resolved: Record<string, LossOptionValue> = canonicalLossOptions(options);
+      if (optionNames.has('batch_dice') && resolved['batch_dice'] === undefined) resolved['batch_dice'] = data.plans.batch_dice;
+      if (optionNames.has('class_weights') && resolved['class_weights'] === undefined) resolved['class_weights'] = inverseClassFrequencies(data.classCounts);
       const key = JSON.stringify(resolved);
       if (key !== configuredWith) {
         configured = createLoss(loss, resolved);

@@ -37,7 +37,7 @@ const uniform = (id: string, options: Record<string, LossOptionValue> = {}, cont
 
 test('distribution losses with p = 0.5: CE = WCE = TopK = ln 2, focal, threshold edge cases, pCE', () => {
   close(uniform('ce'), LN2, 'ce');
-  close(uniform('wce', { classWeights: [1, 42.8] }), LN2, 'wce (weights cancel)');
+  close(uniform('wce', { class_weights: [1, 42.8] }), LN2, 'wce (weights cancel)');
   close(uniform('topk'), LN2, 'topk: K = max(1, floor(7·10/100)) voxels, all equal');
   close(uniform('topk50'), LN2, 'topk50 (ties share the K slots)');
   close(uniform('topkt07'), LN2, 'threshold 0.7: every voxel has max p = 0.5 < 0.7');
@@ -89,11 +89,14 @@ test('boundary and compound losses on the line', () => {
   close(uniform('dicece'), LN2 - dsc, 'dicece');
   close(uniform('dicetopk'), LN2 - dsc, 'dicetopk');
   close(uniform('dicefocal'), -0.5 * (0.5 - s) ** 2 * Math.log(0.5 + s) - dsc, 'dicefocal');
-  close(uniform('ell', { classWeights: [1, 3] }), 0.8 * (-Math.log(dsc)) ** 0.3 + 0.2 * LN2, 'ell');
-  close(uniform('ell', { classWeights: [1, 3], exponentOn: 'perClass' }), 0.8 * (-Math.log(dsc)) ** 0.3 + 0.2 * LN2 ** 0.3, 'ell per class');
-  close(uniform('dicebd', {}, { epoch: 0 }), 1 - dsc, 'dicebd epoch 0 (α = 1)');
-  close(uniform('dicebd', {}, { epoch: 50 }), 0.5 * (1 - dsc) + 0.5 * bd, 'dicebd epoch 50 (α = 0.5)');
-  close(uniform('dicebd', {}, { epoch: 400 }), 0.01 * (1 - dsc) + 0.99 * bd, 'dicebd epoch 400 (α = 0.01)');
+  close(uniform('ell', { class_weights: [1, 3] }), 0.8 * (-Math.log(dsc)) ** 0.3 + 0.2 * LN2, 'ell');
+  close(uniform('ell', { class_weights: [1, 3], exponent_on: 'per_class' }), 0.8 * (-Math.log(dsc)) ** 0.3 + 0.2 * LN2 ** 0.3, 'ell per class');
+  // α = max(0.01, 1 − 0.01·⌊step/250⌋), step = optimizer steps of the fine-tuning stage
+  close(uniform('dicebd', {}, { step: 0 }), 1 - dsc, 'dicebd step 0 (α = 1)');
+  close(uniform('dicebd', {}, { step: 249 }), 1 - dsc, 'dicebd step 249 (α = 1)');
+  close(uniform('dicebd', {}, { step: 250 }), 0.99 * (1 - dsc) + 0.01 * bd, 'dicebd step 250 (α = 0.99)');
+  close(uniform('dicebd', {}, { step: 12_500 }), 0.5 * (1 - dsc) + 0.5 * bd, 'dicebd step 12 500 (α = 0.5)');
+  close(uniform('dicebd', {}, { step: 100_000 }), 0.01 * (1 - dsc) + 0.99 * bd, 'dicebd step 100 000 (α = 0.01)');
   close(uniform('dicehd'), (hd / (1 - dsc + 1e-5)) * (1 - dsc) + hd, 'dicehd');
 });
 
@@ -110,7 +113,7 @@ test('perfect prediction, an all-background sample and an absent class (B = 2, C
   const dscAbsent = s / (128 * q + s);
   const dsc1 = (2 * 8 * (1 - 2 * q) + s) / (2 * 8 * (1 - 2 * q) + 120 * q + 8 * 2 * q + s);
   close(v('dice'), -(dsc1 + dscAbsent) / 2, 'dice: the absent class pulls the mean down', 1e-4);
-  close(v('dice', { includeBackground: true }), -(1 + dsc1 + dscAbsent) / 3, 'dice with background', 1e-4);
+  close(v('dice', { include_background: true }), -(1 + dsc1 + dscAbsent) / 3, 'dice with background', 1e-4);
   // GDice V2: w = [1/120², 1/8², 1/s] (class 2 absent → clamp to s); Σp = [120(1−2q)+8q, 8(1−2q)+120q, 128q]
   const sumP = [120 * (1 - 2 * q) + 8 * q, 8 * (1 - 2 * q) + 120 * q, 128 * q];
   const wG = [1 / 120 ** 2, 1 / 8 ** 2, 1 / s];

@@ -45,16 +45,16 @@ function makeLogits(seed: number, labels: number[]): Float32Array {
 const CASES: { id: string; options?: Record<string, LossOptionValue>; context?: LossContext }[] = [
   // With C = 3, max_c p ≥ 1/3, so thresholds 0.1 and 0.3 on max p select nothing (loss 0, zero
   // gradient, checked in analytic.test.ts); test them on the true-class probability instead.
-  ...LOSS_IDS.filter((id) => id !== 'dicehd' && id !== 'dicebd').map((id) => (id === 'topkt01' || id === 'topkt03' ? { id, options: { thresholdOn: 'true' } } : { id })),
-  { id: 'dicebd', context: { epoch: 50 } },
+  ...LOSS_IDS.filter((id) => id !== 'dicehd' && id !== 'dicebd').map((id) => (id === 'topkt01' || id === 'topkt03' ? { id, options: { threshold_on: 'true' } } : { id })),
+  { id: 'dicebd', context: { step: 50 * 250 } }, // α = 0.5: both terms carry gradient
   { id: 'lovasz', options: { input: 'softmax' } },
   { id: 'gdice', options: { variant: 'v1' } },
   { id: 'hd', options: { distance: 'unsigned' } },
-  { id: 'ell', options: { exponentOn: 'perClass', classWeights: [1, 5, 20] } },
-  { id: 'focaltversky', options: { perClass: true } },
-  { id: 'topkt05', options: { thresholdOn: 'true' } },
-  { id: 'dice', options: { square: true, includeBackground: true } },
-  { id: 'ss', options: { batchDice: false } },
+  { id: 'ell', options: { exponent_on: 'per_class', class_weights: [1, 5, 20] } },
+  { id: 'focaltversky', options: { per_class: true } },
+  { id: 'topkt05', options: { threshold_on: 'true' } },
+  { id: 'dice', options: { square: true, include_background: true } },
+  { id: 'ss', options: { batch_dice: false } },
 ];
 
 function lossAt(fn: (x: tf.Tensor5D) => tf.Scalar, values: Float32Array): number {

@@ -5,6 +5,10 @@ import { planGrid, parseOnly, type GridPaths, type GridOptions } from '../../src
 import { formatLearningRate } from '../../src/util/layout.js';
 import { cellShellLine, cellsToJsonl, shellQuote } from '../../src/study/emit.js';
 import { InputError } from '../../src/util/errors.js';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { planBenchmark } from '../../src/study/plan.js';
+import { tempDir } from '../helpers.js';
 
 const registries = { validLosses: ['ce', 'dice', 'dicece', 'dicebd', 'lovasz', 'dicehd'], validTasks: ['toy-liver', 'toy-pancreas', 'liver'] };
 const paths: GridPaths = { synth: '/s', preprocessed: '/p', results: '/r' };
@@ -139,4 +143,15 @@ test('emit: shell quoting and JSONL cells', () => {
   assert.ok(testCell !== undefined && cellShellLine(testCell, 'node', 'segloss.js').includes(' ; '));
   const trainCell = cells.find((c) => c.kind === 'prepare');
   assert.ok(trainCell !== undefined && cellShellLine(trainCell, 'node', 'segloss.js').includes(' && '));
+});
+
+test('plan: loss_options under deprecated camelCase names reach the cells under their snake_case names', () => {
+  const dir = tempDir('segloss-plan-');
+  const file = path.join(dir, 'camel.yaml');
+  writeFileSync(file, 'tasks: [toy-liver]\nlosses: [dice, dicebd]\nloss_options:\n  dice: { batchDice: false }\n  dicebd: { alpha_start: 0.5 }\n');
+  const plan = planBenchmark({ config: file, seed: 1, results: path.join(dir, 'results'), preprocessed: path.join(dir, 'pre') });
+  assert.deepEqual(plan.config.lossOptions, { dice: { batch_dice: false }, dicebd: { alpha_start: 0.5 } });
+  const flags = (loss: string) => plan.cells.find((c) => c.kind === 'train' && c.loss === loss)!.commands[0]!.join(' ');
+  assert.match(flags('dice'), /--loss-opt batch_dice=false/);
+  assert.match(flags('dicebd'), /--loss-opt alpha_start=0.5/);
 });

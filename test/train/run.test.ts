@@ -16,6 +16,7 @@ import { runDirectory, pretrainDirectory, RUN_FILES } from '../../src/util/layou
 import { readRunStatus } from '../../src/util/run-status.js';
 import { shutdownWorkerPool } from '../../src/train/producer.js';
 import { createLoss } from '../../src/losses/registry.js';
+import type { LossContext } from '../../src/losses/types.js';
 import { RuntimeFailure } from '../../src/util/errors.js';
 
 after(() => shutdownWorkerPool());
@@ -105,8 +106,9 @@ test('special schedules: Lovász fine-tunes a CE model, DiceBD and DiceHD share 
   const diceDir = pretrainDirectory(results, 'toy-liver', 'dice', 0, SEED);
   const pretrainedAt = statSync(path.join(diceDir, RUN_FILES.status)).mtimeMs;
   const bdLog = readRunLog(bd.runDir);
-  // DiceBD's α starts at 1 and drops by 0.01 per fine-tuning epoch (paper §3.2).
-  assert.deepEqual(bdLog.map((e) => e.lossWeight), [1, 0.99]);
+  // DiceBD's α starts at 1 and drops by 0.01 per study epoch of 250 optimizer steps (paper §3.2):
+  // these 2 × 3 fine-tuning steps all stay at α = 1 (the steps are checked in the next test).
+  assert.deepEqual(bdLog.map((e) => e.lossWeight), [1, 1]);
   const hd = await trainRun({ ...tiny, epochs: 1, loss: 'dicehd', learningRate: 1e-5, results });
   assert.equal(hd.status, 'done');
   assert.equal(statSync(path.join(diceDir, RUN_FILES.status)).mtimeMs, pretrainedAt, 'the Dice model was reused, not retrained');
@@ -115,6 +117,26 @@ test('special schedules: Lovász fine-tunes a CE model, DiceBD and DiceHD share 
   // pre-trained model's best, far above an untrained network's.
   const preBest = readRunStatus(diceDir)!.bestValDice!;
   assert.ok(preBest > 0);
+});
+
+test("the loss context carries the stage's optimizer step; lossWeight is the loss weight at the epoch's last step", async () => {
+  const results = path.join(root, 'r-steps');
+  const dice = createLoss('dice');
+  const seen: (number | undefined)[] = [];
+  // A Dice loss that records the step it is evaluated at and whose "weight" is the step itself.
+  const recording = {
+    ...dice,
+    fn: (logits: tf.Tensor5D, labels: tf.Tensor4D, ctx?: LossContext) => {
+      seen.push(ctx?.step);
+      return dice.fn(logits, labels, ctx);
+    },
+    weightAtStep: (step: number) => step,
+  };
+  const out = await trainRun({ ...tiny, loss: recording, learningRate: 3e-4, results });
+  assert.equal(out.status, 'done');
+  // 2 epochs × 3 training steps (0…5), each epoch's validation batch at its last training step
+  assert.deepEqual(seen, [0, 1, 2, 2, 3, 4, 5, 5]);
+  assert.deepEqual(readRunLog(out.runDir).map((e) => e.lossWeight), [2, 5]);
 });
 
 test('--pretrained: DiceBD fine-tunes from a Dice loss directory (its best learning rate), without a pre-training run', async () => {
