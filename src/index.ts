@@ -2,10 +2,10 @@
 export * from './util/errors.js';
 export * from './util/rng.js';
 export * from './util/atomic.js';
-export * from './model/backend.js';
-export { conv3d, conv3dTranspose, conv3dNative, conv3dDecomposed, resolvePadding, convOutputShape, convImplementation, setConvImplementation, spaceToDepth3d, depthToSpace3d } from './model/conv3d.js';
-export type { Triple, PadPair, ConvPadding, Conv3dOptions, ConvImplementation } from './model/conv3d.js';
-export { instanceNormLeakyRelu, instanceNormLeakyReluOps } from './model/instance-norm.js';
+export * from './engine/backend.js';
+export { conv3d, conv3dTranspose, conv3dNative, conv3dDecomposed, resolvePadding, convOutputShape, convImplementation, setConvImplementation, spaceToDepth3d, depthToSpace3d } from './engine/conv3d.js';
+export type { Triple, PadPair, ConvPadding, Conv3dOptions, ConvImplementation } from './engine/conv3d.js';
+export { instanceNormLeakyRelu, instanceNormLeakyReluOps } from './engine/instance-norm.js';
 export { UNet3D, validateTopology, toDHW } from './model/unet.js';
 export type { UNet3DOptions, NamedVariable } from './model/unet.js';
 export { saveModel, loadModel, saveTensors, loadTensors, directoryIOHandler, MODEL_FORMAT } from './model/checkpoint.js';

@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { SeglossError, EXIT_BAD_INPUT, EXIT_RUNTIME, errorMessage } from '../util/errors.js';
 import { installInterruptHandlers } from '../util/interrupt.js';
-import { BACKEND_REQUESTS } from '../model/backend.js';
+import { BACKEND_REQUESTS } from '../engine/backend.js';
 import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerSynth } from './commands/synth.js';
 import { register as registerCheck } from './commands/check.js';

@@ -29,7 +29,7 @@ import type { Vec3 } from '../util/vec3.js';
 import type { NetworkTopology } from '../model/topology.js';
 import { UNet3D } from '../model/unet.js';
 import { saveModel, loadModel, saveTensors, loadTensors } from '../model/checkpoint.js';
-import { currentBackend, selectBackend, type BackendRequest } from '../model/backend.js';
+import { currentBackend, selectBackend, type BackendRequest } from '../engine/backend.js';
 import { createLoss, getLossDefinition, inverseClassFrequencies, type ConfiguredLoss, type LossOptionValue } from '../losses/registry.js';
 import type { LossContext } from '../losses/types.js';
 import { writeDirectoryAtomic, writeFileAtomicSync, writeJsonAtomicSync } from '../util/atomic.js';
