@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { selectBackend, type BackendRequest } from '../src/engine/backend.js';
 import { createLoss, LOSS_IDS } from '../src/losses/registry.js';
-import { distanceTransformEdt } from '../src/losses/distance.js';
+import { distanceTransformEdt } from '../src/ndimage/edt.js';
 import { Rng } from '../src/util/rng.js';
 
 function arg(name: string): string | undefined {

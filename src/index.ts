@@ -29,7 +29,11 @@ export type { SurfaceDistances, LabelData, LabelExtent, LabelComparison } from '
 export { dsc, nsd, hd95, robustHausdorff, directedPercentile, averageSurfaceDistance, evaluateCase, pairwiseSum } from './eval/metrics.js';
 export type { CaseMetrics } from './eval/metrics.js';
 export { surfelAreaTable } from './eval/surfel-table.js';
-export { squaredEdtInPlace } from './util/edt.js';
+export { squaredEdtInPlace, distanceTransformEdt, edtOf, type Shape3 } from './ndimage/edt.js';
+export { gaussianFilter, gaussianKernel, gaussianWeights } from './ndimage/gaussian.js';
+export { correlate1d, type BoundaryMode } from './ndimage/correlate.js';
+export { splineFilter, splinePrefilter, cubicBSplineWeights, type SplineBoundary, type CubicWeightOrder } from './ndimage/bspline.js';
+export { mapCoordinates } from './ndimage/map-coordinates.js';
 export { evaluateFolders, metricStatistics, listCases } from './eval/folders.js';
 export type { EvaluateFoldersOptions, EvaluationSummary, MetricStatistics, EvalMetric } from './eval/folders.js';
 export * from './data/volume.js';

@@ -21,7 +21,7 @@
  * scales with the size of the structure, not of the volume.
  */
 import type { Vec3 } from '../util/vec3.js';
-import { squaredEdtInPlace } from '../util/edt.js';
+import { squaredEdtInPlace } from '../ndimage/edt.js';
 import { surfelAreaTable } from './surfel-table.js';
 
 /** Label (or mask) volume: integer voxel values, axis-0-fastest. */
