@@ -8,7 +8,7 @@
  *    neither 0 nor 255 (both foreground and background around it).
  * 2. Each surfel carries the area of its code (./surfel-table.ts), scaled by the spacing.
  * 3. Distances: for every surfel of one mask, the exact Euclidean distance in mm (with the voxel
- *    spacing) from its corner to the nearest surfel corner of the other mask (../util/edt.ts); +∞ when
+ *    spacing) from its corner to the nearest surfel corner of the other mask (../ndimage/edt.ts); +∞ when
  *    the other mask is empty.
  * 4. Each (distance, area) list is sorted by distance, ties by area (Python `sorted(zip(d, a))`).
  *
