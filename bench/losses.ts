@@ -12,9 +12,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { selectBackend, type BackendRequest } from '../src/model/backend.js';
+import { selectBackend, type BackendRequest } from '../src/engine/backend.js';
 import { createLoss, LOSS_IDS, STUDY_EPOCH_ITERATIONS } from '../src/losses/registry.js';
-import { distanceTransformEdt } from '../src/losses/distance.js';
+import { distanceTransformEdt } from '../src/ndimage/edt.js';
 import { Rng } from '../src/util/rng.js';
 
 function arg(name: string): string | undefined {

@@ -10,7 +10,7 @@
  *
  * Options: --rounds N (alternate all implementations N times and keep each one's fastest round —
  *          use 3 on a shared machine)  --configs tiny,small  --backends wasm:1,wasm:2,cpu,tensorflow (wasm:N = N threads, see
- *          src/model/wasm-threads.ts)  --steps N  --warmup N
+ *          src/engine/wasm-threads.ts)  --steps N  --warmup N
  *          --torch-threads N  --no-torch
  * The cpu backend (plain JS) takes minutes per step on the small configuration; it is run on the
  * tiny configuration only unless --backends names it explicitly.
@@ -75,9 +75,9 @@ function diceCE(logits: tf.Tensor5D, oneHot: tf.Tensor2D): tf.Scalar {
 }
 
 async function runChild(req: ChildRequest): Promise<StepResult> {
-  const { selectBackend } = await import('../src/model/backend.js');
+  const { selectBackend } = await import('../src/engine/backend.js');
   const { UNet3D } = await import('../src/model/unet.js');
-  const { convImplementation } = await import('../src/model/conv3d.js');
+  const { convImplementation } = await import('../src/engine/conv3d.js');
   const { Rng } = await import('../src/util/rng.js');
   const info = await selectBackend(req.backend);
   const net = new UNet3D(
@@ -181,7 +181,7 @@ async function main(): Promise<void> {
   const backends = explicitBackends?.split(',') ?? availableBackends();
   const torchThreads = Number(flag('torch-threads') ?? 2);
   const rows: Array<Record<string, unknown>> = [];
-  const { defaultWasmThreads } = await import('../src/model/backend.js');
+  const { defaultWasmThreads } = await import('../src/engine/backend.js');
   const defaultThreads = defaultWasmThreads();
   const summary: Record<string, unknown> = { bench: 'train', rounds: Number(flag('rounds') ?? 1), default_wasm_threads: defaultThreads, date: new Date().toISOString(), cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadavg_start: os.loadavg().map((l) => l.toFixed(1)).join(' ') };
   const rounds = Number(flag('rounds') ?? 1);

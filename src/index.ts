@@ -2,10 +2,10 @@
 export * from './util/errors.js';
 export * from './util/rng.js';
 export * from './util/atomic.js';
-export * from './model/backend.js';
-export { conv3d, conv3dTranspose, conv3dNative, conv3dDecomposed, resolvePadding, convOutputShape, convImplementation, setConvImplementation, spaceToDepth3d, depthToSpace3d } from './model/conv3d.js';
-export type { Triple, PadPair, ConvPadding, Conv3dOptions, ConvImplementation } from './model/conv3d.js';
-export { instanceNormLeakyRelu, instanceNormLeakyReluOps } from './model/instance-norm.js';
+export * from './engine/backend.js';
+export { conv3d, conv3dTranspose, conv3dNative, conv3dDecomposed, resolvePadding, convOutputShape, convImplementation, setConvImplementation, spaceToDepth3d, depthToSpace3d } from './engine/conv3d.js';
+export type { Triple, PadPair, ConvPadding, Conv3dOptions, ConvImplementation } from './engine/conv3d.js';
+export { instanceNormLeakyRelu, instanceNormLeakyReluOps } from './engine/instance-norm.js';
 export { UNet3D, validateTopology, toDHW } from './model/unet.js';
 export type { UNet3DOptions, NamedVariable } from './model/unet.js';
 export { saveModel, loadModel, saveTensors, loadTensors, directoryIOHandler, MODEL_FORMAT } from './model/checkpoint.js';
@@ -29,7 +29,11 @@ export type { SurfaceDistances, LabelData, LabelExtent, LabelComparison } from '
 export { dsc, nsd, hd95, robustHausdorff, directedPercentile, averageSurfaceDistance, evaluateCase, pairwiseSum } from './eval/metrics.js';
 export type { CaseMetrics } from './eval/metrics.js';
 export { surfelAreaTable } from './eval/surfel-table.js';
-export { squaredEdtInPlace } from './util/edt.js';
+export { squaredEdtInPlace, distanceTransformEdt, edtOf, type Shape3 } from './ndimage/edt.js';
+export { gaussianFilter, gaussianKernel, gaussianWeights } from './ndimage/gaussian.js';
+export { correlate1d, type BoundaryMode } from './ndimage/correlate.js';
+export { splineFilter, splinePrefilter, cubicBSplineWeights, type SplineBoundary, type CubicWeightOrder } from './ndimage/bspline.js';
+export { mapCoordinates } from './ndimage/map-coordinates.js';
 export { evaluateFolders, metricStatistics, listCases } from './eval/folders.js';
 export type { EvaluateFoldersOptions, EvaluationSummary, MetricStatistics, EvalMetric } from './eval/folders.js';
 export * from './data/volume.js';

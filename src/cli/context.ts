@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { configureOutput } from '../util/log.js';
 import { parseIntOption } from './settings.js';
-import type { BackendRequest } from '../model/backend.js';
+import type { BackendRequest } from '../engine/backend.js';
 import { DEFAULT_SEED } from '../util/rng.js';
 
 export interface GlobalOptions {

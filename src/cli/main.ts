@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { SeglossError, EXIT_BAD_INPUT, EXIT_RUNTIME, errorMessage } from '../util/errors.js';
 import { installInterruptHandlers } from '../util/interrupt.js';
-import { BACKEND_REQUESTS } from '../model/backend.js';
+import { BACKEND_REQUESTS } from '../engine/backend.js';
 import { DEFAULT_SEED } from '../util/rng.js';
 import { SEGLOSS_VERSION } from '../util/version.js';
 import { register as registerDoctor } from './commands/doctor.js';

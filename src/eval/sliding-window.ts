@@ -23,6 +23,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Vec3 } from '../util/vec3.js';
+import { gaussianWeights } from '../ndimage/gaussian.js';
 
 export interface PatchPredictor {
   /** Logits [B, D, H, W, numClasses] for an input [B, D, H, W, channels]. */
@@ -61,8 +62,9 @@ export function gaussianImportanceMap(patch: Vec3): Float32Array {
   const factors = patch.map((p) => {
     const sigma = p / 8;
     const centre = Math.floor(p / 2);
-    const radius = Math.floor(4 * sigma + 0.5);
-    return Float64Array.from({ length: p }, (_, x) => (Math.abs(x - centre) <= radius ? Math.exp((-0.5 * (x - centre) ** 2) / (sigma * sigma)) : 0));
+    const weights = gaussianWeights(sigma); // exp(−d²/2σ²) for |d| ≤ radius, 1 at d = 0
+    const radius = (weights.length - 1) / 2;
+    return Float64Array.from({ length: p }, (_, x) => (Math.abs(x - centre) <= radius ? (weights[x - centre + radius] as number) : 0));
   }) as [Float64Array, Float64Array, Float64Array];
   const [f0, f1, f2] = factors;
   const g = new Float32Array(patch[0] * patch[1] * patch[2]);

@@ -8,7 +8,7 @@
  *    neither 0 nor 255 (both foreground and background around it).
  * 2. Each surfel carries the area of its code (./surfel-table.ts), scaled by the spacing.
  * 3. Distances: for every surfel of one mask, the exact Euclidean distance in mm (with the voxel
- *    spacing) from its corner to the nearest surfel corner of the other mask (../util/edt.ts); +∞ when
+ *    spacing) from its corner to the nearest surfel corner of the other mask (../ndimage/edt.ts); +∞ when
  *    the other mask is empty.
  * 4. Each (distance, area) list is sorted by distance, ties by area (Python `sorted(zip(d, a))`).
  *
@@ -21,7 +21,7 @@
  * scales with the size of the structure, not of the volume.
  */
 import type { Vec3 } from '../util/vec3.js';
-import { squaredEdtInPlace } from '../util/edt.js';
+import { squaredEdtInPlace } from '../ndimage/edt.js';
 import { surfelAreaTable } from './surfel-table.js';
 
 /** Label (or mask) volume: integer voxel values, axis-0-fastest. */

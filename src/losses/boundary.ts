@@ -6,7 +6,8 @@
  * average over B × (C−1) × V, zeros included, as the released `.mean()` over channels 1… does.
  */
 import * as tf from '@tensorflow/tfjs';
-import { computeDistanceMaps, edtOf, type DistanceMapKind, type Shape3 } from './distance.js';
+import { computeDistanceMaps, type DistanceMapKind } from './distance.js';
+import { edtOf, type Shape3 } from '../ndimage/edt.js';
 import type { LossContext } from './types.js';
 import { UsageError } from '../util/errors.js';
 

@@ -85,7 +85,7 @@ export function selectClasses(x: tf.Tensor, includeBackground: boolean): tf.Tens
 /**
  * Per-voxel cross-entropy −log softmax(z)_y, shape [B, V]. The log-softmax runs on [B·V, C]
  * (rank 2): tfjs's logSoftmax subtracts `max(z, -1)`, and segloss's wasm `Max` kernel patch
- * (src/model/wasm-kernels.ts, tfjs 4.22) mis-reads the axis of rank ≥ 3 inputs; on rank 2 the
+ * (src/engine/kernels/Max.ts, tfjs 4.22) mis-reads the axis of rank ≥ 3 inputs; on rank 2 the
  * stock kernel runs and the per-voxel max keeps the log-softmax numerically stable.
  */
 export function voxelCrossEntropy(z: tf.Tensor3D, g: tf.Tensor3D): tf.Tensor2D {

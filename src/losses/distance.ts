@@ -1,96 +1,15 @@
 /**
- * Exact Euclidean distance transforms on the CPU, and the per-class distance maps that the
- * boundary losses of the study use.
- *
- * `distanceTransformEdt` equals `scipy.ndimage.distance_transform_edt(mask, sampling)`: for every
- * non-zero voxel, the Euclidean distance (in mm when a spacing is given, else in voxels) to the
- * nearest zero voxel of the array; zero voxels get 0. The array border is not a boundary.
- *
- * Algorithm: ../util/edt.ts, the exact separable transform (lower envelope of parabolas of
- * Felzenszwalb & Huttenlocher 2012, "Distance transforms of sampled functions", anisotropic
- * spacing exact too) that evaluation uses as well. Squared distances are accumulated in float64;
- * the result is float64 like scipy's.
- *
- * Edge case copied from scipy (1.10): a mask without any zero voxel has no feature; scipy then
- * returns the distance to the phantom point (-1, 0, 0), i.e. sqrt(((i+1)s0)^2 + (j s1)^2 + (k s2)^2).
+ * The per-class distance maps that the boundary losses of the study use, computed on the CPU from
+ * the labels with the exact Euclidean distance transform of ../ndimage/edt.ts
+ * (`scipy.ndimage.distance_transform_edt`, the same transform evaluation uses).
  */
 import { UsageError } from '../util/errors.js';
-import { squaredEdtInPlace } from '../util/edt.js';
-
-export type Shape3 = [number, number, number];
+import { checkSpacing, edtOf, type Shape3 } from '../ndimage/edt.js';
 
 /** Which per-class map a loss needs (see computeDistanceMaps). */
 export type DistanceMapKind = 'signed' | 'interior' | 'unsigned' | 'penalty';
 
 export const DISTANCE_MAP_KINDS: readonly DistanceMapKind[] = ['signed', 'interior', 'unsigned', 'penalty'];
-
-/**
- * Squared EDT of a binary mask (non-zero = foreground) with shape [D, H, W] and spacing in the
- * same axis order. Voxels with no zero anywhere in the array stay Infinity.
- */
-function squaredEdt(isForeground: (i: number) => boolean, shape: Shape3, spacing: Shape3): Float64Array {
-  const [nd, nh, nw] = shape;
-  const g = new Float64Array(nd * nh * nw);
-  for (let i = 0; i < g.length; i++) g[i] = isForeground(i) ? Infinity : 0;
-  // A [D, H, W] array with W contiguous is the axis-0-fastest grid [W, H, D] of squaredEdtInPlace.
-  squaredEdtInPlace(g, [nw, nh, nd], [spacing[2], spacing[1], spacing[0]]);
-  return g;
-}
-
-function checkSpacing(spacingMm: Shape3 | undefined): Shape3 {
-  const s = spacingMm ?? [1, 1, 1];
-  if (s.length !== 3 || s.some((x) => !(Number.isFinite(x) && x > 0))) {
-    throw new UsageError(`distance transform: spacing must be three positive numbers, got [${s.join(', ')}]`);
-  }
-  return s;
-}
-
-/**
- * Exact Euclidean distance transform of a [D, H, W] mask (`scipy.ndimage.distance_transform_edt`).
- * `mask[i]` non-zero is foreground; returns, per voxel, the distance to the nearest zero voxel
- * (0 on zero voxels), scaled by `spacingMm` (D, H, W order; default isotropic 1).
- * `offset` lets callers transform one volume inside a larger buffer without copying.
- */
-export function distanceTransformEdt(
-  mask: ArrayLike<number> | ArrayLike<boolean>,
-  shape: Shape3,
-  spacingMm?: Shape3,
-  offset = 0,
-): Float64Array {
-  const spacing = checkSpacing(spacingMm);
-  const n = shape[0] * shape[1] * shape[2];
-  if (mask.length < offset + n) throw new UsageError(`distance transform: mask has ${mask.length} values, shape [${shape.join(', ')}] needs ${n}`);
-  const m = mask as ArrayLike<number | boolean>;
-  return edtOf((i) => Boolean(m[offset + i]), shape, spacing);
-}
-
-/** EDT of an arbitrary foreground predicate over voxel indices of one [D, H, W] volume. */
-export function edtOf(isForeground: (i: number) => boolean, shape: Shape3, spacing: Shape3): Float64Array {
-  const sq = squaredEdt(isForeground, shape, spacing);
-  const [nd, nh, nw] = shape;
-  let anyZero = false;
-  for (let i = 0; i < sq.length; i++) {
-    if (sq[i] !== Infinity) {
-      anyZero = true;
-      break;
-    }
-  }
-  if (!anyZero) {
-    // scipy's feature transform has no site: it reports the phantom feature (-1, 0, 0).
-    for (let d = 0; d < nd; d++) {
-      for (let h = 0; h < nh; h++) {
-        for (let w = 0; w < nw; w++) {
-          const a = (d + 1) * spacing[0];
-          const b = h * spacing[1];
-          const c = w * spacing[2];
-          sq[(d * nh + h) * nw + w] = a * a + b * b + c * c;
-        }
-      }
-    }
-  }
-  for (let i = 0; i < sq.length; i++) sq[i] = Math.sqrt(sq[i]!);
-  return sq;
-}
 
 /**
  * Inner boundary of a binary mask, as `skimage.segmentation.find_boundaries(mask, mode='inner')`

@@ -106,7 +106,7 @@ export function topKThresholdLoss(z: tf.Tensor3D, g: tf.Tensor3D, threshold: num
     const ce = voxelCrossEntropy(z, g);
     const [b, v, c] = z.shape;
     const mask = noGradient(z, (x) => {
-      // Rank 2 on purpose: segloss's wasm 'Max' kernel patch (src/model/wasm-kernels.ts) reduced
+      // Rank 2 on purpose: segloss's wasm 'Max' kernel patch (src/engine/kernels/Max.ts) reduced
       // rank >= 3 inputs over all axes, because Max's attribute is `reductionIndices`, not `axis`.
       const p = tf.reshape(tf.softmax(x), [b * v, c]);
       const q = on === 'max' ? tf.max(p, 1) : tf.sum(tf.mul(p, tf.reshape(g, [b * v, c])), 1);

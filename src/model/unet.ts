@@ -23,8 +23,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NetworkTopology } from './topology.js';
 import type { Vec3 } from '../util/vec3.js';
-import { conv3d, conv3dTranspose, type PadPair, type Triple } from './conv3d.js';
-import { instanceNormLeakyRelu } from './instance-norm.js';
+import { conv3d, conv3dTranspose, type PadPair, type Triple } from '../engine/conv3d.js';
+import { instanceNormLeakyRelu } from '../engine/instance-norm.js';
 import { Rng } from '../util/rng.js';
 import { UsageError } from '../util/errors.js';
 

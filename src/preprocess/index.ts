@@ -4,18 +4,8 @@ export { loadPlans, loadSplits, planHash, casePlanOf, PREPROCESS_VERSION, type P
 export { loadPreprocessedCase, preprocessedAffine, OUTSIDE_LABEL, type PreprocessedCase } from './cache.js';
 export { preprocessForInference, restoreToOriginal, volumeChannels, type InferenceInput, type RestoreOptions } from './inference.js';
 export { preprocessArrays, type CaseMeta, type CasePlan, type NormalizationPlan, type NormalizationScheme, type PreprocessedArrays } from './case.js';
-export {
-  resampleImage,
-  resampleLabels,
-  resampledShape,
-  separateZAxis,
-  zoomGrid,
-  uniqueLabels,
-  SEPARATE_Z_THRESHOLD,
-  type InterpolationOrder,
-  type ResampleOptions,
-  type LabelResampleOptions,
-} from './resample.js';
+export { resampleImage, resampleLabels, resampledShape, separateZAxis, uniqueLabels, SEPARATE_Z_THRESHOLD, type ResampleOptions, type LabelResampleOptions } from './resample.js';
+export { zoomGrid, type InterpolationOrder } from '../ndimage/zoom.js';
 export { cropToNonzero, nonzeroMask, fillHoles, boundingBox, cropArray, pasteArray, boxShape, type CropBox, type CroppedCase } from './crop.js';
 export { foregroundSamples, intensityStats, percentileSorted, isCT, type IntensityStats, type CaseFingerprint } from './fingerprint.js';
 export { normalizeCT, normalizeZScore, useNonzeroMask } from './normalize.js';

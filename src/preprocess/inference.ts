@@ -10,7 +10,8 @@ import type { Vec3 } from '../util/vec3.js';
 import { InputError } from '../util/errors.js';
 import { caseMetaOf, preprocessArrays, type CaseMeta } from './case.js';
 import { pasteArray } from './crop.js';
-import { resampleImage, type InterpolationOrder } from './resample.js';
+import { resampleImage } from './resample.js';
+import type { InterpolationOrder } from '../ndimage/zoom.js';
 import type { Plans } from './plans.js';
 import { casePlanOf } from './plans.js';
 

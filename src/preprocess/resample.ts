@@ -3,13 +3,9 @@
  * (shape (ni, nj, nk), see src/data/volume.ts).
  *
  * Images (order 3): skimage `resize(order=3, mode='edge', anti_aliasing=False, clip=True)`, which
- * is `scipy.ndimage.zoom(order=3, mode='nearest', grid_mode=True)` followed by clipping to the
- * input's min/max. Output voxel o maps to input coordinate x = (o + 0.5)·(n_in/n_out) − 0.5; the
- * value there is the cubic B-spline interpolant of the input, whose coefficients come from
- * scipy's prefilter: the line is padded with 12 edge values on each side and filtered with the
- * recursive cubic B-spline filter (pole z = √3 − 2, gain 6, reflect initialisation). The tensor-
- * product spline is evaluated separably (one axis at a time), which is the same linear operator
- * as scipy's 4×4×4 evaluation, up to float rounding.
+ * is `scipy.ndimage.zoom(order=3, mode='nearest', grid_mode=True)` (`zoomGrid`, src/ndimage/zoom.ts:
+ * output voxel o maps to input coordinate x = (o + 0.5)·(n_in/n_out) − 0.5, where the value is the
+ * cubic B-spline interpolant of the input) followed by clipping to the input's min/max.
  *
  * Separate z (anisotropic data, `resample_data_or_seg` with `do_separate_z`): every slice across the low-resolution axis is resized
  * in-plane as above (clipped to that slice's min/max), then the low-resolution axis is resampled
@@ -20,14 +16,7 @@
  * ≥ 0.5; later labels overwrite earlier ones. Separate z: the same per slice, nearest along z.
  */
 import type { Vec3 } from '../util/vec3.js';
-
-export type InterpolationOrder = 0 | 1 | 3;
-
-/** Input coordinate of output voxel o, grid mode (align-corners false), as scipy computes it. */
-function gridCoordinate(o: number, nIn: number, nOut: number): number {
-  const zoom = nIn / nOut;
-  return (o + 0.5) * zoom - 0.5;
-}
+import { zoomGrid, type InterpolationOrder } from '../ndimage/zoom.js';
 
 /** Output shape of a resampling: round(spacingIn / spacingOut · shapeIn) per axis. */
 export function resampledShape(shapeIn: Vec3, spacingInMm: Vec3, spacingOutMm: Vec3): Vec3 {
@@ -65,174 +54,6 @@ export function separateZAxis(originalSpacingMm: Vec3, targetSpacingMm: Vec3): n
   const tmin = Math.min(...targetSpacingMm);
   if (tmax / tmin > SEPARATE_Z_THRESHOLD) return lowResAxis(targetSpacingMm);
   return null;
-}
-
-// ---------------------------------------------------------------------------------------------
-// 1-D kernels on a block of B columns stored t-major: buf[t·B + b].
-
-const SPLINE_PAD = 12;
-const POLE = Math.sqrt(3) - 2;
-const GAIN = (1 - POLE) * (1 - 1 / POLE);
-
-/**
- * scipy's cubic B-spline prefilter (ni_splines.c `apply_filter`, reflect init) applied in place
- * to `len` rows of B columns.
- */
-function splinePrefilter(buf: Float64Array, len: number, B: number): void {
-  const z = POLE;
-  const n = len * B;
-  for (let x = 0; x < n; x++) buf[x] = (buf[x] as number) * GAIN;
-  // Causal init (reflect): c0 = c0 + z/(1−z^{2n})·Σ_{i=0}^{n−1} z^i (c_i + z^n c_{n−1−i}); terms
-  // below 1e-20 relative are dropped (|z|^i < 1e-20 after 35 terms).
-  const zn = Math.pow(z, len);
-  const terms = Math.min(len, 40);
-  const factor = z / (1 - zn * zn);
-  for (let b = 0; b < B; b++) {
-    const c0 = buf[b] as number;
-    let sum = 0;
-    let zi = 1;
-    for (let i = 0; i < terms; i++) {
-      sum += zi * ((buf[i * B + b] as number) + zn * (buf[(len - 1 - i) * B + b] as number));
-      zi *= z;
-    }
-    buf[b] = sum * factor + c0;
-  }
-  for (let t = 1; t < len; t++) {
-    const row = t * B;
-    const prev = row - B;
-    for (let b = 0; b < B; b++) buf[row + b] = (buf[row + b] as number) + z * (buf[prev + b] as number);
-  }
-  // Anticausal init (reflect): c_{n−1} ·= z/(z − 1).
-  const last = (len - 1) * B;
-  const f2 = z / (z - 1);
-  for (let b = 0; b < B; b++) buf[last + b] = (buf[last + b] as number) * f2;
-  for (let t = len - 2; t >= 0; t--) {
-    const row = t * B;
-    const next = row + B;
-    for (let b = 0; b < B; b++) buf[row + b] = z * ((buf[next + b] as number) - (buf[row + b] as number));
-  }
-}
-
-/** Per output position: first source row and tap weights (indices already clamped for order 0/1). */
-interface Taps {
-  taps: number;
-  index: Int32Array; // nOut × taps source rows (in the buffer's row numbering)
-  weight: Float64Array; // nOut × taps
-}
-
-function makeTaps(nIn: number, nOut: number, order: InterpolationOrder): Taps {
-  const taps = order === 3 ? 4 : order === 1 ? 2 : 1;
-  const index = new Int32Array(nOut * taps);
-  const weight = new Float64Array(nOut * taps);
-  for (let o = 0; o < nOut; o++) {
-    const x = gridCoordinate(o, nIn, nOut);
-    if (order === 0) {
-      index[o] = Math.min(nIn - 1, Math.max(0, Math.floor(x + 0.5)));
-      weight[o] = 1;
-    } else if (order === 1) {
-      const i0 = Math.floor(x);
-      const t = x - i0;
-      index[2 * o] = Math.min(nIn - 1, Math.max(0, i0));
-      index[2 * o + 1] = Math.min(nIn - 1, Math.max(0, i0 + 1));
-      weight[2 * o] = 1 - t;
-      weight[2 * o + 1] = t;
-    } else {
-      // Cubic B-spline weights at t = x − floor(x), taps floor(x)−1 .. floor(x)+2 (padded rows).
-      const f = Math.floor(x);
-      const t = x - f;
-      const t2 = t * t;
-      const t3 = t2 * t;
-      const u = 1 - t;
-      const w = [(u * u * u) / 6, (4 - 6 * t2 + 3 * t3) / 6, (1 + 3 * t + 3 * t2 - 3 * t3) / 6, t3 / 6];
-      for (let k = 0; k < 4; k++) {
-        index[4 * o + k] = f - 1 + k + SPLINE_PAD;
-        weight[4 * o + k] = w[k] as number;
-      }
-    }
-  }
-  return { taps, index, weight };
-}
-
-/**
- * Resample one axis of an i-fastest array with dimensions `dims` (any rank) to `nOut` samples.
- * The array is viewed as [outer][n][inner]; columns (outer, inner) are processed in blocks.
- */
-function resampleAxis(
-  src: ArrayLike<number>,
-  dims: readonly number[],
-  axis: number,
-  nOut: number,
-  order: InterpolationOrder,
-): Float32Array {
-  const n = dims[axis] as number;
-  let inner = 1;
-  for (let a = 0; a < axis; a++) inner *= dims[a] as number;
-  let outer = 1;
-  for (let a = axis + 1; a < dims.length; a++) outer *= dims[a] as number;
-  const out = new Float32Array(outer * nOut * inner);
-  const taps = makeTaps(n, nOut, order);
-  const pad = order === 3 ? SPLINE_PAD : 0;
-  const len = n + 2 * pad;
-  const columns = outer * inner;
-  const B = Math.max(1, Math.min(columns, inner === 1 ? 64 : 2048));
-  const buf = new Float64Array(len * B);
-  const res = new Float64Array(nOut * B);
-  const { index, weight } = taps;
-  const T = taps.taps;
-  for (let c0 = 0; c0 < columns; c0 += B) {
-    const nb = Math.min(B, columns - c0);
-    // Gather the block (with edge padding rows for the spline).
-    for (let b = 0; b < nb; b++) {
-      const col = c0 + b;
-      const o = Math.floor(col / inner);
-      const base = o * n * inner + (col - o * inner);
-      for (let t = 0; t < n; t++) {
-        const v = src[base + t * inner] as number;
-        buf[(t + pad) * B + b] = v === v ? v : 0; // NaN → 0 (nnU-Net sets NaNs to 0 before resampling)
-      }
-      if (pad > 0) {
-        const first = buf[pad * B + b] as number;
-        const last = buf[(pad + n - 1) * B + b] as number;
-        for (let t = 0; t < pad; t++) {
-          buf[t * B + b] = first;
-          buf[(pad + n + t) * B + b] = last;
-        }
-      }
-    }
-    if (order === 3) splinePrefilter(buf, len, B);
-    res.fill(0);
-    for (let m = 0; m < nOut; m++) {
-      const rowOut = m * B;
-      for (let k = 0; k < T; k++) {
-        const w = weight[m * T + k] as number;
-        const rowIn = (index[m * T + k] as number) * B;
-        for (let b = 0; b < nb; b++) res[rowOut + b] = (res[rowOut + b] as number) + w * (buf[rowIn + b] as number);
-      }
-    }
-    for (let b = 0; b < nb; b++) {
-      const col = c0 + b;
-      const o = Math.floor(col / inner);
-      const base = o * nOut * inner + (col - o * inner);
-      for (let m = 0; m < nOut; m++) out[base + m * inner] = res[m * B + b] as number;
-    }
-  }
-  return out;
-}
-
-/**
- * Resize an N-D (here 2-D or 3-D) i-fastest array to `shapeOut` with a separable spline of the
- * given order; axes that shrink most are done first (fewer samples to carry). No clipping.
- */
-export function zoomGrid(data: ArrayLike<number>, shapeIn: readonly number[], shapeOut: readonly number[], order: InterpolationOrder): Float32Array {
-  const dims = [...shapeIn];
-  const axes = dims.map((_, a) => a).filter((a) => dims[a] !== shapeOut[a]);
-  axes.sort((a, b) => (shapeOut[a] as number) / (dims[a] as number) - (shapeOut[b] as number) / (dims[b] as number));
-  let cur: ArrayLike<number> = data;
-  for (const a of axes) {
-    cur = resampleAxis(cur, dims, a, shapeOut[a] as number, order);
-    dims[a] = shapeOut[a] as number;
-  }
-  return cur instanceof Float32Array && cur !== data ? cur : Float32Array.from(cur, (v) => (v === v ? v : 0));
 }
 
 function clipToRange(values: Float32Array, min: number, max: number): void {

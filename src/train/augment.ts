@@ -3,7 +3,9 @@
  * batchgenerators): spatial transform (elastic deformation, rotation, scaling, then a centre crop of
  * the enlarged "loaded" patch), gamma with retained statistics, and mirroring; plus the dummy-2D
  * variant for strongly anisotropic patches. Pure functions over `Patch` (src/train/sampler.ts);
- * every random draw comes from the `Rng` passed in.
+ * every random draw comes from the `Rng` passed in. The filters and the interpolation are
+ * scipy.ndimage's (src/ndimage: `gaussian_filter`, `spline_filter`, `map_coordinates`), as in
+ * batchgenerators.
  *
  * Axes: patches are in NIfTI order (i, j, k). Rotations use the same three angles on every axis,
  * so the axis naming does not change the distribution; only the dummy-2D slice axis matters, and
@@ -11,6 +13,9 @@
  */
 import type { Vec3 } from '../util/vec3.js';
 import type { Rng } from '../util/rng.js';
+import { gaussianFilter } from '../ndimage/gaussian.js';
+import { splineFilter } from '../ndimage/bspline.js';
+import { mapCoordinates } from '../ndimage/map-coordinates.js';
 import type { Patch } from './sampler.js';
 
 const DEG = Math.PI / 180;
@@ -103,161 +108,6 @@ export function loadedPatchSize(final: Vec3, params: AugmentationParams, sliceAx
   out[plane[0]] = Math.trunc(Math.max(v0, r0) / minScale);
   out[plane[1]] = Math.trunc(Math.max(v1, r1) / minScale);
   return out;
-}
-
-/** scipy.ndimage's Gaussian kernel: exp(−x²/2σ²) normalised, radius ⌊4σ + 0.5⌋ (truncate 4). */
-export function gaussianKernel(sigma: number): Float64Array {
-  const radius = Math.floor(4 * sigma + 0.5);
-  const k = new Float64Array(2 * radius + 1);
-  let sum = 0;
-  for (let x = -radius; x <= radius; x++) {
-    const v = Math.exp((-0.5 * x * x) / (sigma * sigma));
-    k[x + radius] = v;
-    sum += v;
-  }
-  for (let n = 0; n < k.length; n++) k[n] = (k[n] as number) / sum;
-  return k;
-}
-
-/**
- * Separable Gaussian filter with constant-0 borders (scipy `gaussian_filter(mode='constant', cval=0)`)
- * over the axes of `dims` (i fastest), in place. Axes with size 1 are skipped.
- */
-export function gaussianFilterConstant(data: Float32Array, dims: readonly number[], sigma: number): void {
-  const kernel = gaussianKernel(sigma);
-  const radius = (kernel.length - 1) / 2;
-  const line = new Float64Array(Math.max(...dims));
-  let stride = 1;
-  for (let axis = 0; axis < dims.length; axis++) {
-    const n = dims[axis] as number;
-    if (n > 1) {
-      const total = data.length;
-      const outer = total / (n * stride);
-      for (let o = 0; o < outer; o++) {
-        for (let s = 0; s < stride; s++) {
-          const base = o * n * stride + s;
-          for (let x = 0; x < n; x++) line[x] = data[base + x * stride] as number;
-          for (let x = 0; x < n; x++) {
-            let acc = 0;
-            const lo = Math.max(0, x - radius);
-            const hi = Math.min(n - 1, x + radius);
-            for (let t = lo; t <= hi; t++) acc += (line[t] as number) * (kernel[t - x + radius] as number);
-            data[base + x * stride] = acc;
-          }
-        }
-      }
-    }
-    stride *= n;
-  }
-}
-
-/**
- * Cubic B-spline coefficients along every axis with mirror boundaries (scipy `spline_filter`,
- * order 3, as `map_coordinates(order=3, mode='constant')` prefilters). In place on one channel.
- */
-export function splineFilter3(data: Float32Array, dims: Vec3): void {
-  const z = Math.sqrt(3) - 2;
-  const gain = (1 - z) * (1 - 1 / z);
-  let stride = 1;
-  const line = new Float64Array(Math.max(...dims));
-  for (let axis = 0; axis < 3; axis++) {
-    const n = dims[axis] as number;
-    if (n > 1) {
-      const outer = data.length / (n * stride);
-      for (let o = 0; o < outer; o++) {
-        for (let s = 0; s < stride; s++) {
-          const base = o * n * stride + s;
-          for (let x = 0; x < n; x++) line[x] = (data[base + x * stride] as number) * gain;
-          // Causal initialisation for the mirror-symmetric extension (scipy ni_splines.c).
-          const zn1 = Math.pow(z, n - 1);
-          let c0 = (line[0] as number) + zn1 * (line[n - 1] as number);
-          let zi = z;
-          for (let x = 1; x < n - 1; x++) {
-            c0 += zi * ((line[x] as number) + zn1 * (line[n - 1 - x] as number));
-            zi *= z;
-          }
-          line[0] = c0 / (1 - zn1 * zn1);
-          for (let x = 1; x < n; x++) line[x] = (line[x] as number) + z * (line[x - 1] as number);
-          line[n - 1] = (z / (z * z - 1)) * (z * (line[n - 2] as number) + (line[n - 1] as number));
-          for (let x = n - 2; x >= 0; x--) line[x] = z * ((line[x + 1] as number) - (line[x] as number));
-          for (let x = 0; x < n; x++) data[base + x * stride] = line[x] as number;
-        }
-      }
-    }
-    stride *= n;
-  }
-}
-
-function mirrorIndex(x: number, n: number): number {
-  if (n === 1) return 0;
-  const period = 2 * n - 2;
-  let m = x % period;
-  if (m < 0) m += period;
-  return m < n ? m : period - m;
-}
-
-function bspline3(t: number): [number, number, number, number] {
-  const t2 = t * t;
-  const t3 = t2 * t;
-  return [(1 - t) ** 3 / 6, (3 * t3 - 6 * t2 + 4) / 6, (-3 * t3 + 3 * t2 + 3 * t + 1) / 6, t3 / 6];
-}
-
-/**
- * Sample a volume at `coords` (3 × N, voxel coordinates (i, j, k) into `dims`).
- * A point outside [0, n − 1] on any axis gets `cval` (scipy's 'constant': no interpolation beyond
- * the edges). Order 1 is trilinear; order 3 evaluates cubic B-spline coefficients (`splineFilter3`
- * output) with mirrored neighbours.
- */
-export function sampleVolume(src: Float32Array, dims: Vec3, coords: Float32Array, order: 1 | 3, cval: number, out: Float32Array, outOffset = 0): void {
-  const [ni, nj, nk] = dims;
-  const n = coords.length / 3;
-  for (let p = 0; p < n; p++) {
-    const x = coords[p] as number;
-    const y = coords[n + p] as number;
-    const z = coords[2 * n + p] as number;
-    if (x < 0 || y < 0 || z < 0 || x > ni - 1 || y > nj - 1 || z > nk - 1) {
-      out[outOffset + p] = cval;
-      continue;
-    }
-    if (order === 1) {
-      const x0 = Math.min(Math.floor(x), ni - 1);
-      const y0 = Math.min(Math.floor(y), nj - 1);
-      const z0 = Math.min(Math.floor(z), nk - 1);
-      const fx = x - x0;
-      const fy = y - y0;
-      const fz = z - z0;
-      const x1 = Math.min(x0 + 1, ni - 1);
-      const y1 = Math.min(y0 + 1, nj - 1);
-      const z1 = Math.min(z0 + 1, nk - 1);
-      const r00 = ni * (y0 + nj * z0);
-      const r10 = ni * (y1 + nj * z0);
-      const r01 = ni * (y0 + nj * z1);
-      const r11 = ni * (y1 + nj * z1);
-      const c00 = (src[r00 + x0] as number) * (1 - fx) + (src[r00 + x1] as number) * fx;
-      const c10 = (src[r10 + x0] as number) * (1 - fx) + (src[r10 + x1] as number) * fx;
-      const c01 = (src[r01 + x0] as number) * (1 - fx) + (src[r01 + x1] as number) * fx;
-      const c11 = (src[r11 + x0] as number) * (1 - fx) + (src[r11 + x1] as number) * fx;
-      out[outOffset + p] = (c00 * (1 - fy) + c10 * fy) * (1 - fz) + (c01 * (1 - fy) + c11 * fy) * fz;
-    } else {
-      const xi = Math.floor(x);
-      const yi = Math.floor(y);
-      const zi = Math.floor(z);
-      const wx = bspline3(x - xi);
-      const wy = bspline3(y - yi);
-      const wz = bspline3(z - zi);
-      let acc = 0;
-      for (let c = 0; c < 4; c++) {
-        const kk = mirrorIndex(zi - 1 + c, nk);
-        for (let b = 0; b < 4; b++) {
-          const jj = mirrorIndex(yi - 1 + b, nj);
-          const row = ni * (jj + nj * kk);
-          const w = (wz[c] as number) * (wy[b] as number);
-          for (let a = 0; a < 4; a++) acc += w * (wx[a] as number) * (src[row + mirrorIndex(xi - 1 + a, ni)] as number);
-        }
-      }
-      out[outOffset + p] = acc;
-    }
-  }
 }
 
 /**
@@ -366,7 +216,7 @@ export function spatialTransform(patch: Patch, final: Vec3, draw: SpatialDraw, s
     for (let a = 0; a < plane.length; a++) {
       const noise = new Float32Array(gridSize);
       for (let q = 0; q < gridSize; q++) noise[q] = rng.next() * 2 - 1;
-      gaussianFilterConstant(noise, gridDims, draw.elastic.sigma);
+      gaussianFilter(noise, gridDims, draw.elastic.sigma, 'constant');
       for (let q = 0; q < gridSize; q++) noise[q] = (noise[q] as number) * draw.elastic.alpha;
       offsets.push(noise);
     }
@@ -415,9 +265,9 @@ export function spatialTransform(patch: Patch, final: Vec3, draw: SpatialDraw, s
     let src = patch.image.subarray(ch * nIn, (ch + 1) * nIn);
     if (dataOrder === 3) {
       src = Float32Array.from(src);
-      splineFilter3(src, loaded);
+      splineFilter(src, loaded, 'mirror');
     }
-    sampleVolume(src, loaded, coords, dataOrder, 0, image, ch * nOut);
+    mapCoordinates(src, loaded, coords, dataOrder, 0, image, ch * nOut);
   }
   return { shape: [...final] as Vec3, channels: patch.channels, image, seg: sampleLabels(patch.seg, loaded, coords) };
 }

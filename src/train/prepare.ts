@@ -8,7 +8,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { ConfiguredLoss } from '../losses/registry.js';
-import { currentBackend, selectBackend } from '../model/backend.js';
+import { currentBackend, selectBackend } from '../engine/backend.js';
 import { writeJsonAtomicSync } from '../util/atomic.js';
 import { UsageError } from '../util/errors.js';
 import { pretrainDirectory, runDirectory, RUN_FILES } from '../util/layout.js';

@@ -3,7 +3,7 @@
  * here (and only here), the profile is loaded once, and the result is passed down unchanged to
  * the learning-rate search, the special schedules and each training stage.
  */
-import type { BackendRequest } from '../model/backend.js';
+import type { BackendRequest } from '../engine/backend.js';
 import { UsageError } from '../util/errors.js';
 import { resultsRoot } from '../util/paths.js';
 import { DEFAULT_SEED } from '../util/rng.js';

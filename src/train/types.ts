@@ -5,7 +5,7 @@
  */
 import type { Vec3 } from '../util/vec3.js';
 import type { NetworkTopology } from '../model/topology.js';
-import type { BackendRequest } from '../model/backend.js';
+import type { BackendRequest } from '../engine/backend.js';
 import type { ConfiguredLoss, LossOptionValue } from '../losses/registry.js';
 import type { ScheduleConfig } from './schedule.js';
 import type { TrainingProfile } from './config.js';

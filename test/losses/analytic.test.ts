@@ -5,7 +5,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../../src/model/backend.js';
+import { selectBackend } from '../../src/engine/backend.js';
 import { createLoss, type LossOptionValue } from '../../src/losses/registry.js';
 import type { LossContext } from '../../src/losses/types.js';
 

@@ -1,37 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT, SHARED } from '../helpers.js';
-import { computeDistanceMaps, distanceTransformEdt, type Shape3 } from '../../src/losses/distance.js';
+import { SHARED } from '../helpers.js';
+import { computeDistanceMaps } from '../../src/losses/distance.js';
 import { channelsLast, readReferenceFile } from '../../src/losses/verify.js';
-
-interface EdtCase {
-  name: string;
-  shape: Shape3;
-  sampling: Shape3 | null;
-  mask: string;
-  edt: number[];
-}
-
-const edtCases = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'losses', 'edt-reference.json'), 'utf8')) as { cases: EdtCase[] }).cases;
-
-test('EDT equals scipy.ndimage.distance_transform_edt on 13 masks (anisotropic and edge cases)', () => {
-  assert.equal(edtCases.length, 13);
-  for (const c of edtCases) {
-    const mask = Uint8Array.from(c.mask, (ch) => (ch === '1' ? 1 : 0));
-    const d = distanceTransformEdt(mask, c.shape, c.sampling ?? undefined);
-    let worst = 0;
-    for (let i = 0; i < d.length; i++) worst = Math.max(worst, Math.abs(d[i]! - c.edt[i]!));
-    assert.ok(worst < 1e-9, `${c.name}: worst difference ${worst}`);
-  }
-});
-
-test('EDT of a hand-made line: distances to the nearest zero, border is not a boundary', () => {
-  // [1,1,1,0,0,1] along W with spacing 2 mm: 6, 4, 2, 0, 0, 2
-  const d = distanceTransformEdt([1, 1, 1, 0, 0, 1], [1, 1, 6], [1, 1, 2]);
-  assert.deepEqual(Array.from(d), [6, 4, 2, 0, 0, 2]);
-});
 
 // The reference cases record every internal distance map of the released code; the maps segloss
 // computes from the labels must be the same.

@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../../src/model/backend.js';
+import { selectBackend } from '../../src/engine/backend.js';
 import { STUDY_EPOCH_ITERATIONS, canonicalLossOptions, createLoss, getLossDefinition, inverseClassFrequencies, listLosses, LOSS_IDS, lossOptionsFromConfig, parseLossOptions } from '../../src/losses/registry.js';
 import { DEPRECATED_CHOICE_VALUES, DEPRECATED_OPTION_NAMES } from '../../src/losses/options.js';
 import { runSegloss } from '../helpers.js';

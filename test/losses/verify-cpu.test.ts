@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { SHARED } from '../helpers.js';
-import { selectBackend } from '../../src/model/backend.js';
+import { selectBackend } from '../../src/engine/backend.js';
 import { verifyReferenceFile } from '../../src/losses/verify.js';
 
 test('the same reference cases pass on the plain cpu backend', async () => {

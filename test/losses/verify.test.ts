@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runSegloss, SHARED, tempDir } from '../helpers.js';
-import { selectBackend } from '../../src/model/backend.js';
+import { selectBackend } from '../../src/engine/backend.js';
 import { verifyReferenceFile, REFERENCE_MAP } from '../../src/losses/verify.js';
 import { LOSS_IDS } from '../../src/losses/registry.js';
 

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import * as os from 'node:os';
 import { globalOptions } from '../context.js';
-import { probeBackends, selectBackend, describeBackend } from '../../model/backend.js';
+import { probeBackends, selectBackend, describeBackend } from '../../engine/backend.js';
 import { print, printJson, formatTable } from '../../util/log.js';
 import { dataRoot, preprocessedRoot, resultsRoot } from '../../util/paths.js';
 

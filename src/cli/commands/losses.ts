@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { globalOptions } from '../context.js';
-import { selectBackend } from '../../model/backend.js';
+import { selectBackend } from '../../engine/backend.js';
 import { print, printJson, formatTable, info } from '../../util/log.js';
 import { RuntimeFailure, UsageError } from '../../util/errors.js';
 import { getLossDefinition, listLosses, type LossOptionSpec } from '../../losses/registry.js';

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { globalOptions } from '../context.js';
 import { parseIntOption, parseNumberOption } from '../settings.js';
 import { predictCases, type CheckpointChoice } from '../../eval/predict.js';
-import { selectBackend, describeBackend } from '../../model/backend.js';
+import { selectBackend, describeBackend } from '../../engine/backend.js';
 import { RuntimeFailure, UsageError } from '../../util/errors.js';
 import { formatTable, info, print, printJson, progressBar, warn } from '../../util/log.js';
 

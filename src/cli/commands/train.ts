@@ -9,7 +9,7 @@ import { globalOptions } from '../context.js';
 import { parseIntOption, resolveSettings, parseListOption, type SettingSpec } from '../settings.js';
 import { RuntimeFailure, UsageError } from '../../util/errors.js';
 import { info, print, printJson, formatTable, warn } from '../../util/log.js';
-import { selectBackend, describeBackend, type BackendRequest } from '../../model/backend.js';
+import { selectBackend, describeBackend, type BackendRequest } from '../../engine/backend.js';
 import { parseLossOptions } from '../../losses/registry.js';
 import { trainRun, trainWithLrSearch, resolveLearningRates, TRAIN_DEFAULTS, type TrainOptions, type TrainOutcome } from '../../train/trainer.js';
 import { formatLearningRate } from '../../util/layout.js';

@@ -3,6 +3,7 @@
  * Float32Array in NIfTI voxel order (i fastest), shape [ni, nj, nk].
  */
 import type { Rng } from '../../util/rng.js';
+import { correlate1d } from '../../ndimage/correlate.js';
 
 /**
  * A smooth random field with zero mean and unit standard deviation: independent normals on a
@@ -55,31 +56,14 @@ export function smoothField(shape: readonly [number, number, number], cellVoxels
 }
 
 /**
- * Separable 3-tap smoothing [w, 1 − 2w, w] along each axis (edges replicate), in place.
- * Models the partial-volume blur of a CT scanner; `weights` is w per axis (i, j, k).
+ * Separable 3-tap smoothing [w, 1 − 2w, w] along each axis (edges replicate: scipy `correlate1d`
+ * with mode 'nearest', src/ndimage/correlate.ts), in place. Models the partial-volume blur of a CT
+ * scanner; `weights` is w per axis (i, j, k), and an axis with w = 0 is left alone.
  */
 export function blur3(data: Float32Array, shape: readonly [number, number, number], weights: readonly [number, number, number]): void {
-  const [ni, nj, nk] = shape;
-  const strides = [1, ni, ni * nj];
-  const sizes = [ni, nj, nk];
-  const line = new Float32Array(Math.max(ni, nj, nk));
   for (let axis = 0; axis < 3; axis++) {
     const w = weights[axis] as number;
     if (w === 0) continue;
-    const stride = strides[axis] as number;
-    const n = sizes[axis] as number;
-    const others = [0, 1, 2].filter((a) => a !== axis);
-    const [a0, a1] = [others[0] as number, others[1] as number];
-    for (let u = 0; u < (sizes[a1] as number); u++) {
-      for (let t = 0; t < (sizes[a0] as number); t++) {
-        const base = t * (strides[a0] as number) + u * (strides[a1] as number);
-        for (let s = 0; s < n; s++) line[s] = data[base + s * stride] as number;
-        for (let s = 0; s < n; s++) {
-          const left = line[s > 0 ? s - 1 : 0] as number;
-          const right = line[s < n - 1 ? s + 1 : n - 1] as number;
-          data[base + s * stride] = w * left + (1 - 2 * w) * (line[s] as number) + w * right;
-        }
-      }
-    }
+    correlate1d(data, shape, axis, Float64Array.of(w, 1 - 2 * w, w), 'nearest');
   }
 }

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import { UsageError, RuntimeFailure, errorMessage } from '../util/errors.js';
-import { installWasmKernelPatches } from './wasm-kernels.js';
+import { registerKernels } from './register-kernels.js';
 import { prepareWasmThreads, unrefWasmWorkers, wasmThreadsFromEnv, withDoubledCpuCount } from './wasm-threads.js';
 
 /**
@@ -160,7 +160,7 @@ export async function selectBackend(request: BackendRequest | string = 'auto'): 
     }
     if (!ok) throw new RuntimeFailure(`backend '${backend}' failed to initialise`);
     await tf.ready();
-    if (backend === 'wasm') installWasmKernelPatches();
+    registerKernels(backend);
     // Tensors are created in float32 everywhere; keep the math deterministic across backends.
     current = { backend, description, threads: backendThreads(backend), gpu, skipped };
     return current;

@@ -1,5 +1,5 @@
 /**
- * Threaded wasm (src/model/wasm-threads.ts): with SEGLOSS_WASM_THREADS=2 the backend reports 2
+ * Threaded wasm (src/engine/wasm-threads.ts): with SEGLOSS_WASM_THREADS=2 the backend reports 2
  * threads, computes bit-identical logits and gradients as with 1 thread, and the
  * process exits on its own (the pthread workers do not keep it alive).
  */
@@ -16,7 +16,7 @@ interface ChildOut {
 }
 
 function run(threads: number): ChildOut {
-  const script = path.join(REPO_ROOT, 'dist', 'test', 'model', 'threads-child.js');
+  const script = path.join(REPO_ROOT, 'dist', 'test', 'engine', 'threads-child.js');
   const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, SEGLOSS_WASM_THREADS: String(threads) } });
   assert.equal(r.status, 0, `child with ${threads} threads: ${r.stderr}${r.error ? String(r.error) : ''}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildOut;

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { Rng } from '../../src/util/rng.js';
-import { conv3d, conv3dTranspose, conv3dNative, resolvePadding, setConvImplementation, type ConvPadding, type Triple } from '../../src/model/conv3d.js';
+import { conv3d, conv3dTranspose, conv3dNative, resolvePadding, setConvImplementation, type ConvPadding, type Triple } from '../../src/engine/conv3d.js';
 import { maxRelativeError } from '../helpers.js';
 
 function randn(rng: Rng, n: number): Float32Array {

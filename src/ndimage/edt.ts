@@ -9,11 +9,12 @@
  * scipy's `distance_transform_edt(sampling=s)` forms from its feature transform. With no feature
  * point every value stays +∞ (DeepMind's convention for an empty surface).
  *
- * The one EDT of segloss: the surface distances of evaluation (src/eval/surface.ts) and the
- * distance maps of the boundary losses (src/losses/distance.ts, scipy's conventions on top) both
- * use it.
+ * The one EDT of segloss: the surface distances of evaluation (src/eval/surface.ts) use the
+ * squared transform directly; `distanceTransformEdt` / `edtOf` below put scipy's conventions on top
+ * for the distance maps of the boundary losses (src/losses/distance.ts).
  */
-import type { Vec3 } from './vec3.js';
+import type { Vec3 } from '../util/vec3.js';
+import { UsageError } from '../util/errors.js';
 
 /** Work buffers for one line, reused across lines. */
 interface LineBuffers {
@@ -133,3 +134,85 @@ export function squaredEdtInPlace(f: Float64Array, shape: Vec3, spacingMm: Vec3)
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// scipy.ndimage.distance_transform_edt on a C-order [D, H, W] array (W contiguous).
+//
+// For every non-zero voxel, the Euclidean distance (in mm when a spacing is given, else in voxels)
+// to the nearest zero voxel of the array; zero voxels get 0. The array border is not a boundary.
+// Squared distances are accumulated in float64; the result is float64 like scipy's. Edge case
+// copied from scipy (1.10): a mask without any zero voxel has no feature; scipy then returns the
+// distance to the phantom point (-1, 0, 0), i.e. sqrt(((i+1)s0)^2 + (j s1)^2 + (k s2)^2).
+
+/** A [D, H, W] shape or spacing (C order: W contiguous). */
+export type Shape3 = [number, number, number];
+
+/**
+ * Squared EDT of a binary mask (non-zero = foreground) with shape [D, H, W] and spacing in the
+ * same axis order. Voxels with no zero anywhere in the array stay Infinity.
+ */
+function squaredEdt(isForeground: (i: number) => boolean, shape: Shape3, spacing: Shape3): Float64Array {
+  const [nd, nh, nw] = shape;
+  const g = new Float64Array(nd * nh * nw);
+  for (let i = 0; i < g.length; i++) g[i] = isForeground(i) ? Infinity : 0;
+  // A [D, H, W] array with W contiguous is the axis-0-fastest grid [W, H, D] of squaredEdtInPlace.
+  squaredEdtInPlace(g, [nw, nh, nd], [spacing[2], spacing[1], spacing[0]]);
+  return g;
+}
+
+/** The spacing of a [D, H, W] transform: three positive numbers (default isotropic 1); UsageError otherwise. */
+export function checkSpacing(spacingMm: Shape3 | undefined): Shape3 {
+  const s = spacingMm ?? [1, 1, 1];
+  if (s.length !== 3 || s.some((x) => !(Number.isFinite(x) && x > 0))) {
+    throw new UsageError(`distance transform: spacing must be three positive numbers, got [${s.join(', ')}]`);
+  }
+  return s;
+}
+
+/**
+ * Exact Euclidean distance transform of a [D, H, W] mask (`scipy.ndimage.distance_transform_edt`).
+ * `mask[i]` non-zero is foreground; returns, per voxel, the distance to the nearest zero voxel
+ * (0 on zero voxels), scaled by `spacingMm` (D, H, W order; default isotropic 1).
+ * `offset` lets callers transform one volume inside a larger buffer without copying.
+ */
+export function distanceTransformEdt(
+  mask: ArrayLike<number> | ArrayLike<boolean>,
+  shape: Shape3,
+  spacingMm?: Shape3,
+  offset = 0,
+): Float64Array {
+  const spacing = checkSpacing(spacingMm);
+  const n = shape[0] * shape[1] * shape[2];
+  if (mask.length < offset + n) throw new UsageError(`distance transform: mask has ${mask.length} values, shape [${shape.join(', ')}] needs ${n}`);
+  const m = mask as ArrayLike<number | boolean>;
+  return edtOf((i) => Boolean(m[offset + i]), shape, spacing);
+}
+
+/** EDT of an arbitrary foreground predicate over voxel indices of one [D, H, W] volume. */
+export function edtOf(isForeground: (i: number) => boolean, shape: Shape3, spacing: Shape3): Float64Array {
+  const sq = squaredEdt(isForeground, shape, spacing);
+  const [nd, nh, nw] = shape;
+  let anyZero = false;
+  for (let i = 0; i < sq.length; i++) {
+    if (sq[i] !== Infinity) {
+      anyZero = true;
+      break;
+    }
+  }
+  if (!anyZero) {
+    // scipy's feature transform has no site: it reports the phantom feature (-1, 0, 0).
+    for (let d = 0; d < nd; d++) {
+      for (let h = 0; h < nh; h++) {
+        for (let w = 0; w < nw; w++) {
+          const a = (d + 1) * spacing[0];
+          const b = h * spacing[1];
+          const c = w * spacing[2];
+          sq[(d * nh + h) * nw + w] = a * a + b * b + c * c;
+        }
+      }
+    }
+  }
+  for (let i = 0; i < sq.length; i++) sq[i] = Math.sqrt(sq[i]!);
+  return sq;
+}
+

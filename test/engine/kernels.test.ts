@@ -1,14 +1,19 @@
 /**
- * The wasm kernel patches (src/model/wasm-kernels.ts) return exactly what the cpu backend returns:
- * Transpose (every permutation of rank 3–6 shapes with size-1 axes, tiled and run paths), Slice,
- * SplitV, Reverse (every axis subset), Concat, reductions over arbitrary axis sets, matMul with transpose flags, Identity sharing.
+ * The replacements of stock wasm kernels (src/engine/kernels/) return exactly what the cpu backend
+ * returns: Transpose (every permutation of rank 3–6 shapes with size-1 axes, tiled and run paths),
+ * Slice, SplitV, PadV2, Reverse (every axis subset), Concat, reductions over arbitrary axis sets,
+ * matMul with transpose flags, Identity sharing. Every kernel file is in the registration list
+ * (src/engine/register-kernels.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { installWasmKernelPatches } from '../../src/model/wasm-kernels.js';
+import { readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { kernelNames, registerKernels } from '../../src/engine/register-kernels.js';
 import { Rng } from '../../src/util/rng.js';
+import { REPO_ROOT } from '../helpers.js';
 
 function values(shape: number[], seed: number): Float32Array {
   const rng = new Rng(seed);
@@ -27,7 +32,7 @@ async function same(fn: () => tf.Tensor | tf.Tensor[], label: string, tol = 0): 
   await tf.setBackend('cpu');
   const ref = tf.tidy(() => [fn()].flat().map((t) => ({ shape: t.shape, v: Array.from(t.dataSync()) })));
   await tf.setBackend('wasm');
-  installWasmKernelPatches();
+  registerKernels('wasm');
   const got = tf.tidy(() => [fn()].flat().map((t) => ({ shape: t.shape, v: Array.from(t.dataSync()) })));
   assert.equal(got.length, ref.length, label);
   for (let i = 0; i < ref.length; i++) {
@@ -77,7 +82,7 @@ test('patched Reverse equals cpu for every axis subset (ranks 1–5, runs shorte
   await same(() => tf.reverse(tf.tensor([true, false, false, true, true, false], [3, 2], 'bool'), [0]), 'reverse bool');
   // By hand: [[1, 2, 3], [4, 5, 6]] reversed along both axes.
   await tf.setBackend('wasm');
-  installWasmKernelPatches();
+  registerKernels('wasm');
   assert.deepEqual(Array.from(tf.tidy(() => tf.reverse(tf.tensor2d([[1, 2, 3], [4, 5, 6]]), [0, 1]).dataSync())), [6, 5, 4, 3, 2, 1]);
 });
 
@@ -120,4 +125,17 @@ test('patched reductions, matMul with transpose flags and Identity equal cpu', a
   x.dispose();
   assert.deepEqual(Array.from(c.dataSync()), Array.from(v));
   c.dispose();
+});
+
+test('every kernel file of src/engine/kernels is in the registration list (src/engine/register-kernels.ts)', async () => {
+  // Kernel files are named after their kernel (tfjs-backend-wasm's convention); segloss's own
+  // kernels carry the prefix 'Segloss' in their kernel name. Helpers have lower-case names.
+  const files = readdirSync(path.join(REPO_ROOT, 'src', 'engine', 'kernels')).filter((f) => /^[A-Z_].*\.ts$/.test(f)).map((f) => f.slice(0, -3));
+  const wasm = kernelNames('wasm');
+  for (const f of files) assert.ok(wasm.includes(f) || wasm.includes(`Segloss${f}`), `src/engine/kernels/${f}.ts is not registered`);
+  assert.equal(wasm.length, files.length);
+  assert.deepEqual(kernelNames('cpu'), ['SeglossInstanceNormLeakyRelu', 'SeglossInstanceNormLeakyReluGrad']);
+  await tf.setBackend('wasm');
+  registerKernels('wasm');
+  for (const name of wasm) assert.ok(tf.getKernel(name, 'wasm') !== undefined, name);
 });

@@ -4,7 +4,7 @@
  * {"threads": n, "logits": [...], "grad": [...]} as JSON.
  */
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../../src/model/backend.js';
+import { selectBackend } from '../../src/engine/backend.js';
 import { UNet3D } from '../../src/model/unet.js';
 import { Rng } from '../../src/util/rng.js';
 

@@ -26,7 +26,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../util/errors.js';
-import { installWasmKernelPatches } from './wasm-kernels.js';
+import { registerKernels } from './register-kernels.js';
 
 export type Triple = [number, number, number];
 export type PadPair = [number, number];
@@ -57,9 +57,9 @@ export function convImplementation(): 'native' | 'decomposed' {
   return tf.getBackend() === 'wasm' ? 'decomposed' : 'native';
 }
 
-/** The wasm backend needs its slow layout kernels replaced (./wasm-kernels.ts) before use. */
+/** The wasm backend needs its slow layout kernels replaced (./register-kernels.ts) before use. */
 export function ensureBackendPatches(): void {
-  if (tf.getBackend() === 'wasm') installWasmKernelPatches();
+  if (tf.getBackend() === 'wasm') registerKernels('wasm');
 }
 
 /** Explicit [before, after] padding per axis for input spatial shape, kernel, stride and padding spec. */

@@ -1,0 +1,9 @@
+/** Min (wasm) over merged axes (./merged-reduction.ts: the stock kernel transposes rank-5 inputs first). */
+import { mergedReduction } from './merged-reduction.js';
+import type { KernelConfig } from './kernel-config.js';
+
+export const minConfig: KernelConfig = {
+  kernelName: 'Min',
+  backendNames: ['wasm'],
+  build: (registered) => mergedReduction(registered('Min'), 'axis'),
+};
