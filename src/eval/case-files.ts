@@ -7,7 +7,7 @@ import type { Volume } from '../data/volume.js';
 import type { Vec3 } from '../util/vec3.js';
 import { readNifti } from '../data/nifti.js';
 import { InputError } from '../util/errors.js';
-import { evaluateCase, type CaseMetrics } from './metrics.js';
+import { evaluateCase, type CaseMetrics } from './case-metrics.js';
 import type { LabelData } from './surface.js';
 
 export interface CaseTask {

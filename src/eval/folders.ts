@@ -1,9 +1,10 @@
 /**
  * `evaluateFolders`: score every ground-truth case of a folder against the prediction of the same
  * name, in parallel worker threads, and write
- * - `per_case.csv`  — `case,label,metric,value` (metric ∈ dsc, nsd, hd95; `nan` / `inf` as such);
- * - `summary.json`  — per label mean / median / std / count of each metric (HD95 statistics over
- *   finite values, with the number of infinite ones), the foreground mean, and every case;
+ * - `per_case.csv`  — `case,label,metric,value` (one row per metric of ./metric-descriptors.ts;
+ *   `nan` / `inf` as such);
+ * - `summary.json`  — per label mean / median / std / count of each metric (statistics over the
+ *   finite values, with the numbers of NaN and infinite ones), the foreground mean, and every case;
  * - `results.csv`   — `task,loss,case,metric,value` (+ `label` for multi-label tasks) when a task
  *   and a loss are given: the input of `segloss rank` and of challengeR.
  *
@@ -19,11 +20,9 @@ import { InputError, RuntimeFailure, UsageError } from '../util/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { throwIfInterrupted } from '../util/interrupt.js';
 import { evaluateCaseFiles, type CaseResult, type CaseTask } from './case-files.js';
-import type { CaseMetrics } from './metrics.js';
+import { bothEmptyMetrics, type CaseMetrics } from './case-metrics.js';
+import { canBeInfinite, METRIC_DESCRIPTORS, METRIC_NAMES, type MetricName } from './metric-descriptors.js';
 import type { WorkerReply } from './worker.js';
-
-export const METRIC_NAMES = ['dsc', 'nsd', 'hd95'] as const;
-export type EvalMetric = (typeof METRIC_NAMES)[number];
 
 export interface EvaluateFoldersOptions {
   /** Folder of predictions. A folder that does not exist is scored as all predictions missing (with a warning). */
@@ -57,11 +56,11 @@ export interface MetricStatistics {
   mean: number;
   median: number;
   std: number;
-  /** Number of values the statistics are over (finite ones; for DSC/NSD: the non-NaN ones). */
+  /** Number of values the statistics are over (the finite ones). */
   count: number;
-  /** Cases where the metric is NaN (label absent from both ground truth and prediction). */
+  /** Cases where the metric is NaN (for DSC and NSD: label absent from both ground truth and prediction). */
   nan: number;
-  /** Cases where the metric is +∞ (HD95 with an empty prediction and/or ground truth). */
+  /** Cases where the metric is ±∞ (HD95 with an empty prediction and/or ground truth). */
   inf: number;
 }
 
@@ -77,9 +76,9 @@ export interface EvaluationSummary {
   missingPredictions: string[];
   extraPredictions: string[];
   /** perLabel[label][metric] */
-  perLabel: Record<string, Record<EvalMetric, MetricStatistics>>;
+  perLabel: Record<string, Record<MetricName, MetricStatistics>>;
   /** Mean over labels of the per-label means. */
-  foregroundMean: Record<EvalMetric, number>;
+  foregroundMean: Record<MetricName, number>;
   /** Every case, labels ascending. */
   results: { case: string; metrics: CaseMetrics[] }[];
   files: { perCase: string; summary: string; results: string | undefined };
@@ -139,7 +138,7 @@ export function metricStatistics(values: number[]): MetricStatistics {
 function completeLabels(results: CaseResult[], labels: number[]): void {
   for (const r of results) {
     const have = new Map(r.metrics.map((m) => [m.label, m]));
-    r.metrics = labels.map((l) => have.get(l) ?? { label: l, dsc: NaN, nsd: NaN, hd95: Infinity, gtVoxels: 0, predVoxels: 0 });
+    r.metrics = labels.map((l) => have.get(l) ?? bothEmptyMetrics(l));
   }
 }
 
@@ -241,18 +240,14 @@ export async function evaluateFolders(options: EvaluateFoldersOptions): Promise<
   if (allLabels.length === 0) throw new InputError(gtSource, 'no foreground label in any ground truth or prediction; pass --labels');
   completeLabels(results, allLabels);
 
-  const perLabel: Record<string, Record<EvalMetric, MetricStatistics>> = {};
+  const perLabel: Record<string, Record<MetricName, MetricStatistics>> = {};
   for (const l of allLabels) {
     const rows = results.map((r) => r.metrics.find((m) => m.label === l) as CaseMetrics);
-    perLabel[String(l)] = {
-      dsc: metricStatistics(rows.map((m) => m.dsc)),
-      nsd: metricStatistics(rows.map((m) => m.nsd)),
-      hd95: metricStatistics(rows.map((m) => m.hd95)),
-    };
+    perLabel[String(l)] = byMetric((metric) => metricStatistics(rows.map((m) => m[metric])));
   }
-  const foregroundMean = {} as Record<EvalMetric, number>;
+  const foregroundMean = {} as Record<MetricName, number>;
   for (const metric of METRIC_NAMES) {
-    const means = allLabels.map((l) => (perLabel[String(l)] as Record<EvalMetric, MetricStatistics>)[metric].mean);
+    const means = allLabels.map((l) => (perLabel[String(l)] as Record<MetricName, MetricStatistics>)[metric].mean);
     foregroundMean[metric] = means.reduce((s, v) => s + v, 0) / means.length;
   }
 
@@ -295,6 +290,21 @@ export async function evaluateFolders(options: EvaluateFoldersOptions): Promise<
   return summary;
 }
 
+/** One entry per metric, in the order of METRIC_DESCRIPTORS (the key order of summary.json). */
+function byMetric<T>(value: (metric: MetricName) => T): Record<MetricName, T> {
+  return Object.fromEntries(METRIC_NAMES.map((m) => [m, value(m)])) as Record<MetricName, T>;
+}
+
+/** summary.json's `definitions`: the formulas and how the statistics treat non-finite values. */
+export function summaryDefinitions(): string {
+  const infinite = METRIC_DESCRIPTORS.filter(canBeInfinite).map((d) => d.displayName);
+  return (
+    `DeepMind surface-distance: ${METRIC_DESCRIPTORS.map((d) => d.definition).join('; ')}. ` +
+    'Statistics: mean/median/population std over finite values; nan = label absent from both masks' +
+    (infinite.length > 0 ? `; inf = ${infinite.join('/')} with an empty mask.` : '.')
+  );
+}
+
 function csvField(value: string): string {
   return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
@@ -310,18 +320,15 @@ export function summaryJson(s: EvaluationSummary): unknown {
     tolerance_mm: s.toleranceMm,
     labels: s.labels,
     cases: s.cases,
-    definitions:
-      'DeepMind surface-distance: DSC = 2|G∩P|/(|G|+|P|); NSD = area-weighted surface Dice at tolerance_mm (d <= tau); ' +
-      'HD95 = max of the two directed area-weighted 95th percentiles (mm). Statistics: mean/median/population std over ' +
-      'finite values; nan = label absent from both masks; inf = HD95 with an empty mask.',
+    definitions: summaryDefinitions(),
     missing_predictions: s.missingPredictions,
     extra_predictions: s.extraPredictions,
-    per_label: Object.fromEntries(Object.entries(s.perLabel).map(([l, m]) => [l, { dsc: stats(m.dsc), nsd: stats(m.nsd), hd95: stats(m.hd95) }])),
-    foreground_mean: { dsc: jsonNumber(s.foregroundMean.dsc), nsd: jsonNumber(s.foregroundMean.nsd), hd95: jsonNumber(s.foregroundMean.hd95) },
+    per_label: Object.fromEntries(Object.entries(s.perLabel).map(([l, m]) => [l, byMetric((metric) => stats(m[metric]))])),
+    foreground_mean: byMetric((metric) => jsonNumber(s.foregroundMean[metric])),
     results: s.results.map((r) => ({
       case: r.case,
       labels: Object.fromEntries(
-        r.metrics.map((m) => [String(m.label), { dsc: jsonNumber(m.dsc), nsd: jsonNumber(m.nsd), hd95: jsonNumber(m.hd95), gt_voxels: m.gtVoxels, pred_voxels: m.predVoxels }]),
+        r.metrics.map((m) => [String(m.label), { ...byMetric((metric) => jsonNumber(m[metric])), gt_voxels: m.gtVoxels, pred_voxels: m.predVoxels }]),
       ),
     })),
   };

@@ -2,7 +2,8 @@
 import { Option, type Command } from 'commander';
 import { globalOptions } from '../context.js';
 import { parseIntOption, parseListOption, parseNumberOption } from '../settings.js';
-import { evaluateFolders, formatValue, METRIC_NAMES } from '../../eval/folders.js';
+import { evaluateFolders, formatValue } from '../../eval/folders.js';
+import { canBeInfinite, METRIC_DESCRIPTORS } from '../../eval/metric-descriptors.js';
 import { readFileSync } from 'node:fs';
 import { InputError, UsageError, errorMessage } from '../../util/errors.js';
 import { formatTable, print, printJson, progressBar, warn } from '../../util/log.js';
@@ -77,14 +78,18 @@ export function register(program: Command): void {
         return;
       }
       const fmt = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : formatValue(v));
+      // One mean column per metric, then the count of infinite values of the metrics that can be infinite.
+      const infinite = METRIC_DESCRIPTORS.filter(canBeInfinite);
       const rows = summary.labels.map((l) => {
         const s = summary.perLabel[String(l)];
         if (s === undefined) return [String(l)];
-        return [String(l), ...METRIC_NAMES.map((m) => fmt(s[m].mean, m === 'hd95' ? 2 : 4)), String(s.hd95.inf)];
+        return [String(l), ...METRIC_DESCRIPTORS.map((d) => fmt(s[d.name].mean, d.digits)), ...infinite.map((d) => String(s[d.name].inf))];
       });
-      rows.push(['mean', ...METRIC_NAMES.map((m) => fmt(summary.foregroundMean[m], m === 'hd95' ? 2 : 4)), '']);
-      print(`${summary.cases} cases, NSD tolerance ${summary.toleranceMm} mm (means; HD95 over finite values)`);
-      print(formatTable(['label', 'DSC', 'NSD', 'HD95 mm', 'HD95 inf'], rows));
+      rows.push(['mean', ...METRIC_DESCRIPTORS.map((d) => fmt(summary.foregroundMean[d.name], d.digits)), ...infinite.map(() => '')]);
+      const header = ['label', ...METRIC_DESCRIPTORS.map((d) => (d.unit === '' ? d.displayName : `${d.displayName} ${d.unit}`)), ...infinite.map((d) => `${d.displayName} inf`)];
+      const overFinite = infinite.length > 0 ? `; ${infinite.map((d) => d.displayName).join(', ')} over finite values` : '';
+      print(`${summary.cases} cases, NSD tolerance ${summary.toleranceMm} mm (means${overFinite})`);
+      print(formatTable(header, rows));
       print('');
       print(`wrote ${summary.files.perCase}`);
       print(`wrote ${summary.files.summary}`);
