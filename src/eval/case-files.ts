@@ -1,13 +1,14 @@
 /**
  * Evaluate one case from its files: read the ground truth and the prediction as label volumes,
- * check that they share the voxel grid, and compute DSC / NSD / HD95 per label (./metrics.ts).
+ * check that they share the voxel grid (./grid-check.ts), and compute every metric per label
+ * (./case-metrics.ts).
  * Used in-process and by the worker threads of ./folders.ts (so everything here is plain data).
  */
-import type { Volume } from '../data/volume.js';
 import type { Vec3 } from '../util/vec3.js';
 import { readNifti } from '../data/nifti.js';
 import { InputError } from '../util/errors.js';
 import { evaluateCase, type CaseMetrics } from './case-metrics.js';
+import { checkSameGrid } from './grid-check.js';
 import type { LabelData } from './surface.js';
 
 export interface CaseTask {
@@ -26,9 +27,6 @@ export interface CaseResult {
   metrics: CaseMetrics[];
 }
 
-/** Relative tolerance for spacings read from two headers (float32 pixdim written by different tools). */
-const SPACING_RELATIVE_TOLERANCE = 1e-5;
-
 /** Nonzero values present in a label volume, ascending. */
 export function presentLabels(data: LabelData): number[] {
   const seen = new Set<number>();
@@ -45,21 +43,6 @@ export function presentLabels(data: LabelData): number[] {
   return [...seen].sort((a, b) => a - b);
 }
 
-/** Throw an InputError naming the case when prediction and ground truth are on different grids. */
-export function checkSameGrid(caseId: string, gt: Volume, pred: Volume, predFile: string): void {
-  const g = gt.shape.slice(0, 3).join('x');
-  const p = pred.shape.slice(0, 3).join('x');
-  if (pred.shape.length > 3 && (pred.shape[3] ?? 1) > 1) throw new InputError(predFile, `case ${caseId}: prediction has ${pred.shape[3]} channels, expected a 3D label map`);
-  if (g !== p) throw new InputError(predFile, `case ${caseId}: prediction shape ${p} differs from the ground truth's ${g}`);
-  for (let a = 0; a < 3; a++) {
-    const sg = gt.spacingMm[a] as number;
-    const sp = pred.spacingMm[a] as number;
-    if (Math.abs(sg - sp) > SPACING_RELATIVE_TOLERANCE * Math.max(Math.abs(sg), Math.abs(sp))) {
-      throw new InputError(predFile, `case ${caseId}: prediction spacing ${pred.spacingMm.join('x')} mm differs from the ground truth's ${gt.spacingMm.join('x')} mm`);
-    }
-  }
-}
-
 export async function evaluateCaseFiles(task: CaseTask): Promise<CaseResult> {
   const gt = await readNifti(task.gtFile, { kind: 'label' });
   if (gt.shape.length > 3 && (gt.shape[3] ?? 1) > 1) throw new InputError(task.gtFile, `case ${task.caseId}: ground truth has ${gt.shape[3]} channels, expected a 3D label map`);
@@ -69,7 +52,7 @@ export async function evaluateCaseFiles(task: CaseTask): Promise<CaseResult> {
     predData = new Uint8Array(gt.data.length);
   } else {
     const pred = await readNifti(task.predFile, { kind: 'label' });
-    checkSameGrid(task.caseId, gt, pred, task.predFile);
+    checkSameGrid(task.caseId, gt, task.gtFile, pred, task.predFile);
     predData = pred.data;
   }
   const gtData = gt.data;

@@ -10,7 +10,8 @@
  *
  * Case names: a file `<case>.nii.gz` or `<case>.nii`. A ground-truth case without a prediction is
  * scored as an empty prediction and listed in a warning; a prediction without a ground truth is
- * ignored with a warning; a prediction on another grid (shape or spacing) is an error naming the case.
+ * ignored with a warning; a prediction on another grid (shape, spacing, origin or direction;
+ * ./grid-check.ts) is an error naming the case and both files.
  */
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import * as os from 'node:os';
