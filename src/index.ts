@@ -27,7 +27,7 @@ export type { ResultRow, RankOptions, Ranking, LeaderboardEntry, SchemeRanking, 
 export { computeSurfaceDistances, compareLabel, labelExtents } from './eval/surface.js';
 export type { SurfaceDistances, LabelData, LabelExtent, LabelComparison } from './eval/surface.js';
 export { dsc, nsd, hd95, robustHausdorff, directedPercentile, averageSurfaceDistance, pairwiseSum } from './eval/metrics.js';
-export { evaluateCase, bothEmptyMetrics } from './eval/case-metrics.js';
+export { evaluateCase } from './eval/case-metrics.js';
 export type { CaseMetrics } from './eval/case-metrics.js';
 export { METRIC_DESCRIPTORS, METRIC_NAMES, DEFAULT_RANK_METRICS, metricDescriptor, isMetricName } from './eval/metric-descriptors.js';
 export type { MetricDescriptor, MetricName, NotAvailablePolicy } from './eval/metric-descriptors.js';

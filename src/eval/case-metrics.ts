@@ -13,12 +13,6 @@ export interface CaseMetrics extends Record<MetricName, number> {
   predVoxels: number;
 }
 
-/** The metrics of a label absent from both masks (DeepMind's edge-case policy, e.g. DSC NaN, HD95 +∞). */
-export function bothEmptyMetrics(label: number): CaseMetrics {
-  const values = Object.fromEntries(METRIC_DESCRIPTORS.map((d) => [d.name, d.bothEmptyValue])) as Record<MetricName, number>;
-  return { label, ...values, gtVoxels: 0, predVoxels: 0 };
-}
-
 /**
  * Every metric for each label of a pair of label volumes (same shape, axis-0-fastest, spacing
  * along the same axes). Voxels equal to a label are that label's foreground.

@@ -10,8 +10,10 @@
  *
  * Case names: a file `<case>.nii.gz` or `<case>.nii`. A ground-truth case without a prediction is
  * scored as an empty prediction and listed in a warning; a prediction without a ground truth is
- * ignored with a warning; a prediction on another grid (shape, spacing, origin or direction;
- * ./grid-check.ts) is an error naming the case and both files.
+ * ignored with a warning. Input errors name the file: a prediction on another grid (shape,
+ * spacing, origin or direction; ./grid-check.ts), a reference or prediction with a label value
+ * that is not declared (./label-check.ts). The declared labels are the plan's (`declaredLabels`),
+ * else `labels`, else those present in the references.
  */
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import * as os from 'node:os';
@@ -20,8 +22,9 @@ import { Worker } from 'node:worker_threads';
 import { InputError, RuntimeFailure, UsageError } from '../util/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { throwIfInterrupted } from '../util/interrupt.js';
-import { evaluateCaseFiles, type CaseResult, type CaseTask } from './case-files.js';
-import { bothEmptyMetrics, type CaseMetrics } from './case-metrics.js';
+import { evaluateCaseFiles, referenceLabels, type CaseResult, type CaseTask } from './case-files.js';
+import type { CaseMetrics } from './case-metrics.js';
+import type { DeclaredLabels } from './label-check.js';
 import { canBeInfinite, METRIC_DESCRIPTORS, METRIC_NAMES, type MetricName } from './metric-descriptors.js';
 import type { WorkerReply } from './worker.js';
 
@@ -37,7 +40,13 @@ export interface EvaluateFoldersOptions {
   groundTruthSource?: string;
   /** Ground-truth cases to score (default: every case of gtDir), e.g. the cases.txt `segloss predict` writes. */
   cases?: string[];
-  /** Foreground labels to score; default: every nonzero label found in any ground truth or prediction. */
+  /**
+   * The foreground labels of the task (e.g. the plan's, for a split): a reference or prediction
+   * with another nonzero value is an input error. Default: `labels`, else every nonzero label
+   * found in the references.
+   */
+  declaredLabels?: DeclaredLabels;
+  /** Foreground labels to score (declared ones); default: every declared label. */
   labels?: number[];
   /** NSD tolerance τ in mm (default 1, as the study). */
   toleranceMm?: number;
@@ -135,14 +144,6 @@ export function metricStatistics(values: number[]): MetricStatistics {
   return { mean, median, std, count: n, nan, inf };
 }
 
-/** Fill in, for every case, the labels of `labels` it did not score (absent from both masks). */
-function completeLabels(results: CaseResult[], labels: number[]): void {
-  for (const r of results) {
-    const have = new Map(r.metrics.map((m) => [m.label, m]));
-    r.metrics = labels.map((l) => have.get(l) ?? bothEmptyMetrics(l));
-  }
-}
-
 async function runInThisThread(tasks: CaseTask[], onDone: (r: CaseResult) => void): Promise<void> {
   for (const t of tasks) {
     throwIfInterrupted();
@@ -225,8 +226,10 @@ export async function evaluateFolders(options: EvaluateFoldersOptions): Promise<
   if (missing.length > 0) warn(`${missing.length} case(s) without a prediction, scored as empty predictions: ${missing.join(', ')}`);
   if (extra.length > 0) warn(`${extra.length} prediction(s) not scored (no ground truth, or not in --cases): ${extra.join(', ')}`);
 
-  const labels = options.labels === undefined ? undefined : [...new Set(options.labels)].sort((a, b) => a - b);
-  const tasks: CaseTask[] = ids.map((id) => ({ caseId: id, gtFile: gtCases.get(id) as string, predFile: predCases.get(id), labels, toleranceMm }));
+  const requested = options.labels === undefined ? undefined : [...new Set(options.labels)].sort((a, b) => a - b);
+  const declared = await declaredLabels(options.declaredLabels, requested, ids.map((id) => gtCases.get(id) as string), gtSource);
+  const labels = requested ?? declared.values;
+  const tasks: CaseTask[] = ids.map((id) => ({ caseId: id, gtFile: gtCases.get(id) as string, predFile: predCases.get(id), labels, declared, toleranceMm }));
   const workers = Math.max(1, Math.min(options.workers ?? os.availableParallelism(), tasks.length));
   const byCase = new Map<string, CaseResult>();
   const onDone = (r: CaseResult) => {
@@ -237,18 +240,15 @@ export async function evaluateFolders(options: EvaluateFoldersOptions): Promise<
   else await runInWorkers(tasks, workers, onDone);
 
   const results = ids.map((id) => byCase.get(id) as CaseResult);
-  const allLabels = labels ?? [...new Set(results.flatMap((r) => r.metrics.map((m) => m.label)))].sort((a, b) => a - b);
-  if (allLabels.length === 0) throw new InputError(gtSource, 'no foreground label in any ground truth or prediction; pass --labels');
-  completeLabels(results, allLabels);
 
   const perLabel: Record<string, Record<MetricName, MetricStatistics>> = {};
-  for (const l of allLabels) {
+  for (const l of labels) {
     const rows = results.map((r) => r.metrics.find((m) => m.label === l) as CaseMetrics);
     perLabel[String(l)] = byMetric((metric) => metricStatistics(rows.map((m) => m[metric])));
   }
   const foregroundMean = {} as Record<MetricName, number>;
   for (const metric of METRIC_NAMES) {
-    const means = allLabels.map((l) => (perLabel[String(l)] as Record<MetricName, MetricStatistics>)[metric].mean);
+    const means = labels.map((l) => (perLabel[String(l)] as Record<MetricName, MetricStatistics>)[metric].mean);
     foregroundMean[metric] = means.reduce((s, v) => s + v, 0) / means.length;
   }
 
@@ -261,7 +261,7 @@ export async function evaluateFolders(options: EvaluateFoldersOptions): Promise<
   await writeFileAtomic(perCaseFile, perCaseLines.join('\n') + '\n');
 
   if (resultsFile !== undefined) {
-    const multi = allLabels.length > 1;
+    const multi = labels.length > 1;
     const lines = [multi ? 'task,loss,case,metric,value,label' : 'task,loss,case,metric,value'];
     const prefix = `${csvField(options.task as string)},${csvField(options.loss as string)}`;
     for (const r of results) {
@@ -278,7 +278,7 @@ export async function evaluateFolders(options: EvaluateFoldersOptions): Promise<
     predDir: path.resolve(options.predDir),
     gtDir: options.gtDir !== undefined ? path.resolve(options.gtDir) : gtSource,
     toleranceMm,
-    labels: allLabels,
+    labels,
     cases: results.length,
     missingPredictions: missing,
     extraPredictions: extra,
@@ -289,6 +289,23 @@ export async function evaluateFolders(options: EvaluateFoldersOptions): Promise<
   };
   await writeJsonAtomic(summaryFile, summaryJson(summary));
   return summary;
+}
+
+/**
+ * The labels references and predictions may contain: the given declaration (and `requested` must
+ * be part of it), else the requested labels, else those present in the references.
+ */
+async function declaredLabels(given: DeclaredLabels | undefined, requested: number[] | undefined, gtFiles: string[], gtSource: string): Promise<DeclaredLabels> {
+  if (given !== undefined) {
+    const values = [...new Set(given.values.filter((v) => v !== 0))].sort((a, b) => a - b);
+    const undeclared = (requested ?? []).filter((l) => !values.includes(l));
+    if (undeclared.length > 0) throw new UsageError(`--labels: ${undeclared.join(', ')} not declared by ${given.source} (declared: ${values.join(', ')})`);
+    return { values, source: given.source };
+  }
+  if (requested !== undefined) return { values: requested, source: '--labels' };
+  const values = (await referenceLabels(gtFiles)).filter((v) => v !== 0);
+  if (values.length === 0) throw new InputError(gtSource, 'no foreground label in any ground truth; pass --labels');
+  return { values, source: 'the labels present in the references; pass --labels to declare others' };
 }
 
 /** One entry per metric, in the order of METRIC_DESCRIPTORS (the key order of summary.json). */

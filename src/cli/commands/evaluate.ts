@@ -5,6 +5,7 @@ import { parseIntOption, parseListOption, parseNumberOption } from '../settings.
 import { evaluateFolders, formatValue } from '../../eval/folders.js';
 import { canBeInfinite, METRIC_DESCRIPTORS } from '../../eval/metric-descriptors.js';
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { InputError, UsageError, errorMessage } from '../../util/errors.js';
 import { formatTable, print, printJson, progressBar, warn } from '../../util/log.js';
 import { summaryJson } from '../../eval/folders.js';
@@ -42,7 +43,7 @@ export function register(program: Command): void {
     .option('--fold <k>', 'fold for --split val (default 0)', parseIntOption('--fold'))
     .requiredOption('--out <dir>', 'where per_case.csv, summary.json (and results.csv) are written')
     .option('--cases <list>', 'only these ground-truth cases: a,b,c or @file with one id per line (e.g. @pred/cases.txt)', parseCases)
-    .option('--labels <list>', 'foreground labels to score, e.g. 1,2 (default: every label present)', parseLabels)
+    .option('--labels <list>', 'foreground labels to score, e.g. 1,2 (default: the plan\'s with --split, else every label in the references); with --gt they are the only nonzero values allowed', parseLabels)
     .option('--tolerance <mm>', 'NSD tolerance in mm (default 1)', parseNumberOption('--tolerance'))
     .option('--task <name>', 'task name for results.csv (with --loss)')
     .option('--loss <id>', 'loss id for results.csv (with --task)')
@@ -58,7 +59,7 @@ export function register(program: Command): void {
         predDir: opts.pred,
         ...(opts.gt !== undefined ? { gtDir: opts.gt } : {}),
         ...(split !== undefined ? { groundTruth: split.files, groundTruthSource: split.source } : {}),
-        ...(split !== undefined && opts.labels === undefined ? { labels: split.labels } : {}),
+        ...(split !== undefined ? { declaredLabels: { values: split.labels, source: `the plan (${path.join(opts.preprocessed as string, 'plans.json')})` } } : {}),
         outDir: opts.out,
         ...(opts.cases !== undefined ? { cases: opts.cases } : {}),
         ...(opts.labels !== undefined ? { labels: opts.labels } : {}),
