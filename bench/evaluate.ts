@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Vec3 } from '../src/util/vec3.js';
-import { evaluateCase, type CaseMetrics } from '../src/eval/metrics.js';
+import { evaluateCase, type CaseMetrics } from '../src/eval/case-metrics.js';
 import { Rng } from '../src/util/rng.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

@@ -71,3 +71,23 @@ test('the import scanner sees static, type-only, re-exported and dynamic imports
   ].join('\n');
   assert.deepEqual(relativeImports(source), ['../util/x.js', '../data/volume.js', './local.js', '../rank/csv.js', '../model/side-effect.js']);
 });
+
+/** Relative imports of a file that exist at run time (`import type` is erased by tsc). */
+function runtimeImports(source: string): string[] {
+  const typeOnly = new Set([...source.matchAll(/^\s*import\s+type\s[^;]*?from\s+(['"])(\.{1,2}\/[^'"]+)\1/gm)].map((m) => m[2] as string));
+  return relativeImports(source).filter((spec) => !typeOnly.has(spec));
+}
+
+test('rank reads evaluation only through the metric descriptors, which need only the pure formulas (docs/architecture.md)', () => {
+  const evalDir = path.join(SRC, 'eval');
+  const bad: string[] = [];
+  for (const file of sourceFiles(path.join(SRC, 'rank'))) {
+    for (const spec of relativeImports(readFileSync(file, 'utf8'))) {
+      const target = path.resolve(path.dirname(file), spec).replace(/\.js$/, '.ts');
+      if (path.dirname(target) === evalDir && path.basename(target) !== 'metric-descriptors.ts') bad.push(`${path.relative(REPO_ROOT, file)} imports ${spec}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+  assert.deepEqual(runtimeImports(readFileSync(path.join(evalDir, 'metric-descriptors.ts'), 'utf8')), ['./metrics.js']);
+  assert.deepEqual(runtimeImports(readFileSync(path.join(evalDir, 'metrics.ts'), 'utf8')), []);
+});

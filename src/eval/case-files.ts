@@ -1,13 +1,15 @@
 /**
- * Evaluate one case from its files: read the ground truth and the prediction as label volumes,
- * check that they share the voxel grid, and compute DSC / NSD / HD95 per label (./metrics.ts).
- * Used in-process and by the worker threads of ./folders.ts (so everything here is plain data).
+ * Evaluate one case from its files: read the reference and the prediction as label volumes, check
+ * that both hold only declared labels (./label-check.ts) and share the voxel grid
+ * (./grid-check.ts), and compute every metric per label (./case-metrics.ts). Used in-process and by
+ * the worker threads of ./folders.ts (so everything here is plain data).
  */
-import type { Volume } from '../data/volume.js';
 import type { Vec3 } from '../util/vec3.js';
 import { readNifti } from '../data/nifti.js';
 import { InputError } from '../util/errors.js';
-import { evaluateCase, type CaseMetrics } from './metrics.js';
+import { evaluateCase, type CaseMetrics } from './case-metrics.js';
+import { checkSameGrid } from './grid-check.js';
+import { checkDeclaredLabels, type DeclaredLabels } from './label-check.js';
 import type { LabelData } from './surface.js';
 
 export interface CaseTask {
@@ -15,8 +17,10 @@ export interface CaseTask {
   gtFile: string;
   /** Undefined when the prediction is missing: it is scored as an empty prediction. */
   predFile: string | undefined;
-  /** Labels to score; undefined = every nonzero label present in the ground truth or the prediction. */
-  labels: number[] | undefined;
+  /** Foreground labels to score, ascending. */
+  labels: number[];
+  /** The labels the reference and the prediction may contain besides 0. */
+  declared: DeclaredLabels;
   toleranceMm: number;
 }
 
@@ -25,9 +29,6 @@ export interface CaseResult {
   /** The labels scored, ascending, each with its metrics. */
   metrics: CaseMetrics[];
 }
-
-/** Relative tolerance for spacings read from two headers (float32 pixdim written by different tools). */
-const SPACING_RELATIVE_TOLERANCE = 1e-5;
 
 /** Nonzero values present in a label volume, ascending. */
 export function presentLabels(data: LabelData): number[] {
@@ -45,34 +46,34 @@ export function presentLabels(data: LabelData): number[] {
   return [...seen].sort((a, b) => a - b);
 }
 
-/** Throw an InputError naming the case when prediction and ground truth are on different grids. */
-export function checkSameGrid(caseId: string, gt: Volume, pred: Volume, predFile: string): void {
-  const g = gt.shape.slice(0, 3).join('x');
-  const p = pred.shape.slice(0, 3).join('x');
-  if (pred.shape.length > 3 && (pred.shape[3] ?? 1) > 1) throw new InputError(predFile, `case ${caseId}: prediction has ${pred.shape[3]} channels, expected a 3D label map`);
-  if (g !== p) throw new InputError(predFile, `case ${caseId}: prediction shape ${p} differs from the ground truth's ${g}`);
-  for (let a = 0; a < 3; a++) {
-    const sg = gt.spacingMm[a] as number;
-    const sp = pred.spacingMm[a] as number;
-    if (Math.abs(sg - sp) > SPACING_RELATIVE_TOLERANCE * Math.max(Math.abs(sg), Math.abs(sp))) {
-      throw new InputError(predFile, `case ${caseId}: prediction spacing ${pred.spacingMm.join('x')} mm differs from the ground truth's ${gt.spacingMm.join('x')} mm`);
-    }
+/**
+ * The foreground labels present in the reference files: the declaration when neither a plan nor
+ * `--labels` gives one. A negative value is an error naming the file (0 is the background).
+ */
+export async function referenceLabels(gtFiles: readonly string[]): Promise<number[]> {
+  const all = new Set<number>();
+  for (const file of gtFiles) {
+    const present = presentLabels((await readNifti(file, { kind: 'label' })).data);
+    const negative = present.filter((v) => v < 0);
+    if (negative.length > 0) throw new InputError(file, `reference label value(s) ${negative.slice(0, 5).join(', ')}${negative.length > 5 ? ' …' : ''} are negative (labels are 0 = background and positive integers)`);
+    for (const v of present) all.add(v);
   }
+  return [...all].sort((a, b) => a - b);
 }
 
 export async function evaluateCaseFiles(task: CaseTask): Promise<CaseResult> {
   const gt = await readNifti(task.gtFile, { kind: 'label' });
   if (gt.shape.length > 3 && (gt.shape[3] ?? 1) > 1) throw new InputError(task.gtFile, `case ${task.caseId}: ground truth has ${gt.shape[3]} channels, expected a 3D label map`);
+  checkDeclaredLabels(task.gtFile, 'reference', task.caseId, gt.data, task.declared);
   const shape = gt.shape.slice(0, 3) as Vec3;
   let predData: LabelData;
   if (task.predFile === undefined) {
     predData = new Uint8Array(gt.data.length);
   } else {
     const pred = await readNifti(task.predFile, { kind: 'label' });
-    checkSameGrid(task.caseId, gt, pred, task.predFile);
+    checkSameGrid(task.caseId, gt, task.gtFile, pred, task.predFile);
+    checkDeclaredLabels(task.predFile, 'prediction', task.caseId, pred.data, task.declared);
     predData = pred.data;
   }
-  const gtData = gt.data;
-  const labels = task.labels ?? [...new Set([...presentLabels(gtData), ...presentLabels(predData)])].sort((a, b) => a - b);
-  return { caseId: task.caseId, metrics: evaluateCase(gtData, predData, shape, gt.spacingMm, labels, task.toleranceMm) };
+  return { caseId: task.caseId, metrics: evaluateCase(gt.data, predData, shape, gt.spacingMm, task.labels, task.toleranceMm) };
 }

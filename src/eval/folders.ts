@@ -1,15 +1,19 @@
 /**
  * `evaluateFolders`: score every ground-truth case of a folder against the prediction of the same
  * name, in parallel worker threads, and write
- * - `per_case.csv`  — `case,label,metric,value` (metric ∈ dsc, nsd, hd95; `nan` / `inf` as such);
- * - `summary.json`  — per label mean / median / std / count of each metric (HD95 statistics over
- *   finite values, with the number of infinite ones), the foreground mean, and every case;
+ * - `per_case.csv`  — `case,label,metric,value` (one row per metric of ./metric-descriptors.ts;
+ *   `nan` / `inf` as such);
+ * - `summary.json`  — per label mean / median / std / count of each metric (statistics over the
+ *   finite values, with the numbers of NaN and infinite ones), the foreground mean, and every case;
  * - `results.csv`   — `task,loss,case,metric,value` (+ `label` for multi-label tasks) when a task
  *   and a loss are given: the input of `segloss rank` and of challengeR.
  *
  * Case names: a file `<case>.nii.gz` or `<case>.nii`. A ground-truth case without a prediction is
  * scored as an empty prediction and listed in a warning; a prediction without a ground truth is
- * ignored with a warning; a prediction on another grid (shape or spacing) is an error naming the case.
+ * ignored with a warning. Input errors name the file: a prediction on another grid (shape,
+ * spacing, origin or direction; ./grid-check.ts), a reference or prediction with a label value
+ * that is not declared (./label-check.ts). The declared labels are the plan's (`declaredLabels`),
+ * else `labels`, else those present in the references.
  */
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import * as os from 'node:os';
@@ -18,12 +22,11 @@ import { Worker } from 'node:worker_threads';
 import { InputError, RuntimeFailure, UsageError } from '../util/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { throwIfInterrupted } from '../util/interrupt.js';
-import { evaluateCaseFiles, type CaseResult, type CaseTask } from './case-files.js';
-import type { CaseMetrics } from './metrics.js';
+import { evaluateCaseFiles, referenceLabels, type CaseResult, type CaseTask } from './case-files.js';
+import type { CaseMetrics } from './case-metrics.js';
+import type { DeclaredLabels } from './label-check.js';
+import { canBeInfinite, METRIC_DESCRIPTORS, METRIC_NAMES, type MetricName } from './metric-descriptors.js';
 import type { WorkerReply } from './worker.js';
-
-export const METRIC_NAMES = ['dsc', 'nsd', 'hd95'] as const;
-export type EvalMetric = (typeof METRIC_NAMES)[number];
 
 export interface EvaluateFoldersOptions {
   /** Folder of predictions. A folder that does not exist is scored as all predictions missing (with a warning). */
@@ -37,7 +40,13 @@ export interface EvaluateFoldersOptions {
   groundTruthSource?: string;
   /** Ground-truth cases to score (default: every case of gtDir), e.g. the cases.txt `segloss predict` writes. */
   cases?: string[];
-  /** Foreground labels to score; default: every nonzero label found in any ground truth or prediction. */
+  /**
+   * The foreground labels of the task (e.g. the plan's, for a split): a reference or prediction
+   * with another nonzero value is an input error. Default: `labels`, else every nonzero label
+   * found in the references.
+   */
+  declaredLabels?: DeclaredLabels;
+  /** Foreground labels to score (declared ones); default: every declared label. */
   labels?: number[];
   /** NSD tolerance τ in mm (default 1, as the study). */
   toleranceMm?: number;
@@ -57,11 +66,11 @@ export interface MetricStatistics {
   mean: number;
   median: number;
   std: number;
-  /** Number of values the statistics are over (finite ones; for DSC/NSD: the non-NaN ones). */
+  /** Number of values the statistics are over (the finite ones). */
   count: number;
-  /** Cases where the metric is NaN (label absent from both ground truth and prediction). */
+  /** Cases where the metric is NaN (for DSC and NSD: label absent from both ground truth and prediction). */
   nan: number;
-  /** Cases where the metric is +∞ (HD95 with an empty prediction and/or ground truth). */
+  /** Cases where the metric is ±∞ (HD95 with an empty prediction and/or ground truth). */
   inf: number;
 }
 
@@ -77,9 +86,9 @@ export interface EvaluationSummary {
   missingPredictions: string[];
   extraPredictions: string[];
   /** perLabel[label][metric] */
-  perLabel: Record<string, Record<EvalMetric, MetricStatistics>>;
+  perLabel: Record<string, Record<MetricName, MetricStatistics>>;
   /** Mean over labels of the per-label means. */
-  foregroundMean: Record<EvalMetric, number>;
+  foregroundMean: Record<MetricName, number>;
   /** Every case, labels ascending. */
   results: { case: string; metrics: CaseMetrics[] }[];
   files: { perCase: string; summary: string; results: string | undefined };
@@ -133,14 +142,6 @@ export function metricStatistics(values: number[]): MetricStatistics {
   const median = n % 2 === 1 ? (finite[(n - 1) / 2] as number) : ((finite[n / 2 - 1] as number) + (finite[n / 2] as number)) / 2;
   const std = Math.sqrt(finite.reduce((s, v) => s + (v - mean) * (v - mean), 0) / n);
   return { mean, median, std, count: n, nan, inf };
-}
-
-/** Fill in, for every case, the labels of `labels` it did not score (absent from both masks). */
-function completeLabels(results: CaseResult[], labels: number[]): void {
-  for (const r of results) {
-    const have = new Map(r.metrics.map((m) => [m.label, m]));
-    r.metrics = labels.map((l) => have.get(l) ?? { label: l, dsc: NaN, nsd: NaN, hd95: Infinity, gtVoxels: 0, predVoxels: 0 });
-  }
 }
 
 async function runInThisThread(tasks: CaseTask[], onDone: (r: CaseResult) => void): Promise<void> {
@@ -225,8 +226,10 @@ export async function evaluateFolders(options: EvaluateFoldersOptions): Promise<
   if (missing.length > 0) warn(`${missing.length} case(s) without a prediction, scored as empty predictions: ${missing.join(', ')}`);
   if (extra.length > 0) warn(`${extra.length} prediction(s) not scored (no ground truth, or not in --cases): ${extra.join(', ')}`);
 
-  const labels = options.labels === undefined ? undefined : [...new Set(options.labels)].sort((a, b) => a - b);
-  const tasks: CaseTask[] = ids.map((id) => ({ caseId: id, gtFile: gtCases.get(id) as string, predFile: predCases.get(id), labels, toleranceMm }));
+  const requested = options.labels === undefined ? undefined : [...new Set(options.labels)].sort((a, b) => a - b);
+  const declared = await declaredLabels(options.declaredLabels, requested, ids.map((id) => gtCases.get(id) as string), gtSource);
+  const labels = requested ?? declared.values;
+  const tasks: CaseTask[] = ids.map((id) => ({ caseId: id, gtFile: gtCases.get(id) as string, predFile: predCases.get(id), labels, declared, toleranceMm }));
   const workers = Math.max(1, Math.min(options.workers ?? os.availableParallelism(), tasks.length));
   const byCase = new Map<string, CaseResult>();
   const onDone = (r: CaseResult) => {
@@ -237,22 +240,15 @@ export async function evaluateFolders(options: EvaluateFoldersOptions): Promise<
   else await runInWorkers(tasks, workers, onDone);
 
   const results = ids.map((id) => byCase.get(id) as CaseResult);
-  const allLabels = labels ?? [...new Set(results.flatMap((r) => r.metrics.map((m) => m.label)))].sort((a, b) => a - b);
-  if (allLabels.length === 0) throw new InputError(gtSource, 'no foreground label in any ground truth or prediction; pass --labels');
-  completeLabels(results, allLabels);
 
-  const perLabel: Record<string, Record<EvalMetric, MetricStatistics>> = {};
-  for (const l of allLabels) {
+  const perLabel: Record<string, Record<MetricName, MetricStatistics>> = {};
+  for (const l of labels) {
     const rows = results.map((r) => r.metrics.find((m) => m.label === l) as CaseMetrics);
-    perLabel[String(l)] = {
-      dsc: metricStatistics(rows.map((m) => m.dsc)),
-      nsd: metricStatistics(rows.map((m) => m.nsd)),
-      hd95: metricStatistics(rows.map((m) => m.hd95)),
-    };
+    perLabel[String(l)] = byMetric((metric) => metricStatistics(rows.map((m) => m[metric])));
   }
-  const foregroundMean = {} as Record<EvalMetric, number>;
+  const foregroundMean = {} as Record<MetricName, number>;
   for (const metric of METRIC_NAMES) {
-    const means = allLabels.map((l) => (perLabel[String(l)] as Record<EvalMetric, MetricStatistics>)[metric].mean);
+    const means = labels.map((l) => (perLabel[String(l)] as Record<MetricName, MetricStatistics>)[metric].mean);
     foregroundMean[metric] = means.reduce((s, v) => s + v, 0) / means.length;
   }
 
@@ -265,7 +261,7 @@ export async function evaluateFolders(options: EvaluateFoldersOptions): Promise<
   await writeFileAtomic(perCaseFile, perCaseLines.join('\n') + '\n');
 
   if (resultsFile !== undefined) {
-    const multi = allLabels.length > 1;
+    const multi = labels.length > 1;
     const lines = [multi ? 'task,loss,case,metric,value,label' : 'task,loss,case,metric,value'];
     const prefix = `${csvField(options.task as string)},${csvField(options.loss as string)}`;
     for (const r of results) {
@@ -282,7 +278,7 @@ export async function evaluateFolders(options: EvaluateFoldersOptions): Promise<
     predDir: path.resolve(options.predDir),
     gtDir: options.gtDir !== undefined ? path.resolve(options.gtDir) : gtSource,
     toleranceMm,
-    labels: allLabels,
+    labels,
     cases: results.length,
     missingPredictions: missing,
     extraPredictions: extra,
@@ -293,6 +289,38 @@ export async function evaluateFolders(options: EvaluateFoldersOptions): Promise<
   };
   await writeJsonAtomic(summaryFile, summaryJson(summary));
   return summary;
+}
+
+/**
+ * The labels references and predictions may contain: the given declaration (and `requested` must
+ * be part of it), else the requested labels, else those present in the references.
+ */
+async function declaredLabels(given: DeclaredLabels | undefined, requested: number[] | undefined, gtFiles: string[], gtSource: string): Promise<DeclaredLabels> {
+  if (given !== undefined) {
+    const values = [...new Set(given.values.filter((v) => v !== 0))].sort((a, b) => a - b);
+    const undeclared = (requested ?? []).filter((l) => !values.includes(l));
+    if (undeclared.length > 0) throw new UsageError(`--labels: ${undeclared.join(', ')} not declared by ${given.source} (declared: ${values.join(', ')})`);
+    return { values, source: given.source };
+  }
+  if (requested !== undefined) return { values: requested, source: '--labels' };
+  const values = (await referenceLabels(gtFiles)).filter((v) => v !== 0);
+  if (values.length === 0) throw new InputError(gtSource, 'no foreground label in any ground truth; pass --labels');
+  return { values, source: 'the labels present in the references; pass --labels to declare others' };
+}
+
+/** One entry per metric, in the order of METRIC_DESCRIPTORS (the key order of summary.json). */
+function byMetric<T>(value: (metric: MetricName) => T): Record<MetricName, T> {
+  return Object.fromEntries(METRIC_NAMES.map((m) => [m, value(m)])) as Record<MetricName, T>;
+}
+
+/** summary.json's `definitions`: the formulas and how the statistics treat non-finite values. */
+export function summaryDefinitions(): string {
+  const infinite = METRIC_DESCRIPTORS.filter(canBeInfinite).map((d) => d.displayName);
+  return (
+    `DeepMind surface-distance: ${METRIC_DESCRIPTORS.map((d) => d.definition).join('; ')}. ` +
+    'Statistics: mean/median/population std over finite values; nan = label absent from both masks' +
+    (infinite.length > 0 ? `; inf = ${infinite.join('/')} with an empty mask.` : '.')
+  );
 }
 
 function csvField(value: string): string {
@@ -310,18 +338,15 @@ export function summaryJson(s: EvaluationSummary): unknown {
     tolerance_mm: s.toleranceMm,
     labels: s.labels,
     cases: s.cases,
-    definitions:
-      'DeepMind surface-distance: DSC = 2|G∩P|/(|G|+|P|); NSD = area-weighted surface Dice at tolerance_mm (d <= tau); ' +
-      'HD95 = max of the two directed area-weighted 95th percentiles (mm). Statistics: mean/median/population std over ' +
-      'finite values; nan = label absent from both masks; inf = HD95 with an empty mask.',
+    definitions: summaryDefinitions(),
     missing_predictions: s.missingPredictions,
     extra_predictions: s.extraPredictions,
-    per_label: Object.fromEntries(Object.entries(s.perLabel).map(([l, m]) => [l, { dsc: stats(m.dsc), nsd: stats(m.nsd), hd95: stats(m.hd95) }])),
-    foreground_mean: { dsc: jsonNumber(s.foregroundMean.dsc), nsd: jsonNumber(s.foregroundMean.nsd), hd95: jsonNumber(s.foregroundMean.hd95) },
+    per_label: Object.fromEntries(Object.entries(s.perLabel).map(([l, m]) => [l, byMetric((metric) => stats(m[metric]))])),
+    foreground_mean: byMetric((metric) => jsonNumber(s.foregroundMean[metric])),
     results: s.results.map((r) => ({
       case: r.case,
       labels: Object.fromEntries(
-        r.metrics.map((m) => [String(m.label), { dsc: jsonNumber(m.dsc), nsd: jsonNumber(m.nsd), hd95: jsonNumber(m.hd95), gt_voxels: m.gtVoxels, pred_voxels: m.predVoxels }]),
+        r.metrics.map((m) => [String(m.label), { ...byMetric((metric) => jsonNumber(m[metric])), gt_voxels: m.gtVoxels, pred_voxels: m.predVoxels }]),
       ),
     })),
   };

@@ -14,9 +14,11 @@
  *
  * Sums emulate numpy: `np.sum` is pairwise summation and `np.cumsum` is sequential, so the
  * percentile crossing rounds exactly like the reference.
+ *
+ * Pure formulas, no other imports: ./metric-descriptors.ts (which the ranking stage reads) calls
+ * them, and ./case-metrics.ts applies the descriptors to every label of a case.
  */
-import type { Vec3 } from '../util/vec3.js';
-import { compareLabel, labelExtents, type LabelData, type LabelExtent, type SurfaceDistances } from './surface.js';
+import type { SurfaceDistances } from './surface.js';
 
 /** numpy's pairwise summation of a[start .. start+n) (`pairwise_sum` in loops_utils.h, block 128, unroll 8). */
 export function pairwiseSum(a: Float64Array, start = 0, n = a.length - start): number {
@@ -100,36 +102,4 @@ export function averageSurfaceDistance(sd: SurfaceDistances): [number, number] {
     return pairwiseSum(w) / pairwiseSum(a);
   };
   return [mean(sd.distancesGtToPredMm, sd.surfelAreasGtMm2), mean(sd.distancesPredToGtMm, sd.surfelAreasPredMm2)];
-}
-
-/** Metrics of one foreground label of one case. */
-export interface CaseMetrics {
-  label: number;
-  dsc: number;
-  nsd: number;
-  hd95: number;
-  gtVoxels: number;
-  predVoxels: number;
-}
-
-/**
- * DSC, NSD@τ and HD95 for each label of a pair of label volumes (same shape, axis-0-fastest,
- * spacing along the same axes). Voxels equal to a label are that label's foreground.
- */
-export function evaluateCase(gt: LabelData, pred: LabelData, shape: Vec3, spacingMm: Vec3, labels: readonly number[], toleranceMm: number): CaseMetrics[] {
-  const n = shape[0] * shape[1] * shape[2];
-  if (gt.length !== n || pred.length !== n) throw new Error(`evaluateCase: ${gt.length} and ${pred.length} voxels for shape ${shape.join('x')}`);
-  const eg = labelExtents(gt, shape, labels);
-  const ep = labelExtents(pred, shape, labels);
-  return labels.map((label) => {
-    const cmp = compareLabel(gt, pred, shape, spacingMm, label, { gt: eg.get(label) as LabelExtent, pred: ep.get(label) as LabelExtent });
-    return {
-      label,
-      dsc: dsc(cmp.gtVoxels, cmp.predVoxels, cmp.intersectionVoxels),
-      nsd: nsd(cmp.surface, toleranceMm),
-      hd95: hd95(cmp.surface),
-      gtVoxels: cmp.gtVoxels,
-      predVoxels: cmp.predVoxels,
-    };
-  });
 }

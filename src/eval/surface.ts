@@ -44,6 +44,9 @@ export interface LabelExtent {
   max: Vec3;
 }
 
+/** Largest label value looked up in a dense table by `labelExtents`. */
+const DENSE_LABEL_LIMIT = 65535;
+
 function emptyExtent(): LabelExtent {
   return { count: 0, min: [Infinity, Infinity, Infinity], max: [-Infinity, -Infinity, -Infinity] };
 }
@@ -54,11 +57,15 @@ export function labelExtents(data: LabelData, shape: Vec3, labels: readonly numb
   const result = new Map<number, LabelExtent>();
   for (const l of labels) result.set(l, emptyExtent());
   const maxLabel = labels.reduce((m, l) => Math.max(m, l), 0);
-  // slot lookup for small integer labels; other values are ignored
-  const slot = new Int32Array(maxLabel + 1).fill(-1);
+  // Slot lookup: a table for labels up to DENSE_LABEL_LIMIT, a map beyond (a table indexed by a
+  // label of 2^31 − 1 would take 8 GiB); other values are ignored.
+  const slot = new Int32Array(Math.min(maxLabel, DENSE_LABEL_LIMIT) + 1).fill(-1);
+  const sparseSlot = new Map<number, number>();
   const list = labels.map((l) => result.get(l) as LabelExtent);
   labels.forEach((l, i) => {
-    if (l >= 0 && Number.isInteger(l)) slot[l] = i;
+    if (!(l >= 0 && Number.isInteger(l))) return;
+    if (l <= DENSE_LABEL_LIMIT) slot[l] = i;
+    else sparseSlot.set(l, i);
   });
   // per-slot running bounds in flat arrays for speed
   const L = labels.length;
@@ -71,7 +78,7 @@ export function labelExtents(data: LabelData, shape: Vec3, labels: readonly numb
       for (let x = 0; x < n0; x++, o++) {
         const v = data[o] as number;
         if (v === 0 || v > maxLabel || v < 0) continue;
-        const s = slot[v];
+        const s = v <= DENSE_LABEL_LIMIT ? slot[v] : sparseSlot.get(v);
         if (s === undefined || s < 0) continue;
         cnt[s]++;
         const b = 3 * s;

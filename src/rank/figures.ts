@@ -13,8 +13,9 @@
  */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { MetricName, MetricTable, Ranking } from './types.js';
-import { scoreKey } from './ranking.js';
+import { metricDescriptor, metricTitle } from '../eval/metric-descriptors.js';
+import type { MetricTable, Ranking } from './types.js';
+import { schemeName, scoreKey } from './ranking.js';
 
 export interface Figure {
   /** File name, e.g. `violin_liver_dsc.svg`. */
@@ -24,8 +25,6 @@ export interface Figure {
   caption: string;
   spec: TopLevelSpec;
 }
-
-const METRIC_TITLE: Record<MetricName, string> = { dsc: 'DSC', nsd: 'NSD', hd95: 'HD95 (mm)' };
 
 /** A file-name-safe form of a task or metric name. */
 export function fileSafe(name: string): string {
@@ -61,13 +60,14 @@ export function violinFigure(ranking: Ranking, table: MetricTable): Figure {
   const min = Math.min(...all);
   const max = Math.max(...all);
   const bandwidth = violinBandwidth(all, max - min);
+  const metric = metricDescriptor(table.metric);
   // Let the tails show (two bandwidths), but not beyond the metric's possible range.
   let lo = min - 2 * bandwidth;
   let hi = max + 2 * bandwidth;
-  if (table.metric !== 'hd95') hi = Math.min(hi, 1);
-  lo = Math.max(lo, 0);
+  hi = Math.min(hi, metric.bounds.max);
+  lo = Math.max(lo, metric.bounds.min);
   if (lo === hi) hi = lo + 1;
-  const title = `${table.task} — ${METRIC_TITLE[table.metric]}`;
+  const title = `${table.task} — ${metricTitle(metric)}`;
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
@@ -94,7 +94,7 @@ export function violinFigure(ranking: Ranking, table: MetricTable): Figure {
           ],
           mark: { type: 'area', orient: 'horizontal', opacity: 0.75 },
           encoding: {
-            y: { field: 'value', type: 'quantitative', title: METRIC_TITLE[table.metric], scale: { domain: [lo, hi], nice: false } },
+            y: { field: 'value', type: 'quantitative', title: metricTitle(metric), scale: { domain: [lo, hi], nice: false } },
             x: { field: 'left', type: 'quantitative', title: null, axis: null },
             x2: { field: 'right' },
             color: { field: 'loss', type: 'nominal', legend: null, sort: order },
@@ -121,10 +121,10 @@ export function violinFigure(ranking: Ranking, table: MetricTable): Figure {
     config: BASE_CONFIG,
   };
   const caption =
-    `Per-case ${METRIC_TITLE[table.metric]} of every loss on ${table.task} (${table.cases.length} cases${ranking.multiLabel ? ', mean over labels' : ''}; ` +
-    (table.metric === 'hd95'
-      ? `infinite HD95 drawn at the substitute ${table.substitute?.toFixed(2)} mm` 
-      : 'N/A counted as 0') +
+    `Per-case ${metricTitle(metric)} of every loss on ${table.task} (${table.cases.length} cases${ranking.multiLabel ? ', mean over labels' : ''}; ` +
+    (metric.naPolicy.kind === 'constant'
+      ? `N/A counted as ${metric.naPolicy.value}`
+      : `infinite ${metric.displayName} drawn at the substitute ${table.substitute?.toFixed(metric.digits)}${metric.unit === '' ? '' : ` ${metric.unit}`}`) +
     '); white dot = median, bar = interquartile range; losses in leaderboard order.';
   return { file: `violin_${fileSafe(table.task)}_${fileSafe(table.metric)}.svg`, title, caption, spec };
 }
@@ -137,12 +137,12 @@ export function rankScoreFigure(ranking: Ranking): Figure {
   for (const e of ranking.leaderboard) {
     for (const task of ranking.tasks) {
       for (const m of metrics) {
-        values.push({ loss: e.loss, part: `${task} ${m.toUpperCase()}`, contribution: (e.scores[scoreKey(task, m)] ?? 0) / denominator, rank: e.rank, rankScore: e.rankScore });
+        values.push({ loss: e.loss, part: `${task} ${metricDescriptor(m).displayName}`, contribution: (e.scores[scoreKey(task, m)] ?? 0) / denominator, rank: e.rank, rankScore: e.rankScore });
       }
     }
   }
   const labels = ranking.leaderboard.map((e) => ({ loss: e.loss, rankScore: e.rankScore, label: e.rankScore.toFixed(2) }));
-  const title = `Rank score (${metrics.map((m) => m.toUpperCase()).join('+')}, ${ranking.tasks.length} task${ranking.tasks.length > 1 ? 's' : ''})`;
+  const title = `Rank score (${schemeName(metrics)}, ${ranking.tasks.length} task${ranking.tasks.length > 1 ? 's' : ''})`;
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,

@@ -3,30 +3,34 @@
  * and the JSON document; plus the one-paragraph statement of the ranking rule.
  */
 import { formatTable } from '../util/log.js';
+import { METRIC_DESCRIPTORS, naPolicyText, substituteDependsOnData, type MetricName } from '../eval/metric-descriptors.js';
 import { quantile } from './ranks.js';
-import { scoreKey } from './ranking.js';
-import type { Ranking } from './types.js';
+import { schemeName, scoreKey } from './ranking.js';
+import type { LeaderboardEntry, Ranking } from './types.js';
+
+/** The metrics whose per-task means are leaderboard columns: those with `tableMean` (DSC, NSD) present in the input. */
+function meanMetrics(ranking: Ranking): MetricName[] {
+  return METRIC_DESCRIPTORS.filter((d) => d.tableMean && ranking.metricsAvailable.includes(d.name)).map((d) => d.name);
+}
 
 /** Column names of leaderboard.csv after `rank,loss,rank_score`. */
-export function leaderboardColumns(ranking: Ranking): { scoreColumns: string[]; dscColumns: string[]; nsdColumns: string[] } {
+export function leaderboardColumns(ranking: Ranking): { scoreColumns: string[]; meanColumns: string[] } {
   const { tasks } = ranking;
   const scoreColumns = tasks.flatMap((t) => ranking.options.metrics.map((m) => `score_${t}_${m}`));
-  const dscColumns = ranking.metricsAvailable.includes('dsc') ? tasks.map((t) => `mean_dsc_${t}`) : [];
-  const nsdColumns = ranking.metricsAvailable.includes('nsd') ? tasks.map((t) => `mean_nsd_${t}`) : [];
-  return { scoreColumns, dscColumns, nsdColumns };
+  const meanColumns = meanMetrics(ranking).flatMap((m) => tasks.map((t) => `mean_${m}_${t}`));
+  return { scoreColumns, meanColumns };
 }
 
 /** Rows of the leaderboard: rank, loss, rank score, task × metric scores, mean DSC/NSD per task. */
 export function leaderboardRows(ranking: Ranking): { header: string[]; rows: (string | number)[][] } {
-  const { scoreColumns, dscColumns, nsdColumns } = leaderboardColumns(ranking);
-  const header = ['rank', 'loss', 'rank_score', ...scoreColumns, ...dscColumns, ...nsdColumns];
+  const { scoreColumns, meanColumns } = leaderboardColumns(ranking);
+  const header = ['rank', 'loss', 'rank_score', ...scoreColumns, ...meanColumns];
   const rows = ranking.leaderboard.map((e) => [
     e.rank,
     e.loss,
     e.rankScore,
     ...ranking.tasks.flatMap((t) => ranking.options.metrics.map((m) => e.scores[scoreKey(t, m)] as number)),
-    ...(dscColumns.length > 0 ? ranking.tasks.map((t) => e.meanDsc[t] as number) : []),
-    ...(nsdColumns.length > 0 ? ranking.tasks.map((t) => e.meanNsd[t] as number) : []),
+    ...meanMetrics(ranking).flatMap((m) => ranking.tasks.map((t) => e.means[m]?.[t] as number)),
   ]);
   return { header, rows };
 }
@@ -35,12 +39,12 @@ const round = (v: number, digits: number) => (Number.isFinite(v) ? Number(v.toFi
 
 /** A one-paragraph statement of the rule, shared by the Markdown, text and HTML outputs. */
 export function rankingRuleText(ranking: Ranking): string {
-  const m = ranking.options.metrics.map((x) => x.toUpperCase()).join('+');
+  const lower = METRIC_DESCRIPTORS.filter((d) => !d.higherIsBetter).map((d) => d.displayName);
   return (
-    `Rank score = mean significance score over ${ranking.tasks.length} task(s) × ${m}; a loss's significance score ` +
+    `Rank score = mean significance score over ${ranking.tasks.length} task(s) × ${schemeName(ranking.options.metrics)}; a loss's significance score ` +
     `for a task and metric is the number of losses it is significantly better than (two-sided Wilcoxon signed-rank ` +
-    `test on paired per-case values, p < ${ranking.options.alpha}, direction from the rank sums; HD95 lower is better). ` +
-    `Ties share the better rank. N/A DSC/NSD count as 0; infinite HD95 as the task's largest finite HD95 + 1 mm.`
+    `test on paired per-case values, p < ${ranking.options.alpha}, direction from the rank sums${lower.length > 0 ? `; ${lower.join(', ')} lower is better` : ''}). ` +
+    `Ties share the better rank. ${naPolicyText(METRIC_DESCRIPTORS)}.`
   );
 }
 
@@ -102,7 +106,7 @@ export function renderLeaderboardText(ranking: Ranking): string {
     e.rankScore.toFixed(3),
     ...ranking.tasks.flatMap((t) => ranking.options.metrics.map((m) => e.scores[scoreKey(t, m)] as number)),
   ]);
-  const m = ranking.options.metrics.map((x) => x.toUpperCase()).join('+');
+  const m = schemeName(ranking.options.metrics);
   const lines = [
     `Leaderboard (${ranking.losses.length} losses, ${ranking.tasks.length} task(s), ${m}, Wilcoxon p < ${ranking.options.alpha})`,
     formatTable(['rank', 'loss', 'rank score', ...scoreHeads], rows),
@@ -114,9 +118,23 @@ export function renderLeaderboardText(ranking: Ranking): string {
   return lines.join('\n');
 }
 
+/** Key of a metric's per-task means in leaderboard.json's entries, e.g. `meanDsc`. */
+const meanKey = (metric: MetricName): string => `mean${metric.charAt(0).toUpperCase()}${metric.slice(1)}`;
+
+/** A leaderboard entry as leaderboard.json writes it: the per-task means as `meanDsc`, `meanNsd`. */
+function entryJson({ means, ...entry }: LeaderboardEntry): Record<string, unknown> {
+  const tableMeans = METRIC_DESCRIPTORS.filter((d) => d.tableMean).map((d) => [meanKey(d.name), means[d.name] ?? {}]);
+  return { ...entry, ...Object.fromEntries(tableMeans) };
+}
+
 /** leaderboard.json: everything a program needs, without the per-case values. */
 export function leaderboardJson(ranking: Ranking): unknown {
   const boot = ranking.bootstrap;
+  // Per metric whose N/A substitute depends on the data: the substitute of each task, e.g. `hd95Substitute`.
+  const substitutes = METRIC_DESCRIPTORS.filter(substituteDependsOnData).map((d) => [
+    `${d.name}Substitute`,
+    Object.fromEntries(ranking.tables.filter((t) => t.metric === d.name).map((t) => [t.task, t.substitute])),
+  ]);
   return {
     rule: rankingRuleText(ranking),
     options: ranking.options,
@@ -125,7 +143,7 @@ export function leaderboardJson(ranking: Ranking): unknown {
     metricsAvailable: ranking.metricsAvailable,
     multiLabel: ranking.multiLabel,
     cases: Object.fromEntries(ranking.tasks.map((t) => [t, ranking.tables.find((x) => x.task === t)?.cases.length ?? 0])),
-    leaderboard: ranking.leaderboard,
+    leaderboard: ranking.leaderboard.map(entryJson),
     schemes: ranking.schemes.map((s) => ({
       name: s.name,
       metrics: s.metrics,
@@ -133,7 +151,7 @@ export function leaderboardJson(ranking: Ranking): unknown {
       rankScores: Object.fromEntries(ranking.losses.map((l, i) => [l, s.rankScores[i]])),
     })),
     naCounts: ranking.tables.map((t) => ({ task: t.task, metric: t.metric, counts: Object.fromEntries(ranking.losses.map((l, i) => [l, t.naCounts[i]])) })),
-    hd95Substitute: Object.fromEntries(ranking.tables.filter((t) => t.metric === 'hd95').map((t) => [t.task, t.substitute])),
+    ...Object.fromEntries(substitutes),
     bootstrap:
       boot === undefined
         ? null

@@ -5,37 +5,36 @@
  * ranking from each single metric beside the chosen combination, and a bootstrap over cases.
  */
 import { UsageError } from '../util/errors.js';
+import { DEFAULT_RANK_METRICS, isMetricName, metricDescriptor, METRIC_DESCRIPTORS, METRIC_NAMES } from '../eval/metric-descriptors.js';
 import { bootstrapRanking } from './bootstrap.js';
 import { ranksFromTotals } from './ranks.js';
 import { comparePairs, preparePairs, type PreparedPairs } from './significance.js';
 import { buildMetricTables, naturalCompare } from './tables.js';
-import {
-  isMetricName,
-  METRICS,
-  type LeaderboardEntry,
-  type MetricName,
-  type MetricTable,
-  type PairwiseComparison,
-  type Ranking,
-  type RankOptions,
-  type ResultRow,
-  type SchemeRanking,
+import type {
+  LeaderboardEntry,
+  MetricName,
+  MetricTable,
+  PairwiseComparison,
+  Ranking,
+  RankOptions,
+  ResultRow,
+  SchemeRanking,
 } from './types.js';
 
-export const DEFAULT_RANK_OPTIONS: RankOptions = { metrics: ['dsc', 'nsd'], alpha: 0.05, bootstrap: 1000, seed: 12345 };
+export const DEFAULT_RANK_OPTIONS: RankOptions = { metrics: [...DEFAULT_RANK_METRICS], alpha: 0.05, bootstrap: 1000, seed: 12345 };
 
 /** Key of a task × metric column, e.g. `liver/dsc`. */
 export const scoreKey = (task: string, metric: string): string => `${task}/${metric}`;
 
 /** Display name of a metric combination, e.g. `DSC+NSD`. */
-export const schemeName = (metrics: readonly MetricName[]): string => metrics.map((m) => m.toUpperCase()).join('+');
+export const schemeName = (metrics: readonly MetricName[]): string => metrics.map((m) => metricDescriptor(m).displayName).join('+');
 
 function validateOptions(options: RankOptions, available: MetricName[]): MetricName[] {
-  if (options.metrics.length === 0) throw new UsageError('--metrics: give at least one of dsc, nsd, hd95');
+  if (options.metrics.length === 0) throw new UsageError(`--metrics: give at least one of ${METRIC_NAMES.join(', ')}`);
   const metrics: MetricName[] = [];
   for (const raw of options.metrics) {
     const m = raw.trim().toLowerCase();
-    if (!isMetricName(m)) throw new UsageError(`--metrics: unknown metric '${raw}' (expected ${METRICS.join(', ')})`);
+    if (!isMetricName(m)) throw new UsageError(`--metrics: unknown metric '${raw}' (expected ${METRIC_NAMES.join(', ')})`);
     if (!available.includes(m)) {
       throw new UsageError(`--metrics: the results have no ${m} values for every task (available: ${available.join(', ') || 'none'})`);
     }
@@ -99,15 +98,16 @@ export function rankResults(rows: ResultRow[], options: RankOptions): Ranking {
         scores[scoreKey(task, m)] = c.scores[l] as number;
       }
     }
-    const meanDsc: Record<string, number> = {};
-    const meanNsd: Record<string, number> = {};
-    for (const task of tasks) {
-      const dsc = tableOf(task, 'dsc');
-      const nsd = tableOf(task, 'nsd');
-      if (dsc !== undefined) meanDsc[task] = mean(dsc.values[l] as number[]);
-      if (nsd !== undefined) meanNsd[task] = mean(nsd.values[l] as number[]);
+    const means: LeaderboardEntry['means'] = {};
+    for (const d of METRIC_DESCRIPTORS.filter((x) => x.tableMean)) {
+      const perTask: Record<string, number> = {};
+      for (const task of tasks) {
+        const table = tableOf(task, d.name);
+        if (table !== undefined) perTask[task] = mean(table.values[l] as number[]);
+      }
+      means[d.name] = perTask;
     }
-    return { rank: main.ranks[l] as number, loss, rankScore: main.rankScores[l] as number, scores, meanDsc, meanNsd };
+    return { rank: main.ranks[l] as number, loss, rankScore: main.rankScores[l] as number, scores, means };
   });
   const leaderboard = [...entries].sort((a, b) => a.rank - b.rank || naturalCompare(a.loss, b.loss));
 

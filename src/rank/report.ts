@@ -7,6 +7,7 @@ import { leaderboardRows, rankingRuleText } from './leaderboard.js';
 import type { Figure } from './figures.js';
 import { scoreKey } from './ranking.js';
 import { buildTable2 } from './table2.js';
+import { metricDescriptor } from '../eval/metric-descriptors.js';
 import type { Ranking } from './types.js';
 
 export interface RenderedFigure extends Figure {
@@ -101,7 +102,7 @@ export function renderReportHtml(ranking: Ranking, figures: RenderedFigure[]): s
   ]);
   sections.push(
     `<h2 id="table2">Mean values per task (Table 2 layout)</h2><p>Bold: significantly best in the column; underlined: significantly worst (same Wilcoxon tests, p &lt; ${ranking.options.alpha}).</p>` +
-      table(['loss', ...t2.columns.map((c) => `${escapeHtml(c.task)} ${c.metric.toUpperCase()}`)], t2rows, ' class="plain" id="table2-table"'),
+      table(['loss', ...t2.columns.map((c) => `${escapeHtml(c.task)} ${metricDescriptor(c.metric).displayName}`)], t2rows, ' class="plain" id="table2-table"'),
   );
 
   // Per task: significance scores, violins, p-values, per-case values.
@@ -110,12 +111,12 @@ export function renderReportHtml(ranking: Ranking, figures: RenderedFigure[]): s
     const comps = ranking.comparisons.filter((c) => c.task === task);
     parts.push(
       '<h3>Significance scores (number of losses significantly beaten)</h3>' +
-        table(['loss', ...comps.map((c) => c.metric.toUpperCase())], ranking.losses.map((l, i) => [escapeHtml(l), ...comps.map((c) => String(c.scores[i]))]), ' class="plain"'),
+        table(['loss', ...comps.map((c) => metricDescriptor(c.metric).displayName)], ranking.losses.map((l, i) => [escapeHtml(l), ...comps.map((c) => String(c.scores[i]))]), ' class="plain"'),
     );
     for (const { f, i } of byFile(`violin_`)) if (f.title.startsWith(`${task} — `)) parts.push(figureHtml(f, i));
     for (const c of comps) {
       parts.push(
-        `<details><summary>Pairwise p-values, ${c.metric.toUpperCase()} (row significantly better than column is marked ▲)</summary>` +
+        `<details><summary>Pairwise p-values, ${metricDescriptor(c.metric).displayName} (row significantly better than column is marked ▲)</summary>` +
           table(
             ['loss', ...ranking.losses.map(escapeHtml)],
             ranking.losses.map((l, a) => [escapeHtml(l), ...ranking.losses.map((_, b) => (a === b ? '' : `${num(c.pvalues[a]?.[b] as number, 4)}${c.better[a]?.[b] ? ' ▲' : ''}`))]),
@@ -126,7 +127,7 @@ export function renderReportHtml(ranking: Ranking, figures: RenderedFigure[]): s
     }
     for (const t of ranking.tables.filter((x) => x.task === task)) {
       parts.push(
-        `<details><summary>Per-case ${t.metric.toUpperCase()} (${t.cases.length} cases${ranking.multiLabel ? ', mean over labels' : ''}, after the N/A policy)</summary>` +
+        `<details><summary>Per-case ${metricDescriptor(t.metric).displayName} (${t.cases.length} cases${ranking.multiLabel ? ', mean over labels' : ''}, after the N/A policy)</summary>` +
           table(['case', ...ranking.losses.map(escapeHtml)], t.cases.map((c, i) => [escapeHtml(c), ...t.values.map((row) => num(row[i] as number))]), ' class="plain"') +
           '</details>',
       );

@@ -3,15 +3,17 @@
  * `segloss evaluate` writes as results.csv; the format challengeR reads), with an optional
  * `label` column for multi-label tasks. Extra columns are ignored.
  *
- * Per-row checks (errors name `file:line`): the five columns exist, metric ∈ {dsc, nsd, hd95},
- * value is a number, `nan`, `inf` (or empty = N/A), DSC/NSD within [0, 1] or N/A, HD95 ≥ 0 or
- * N/A/inf, no duplicate (task, loss, case, metric[, label]).
+ * Per-row checks (errors name `file:line`): the five columns exist, the metric is one of
+ * src/eval/metric-descriptors.ts, value is a number, `nan`, `inf` (or empty = N/A) within the
+ * metric's bounds (DSC/NSD within [0, 1] or N/A, HD95 ≥ 0 or N/A/inf), no duplicate (task, loss,
+ * case, metric[, label]).
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { InputError, errorMessage } from '../util/errors.js';
 import { parseCsv } from './csv.js';
-import { isMetricName, METRICS, type ResultRow } from './types.js';
+import { isMetricName, isValidValue, metricDescriptor, METRIC_NAMES, validRangeText } from '../eval/metric-descriptors.js';
+import type { ResultRow } from './types.js';
 
 export const RESULTS_FILE_NAME = 'results.csv';
 const REQUIRED_COLUMNS = ['task', 'loss', 'case', 'metric', 'value'] as const;
@@ -58,14 +60,11 @@ export function parseResultsCsv(text: string, file: string): ResultRow[] {
       if (v === '') throw new InputError(file, `${where}: empty ${name}`);
     }
     const metric = cell(iMetric).toLowerCase();
-    if (!isMetricName(metric)) throw new InputError(file, `${where}: unknown metric '${cell(iMetric)}' (expected one of ${METRICS.join(', ')})`);
+    if (!isMetricName(metric)) throw new InputError(file, `${where}: unknown metric '${cell(iMetric)}' (expected one of ${METRIC_NAMES.join(', ')})`);
     const value = parseValue(cell(iValue));
     if (value === undefined) throw new InputError(file, `${where}: value '${cell(iValue)}' is not a number, nan or inf`);
-    if (metric === 'hd95') {
-      if (value < 0) throw new InputError(file, `${where}: hd95 must be >= 0 mm, nan or inf (got ${cell(iValue)})`);
-    } else if (!Number.isNaN(value) && !(value >= 0 && value <= 1)) {
-      throw new InputError(file, `${where}: ${metric} must be within [0, 1] or nan (got ${cell(iValue)})`);
-    }
+    const descriptor = metricDescriptor(metric);
+    if (!isValidValue(descriptor, value)) throw new InputError(file, `${where}: ${metric} must be ${validRangeText(descriptor)} (got ${cell(iValue)})`);
     const row: ResultRow = { task, loss, case: caseId, metric, value, source: `${file}:${rec.line}` };
     if (iLabel >= 0) row.label = cell(iLabel);
     rows.push(row);

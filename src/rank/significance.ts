@@ -2,7 +2,8 @@
  * Pairwise significance for one task and metric (paper §3.4, step 1): every pair of losses is
  * compared with the two-sided Wilcoxon signed-rank test on their paired per-case values
  * (`wilcoxon.ts`). Loss a is significantly better than loss b when p < α and, with d = a − b,
- * R+ > R− for metrics where higher is better (DSC, NSD), R− > R+ where lower is better (HD95).
+ * R+ > R− for metrics where higher is better (DSC, NSD), R− > R+ where lower is better (HD95;
+ * each metric's `higherIsBetter`, src/eval/metric-descriptors.ts).
  * An untestable pair (identical values on every case) is not significant.
  * The significance score of a loss is the number of losses it is significantly better than.
  *
@@ -11,7 +12,8 @@
  */
 import { emptySums, normalZ, signedRankSums, sortDifferences, twoSidedPValue, usesExactPath, type SignedRankSums, type SortedDifferences } from './wilcoxon.js';
 import { normalSf } from './normal.js';
-import { higherIsBetter, type MetricTable, type PairwiseComparison } from './types.js';
+import { metricDescriptor } from '../eval/metric-descriptors.js';
+import type { MetricTable, PairwiseComparison } from './types.js';
 
 export interface PreparedPairs {
   nLosses: number;
@@ -39,7 +41,7 @@ export function preparePairs(table: MetricTable): PreparedPairs {
       sorted.push(sortDifferences(diff));
     }
   }
-  return { nLosses: L, higherBetter: higherIsBetter(table.metric), pairA: Int32Array.from(pairA), pairB: Int32Array.from(pairB), sorted };
+  return { nLosses: L, higherBetter: metricDescriptor(table.metric).higherIsBetter, pairA: Int32Array.from(pairA), pairB: Int32Array.from(pairB), sorted };
 }
 
 const scratch = emptySums();

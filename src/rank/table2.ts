@@ -9,6 +9,7 @@
  * significantly better than, if that count is > 0. This reproduces the paper's pattern of
  * several bold entries where the leaders are not significantly different from each other.
  */
+import { metricDescriptor, naPolicyText, type MetricDescriptor } from '../eval/metric-descriptors.js';
 import type { MetricName, PairwiseComparison, Ranking } from './types.js';
 
 export interface Table2Cell {
@@ -23,9 +24,9 @@ export interface Table2 {
   rows: { loss: string; cells: Table2Cell[] }[];
 }
 
-/** Metrics shown: DSC and NSD when present (the paper's table), otherwise whatever is available. */
+/** Metrics shown: those with `tableMean` (DSC and NSD, the paper's table) when present, otherwise whatever is available. */
 export function table2Metrics(ranking: Ranking): MetricName[] {
-  const wanted = ranking.metricsAvailable.filter((m) => m === 'dsc' || m === 'nsd');
+  const wanted = ranking.metricsAvailable.filter((m) => metricDescriptor(m).tableMean);
   return wanted.length > 0 ? wanted : ranking.metricsAvailable;
 }
 
@@ -55,23 +56,34 @@ export function buildTable2(ranking: Ranking): Table2 {
   return { columns, rows };
 }
 
-const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : String(v));
+const fmt = (v: number, metric: MetricName) => (Number.isFinite(v) ? v.toFixed(metricDescriptor(metric).digits) : String(v));
+
+/** How the columns' N/A values were counted, e.g. `N/A values count as 0 (DSC, NSD)`. */
+function naSentence(shown: MetricDescriptor[]): string {
+  const constants = new Map<number, string[]>();
+  for (const d of shown) if (d.naPolicy.kind === 'constant') constants.set(d.naPolicy.value, [...(constants.get(d.naPolicy.value) ?? []), d.displayName]);
+  const parts = [...constants].map(([value, names]) => `N/A values count as ${value} (${names.join(', ')})`);
+  const others = shown.filter((d) => d.naPolicy.kind !== 'constant');
+  if (others.length > 0) parts.push(naPolicyText(others));
+  return parts.join('; ');
+}
 
 export function renderTable2Markdown(ranking: Ranking): string {
   const t = buildTable2(ranking);
-  const header = ['Loss', ...t.columns.map((c) => `${c.task} ${c.metric.toUpperCase()}`)];
+  const header = ['Loss', ...t.columns.map((c) => `${c.task} ${metricDescriptor(c.metric).displayName}`)];
+  const shown = [...new Set(t.columns.map((c) => c.metric))].map(metricDescriptor);
   const lines = [
     `# Table 2 — mean per-case values per task and loss`,
     '',
     `**Bold**: significantly best in the column (highest significance score, two-sided Wilcoxon signed-rank p < ${ranking.options.alpha}); ` +
-      `<u>underlined</u>: significantly worst (significantly worse than the most losses). N/A values count as 0 (DSC, NSD).`,
+      `<u>underlined</u>: significantly worst (significantly worse than the most losses). ${naSentence(shown)}.`,
     '',
     `| ${header.join(' | ')} |`,
     `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
   ];
   for (const row of t.rows) {
-    const cells = row.cells.map((c) => {
-      let s = fmt(c.mean);
+    const cells = row.cells.map((c, k) => {
+      let s = fmt(c.mean, (t.columns[k] as { metric: MetricName }).metric);
       if (c.best) s = `**${s}**`;
       if (c.worst) s = `<u>${s}</u>`;
       return s;

@@ -5,16 +5,18 @@
  * - Duplicate rows (same task, loss, case, metric and label) are errors naming both rows.
  * - Every loss must have every case (and label) of every task for each metric the task has;
  *   a missing one is an error naming the loss, task, metric and case(s).
- * - N/A policy (paper footnote 10): DSC and NSD that are N/A (NaN: no prediction, or empty
- *   reference and prediction) count as 0. HD95 that is infinite (an empty prediction or
- *   reference) or N/A counts as the largest finite HD95 of that task (over all losses, cases and
- *   labels) plus 1 mm — worse than any finite value, and equal to every other infinite one; if the
- *   task has no finite HD95 at all it counts as 1 mm.
+ * - N/A policy (paper footnote 10), each metric's `naPolicy` (src/eval/metric-descriptors.ts): a
+ *   non-finite value counts as a constant (DSC and NSD that are N/A — no prediction, or empty
+ *   reference and prediction — count as 0) or as the task's worst finite value moved by a margin
+ *   (an infinite or N/A HD95 counts as the largest finite HD95 of that task over all losses, cases
+ *   and labels plus 1 mm — worse than any finite value, and equal to every other infinite one; if
+ *   the task has no finite HD95 at all it counts as 1 mm).
  * - Several labels per case (multi-organ): the case's value is the mean over its labels, taken
  *   after the N/A policy per label.
  */
 import { InputError } from '../util/errors.js';
-import { METRICS, type MetricName, type MetricTable, type ResultRow } from './types.js';
+import { METRIC_DESCRIPTORS, METRIC_NAMES, notAvailableSubstitute, rankingValue, substituteDependsOnData } from '../eval/metric-descriptors.js';
+import type { MetricName, MetricTable, ResultRow } from './types.js';
 
 export interface CaseTables {
   tasks: string[];
@@ -33,19 +35,6 @@ function listSome(items: string[], max = 5): string {
 }
 
 const SEP = '\u0000';
-
-/** Largest finite HD95 + 1 mm (1 mm without any finite value): the value of an infinite HD95. */
-export function hd95Substitute(values: Iterable<number>): number {
-  let max = 0;
-  for (const v of values) if (Number.isFinite(v) && v > max) max = v;
-  return max + 1;
-}
-
-/** Apply the N/A policy to one label-level value. */
-export function applyNaPolicy(metric: MetricName, value: number, substitute: number): number {
-  if (metric === 'hd95') return Number.isFinite(value) ? value : substitute;
-  return Number.isNaN(value) ? 0 : value;
-}
 
 export function buildMetricTables(rows: ResultRow[]): CaseTables {
   if (rows.length === 0) throw new InputError(undefined, 'the results contain no rows');
@@ -97,12 +86,13 @@ export function buildMetricTables(rows: ResultRow[]): CaseTables {
       throw new InputError(undefined, `task '${task}': no rows for loss(es) ${listSome(absent)} (every loss needs every case of every task)`);
     }
   }
-  const metricsAvailable = METRICS.filter((m) => tasks.every((t) => index.get(t)?.has(m) === true));
+  const metricsAvailable = METRIC_NAMES.filter((m) => tasks.every((t) => index.get(t)?.has(m) === true));
 
   const tables: MetricTable[] = [];
   for (const task of tasks) {
     const byMetric = index.get(task) as Map<MetricName, Map<string, Map<string, ResultRow>>>;
-    for (const metric of METRICS) {
+    for (const descriptor of METRIC_DESCRIPTORS) {
+      const metric = descriptor.name;
       const byLoss = byMetric.get(metric);
       if (byLoss === undefined) continue;
       // Union of (case, label) keys over losses; every loss must have all of them.
@@ -124,12 +114,9 @@ export function buildMetricTables(rows: ResultRow[]): CaseTables {
           );
         }
       }
-      let substitute = 0;
-      if (metric === 'hd95') {
-        const all: number[] = [];
-        for (const byCase of byLoss.values()) for (const r of byCase.values()) all.push(r.value);
-        substitute = hd95Substitute(all);
-      }
+      const all: number[] = [];
+      for (const byCase of byLoss.values()) for (const r of byCase.values()) all.push(r.value);
+      const substitute = notAvailableSubstitute(descriptor, all);
       const cases = [...new Set([...keys.values()].map((r) => r.case))].sort(naturalCompare);
       const caseIndex = new Map(cases.map((c, i) => [c, i]));
       const values: number[][] = [];
@@ -140,15 +127,15 @@ export function buildMetricTables(rows: ResultRow[]): CaseTables {
         let na = 0;
         for (const r of (byLoss.get(loss) as Map<string, ResultRow>).values()) {
           const c = caseIndex.get(r.case) as number;
-          if (metric === 'hd95' ? !Number.isFinite(r.value) : Number.isNaN(r.value)) na++;
-          sums[c] = (sums[c] as number) + applyNaPolicy(metric, r.value, substitute);
+          if (!Number.isFinite(r.value)) na++;
+          sums[c] = (sums[c] as number) + rankingValue(r.value, substitute);
           counts[c] = (counts[c] as number) + 1;
         }
         values.push(Array.from(sums, (s, i) => s / (counts[i] as number)));
         naCounts.push(na);
       }
       const table: MetricTable = { task, metric, cases, values, naCounts };
-      if (metric === 'hd95') table.substitute = substitute;
+      if (substituteDependsOnData(descriptor)) table.substitute = substitute;
       tables.push(table);
     }
     // The bootstrap resamples a task's cases for all metrics at once: their case sets must agree.

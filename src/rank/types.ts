@@ -1,17 +1,7 @@
-/** Shared types of the ranking stage. */
+/** Shared types of the ranking stage. The metrics and their properties: src/eval/metric-descriptors.ts. */
+import type { MetricName } from '../eval/metric-descriptors.js';
 
-/** Per-case metrics the ranking understands. */
-export const METRICS = ['dsc', 'nsd', 'hd95'] as const;
-export type MetricName = (typeof METRICS)[number];
-
-/** Whether a larger value of the metric is better (DSC, NSD) or worse (HD95 in mm). */
-export function higherIsBetter(metric: MetricName): boolean {
-  return metric !== 'hd95';
-}
-
-export function isMetricName(value: string): value is MetricName {
-  return (METRICS as readonly string[]).includes(value);
-}
+export type { MetricName };
 
 /** One row of a long-format results file: `task,loss,case,metric,value[,label]`. */
 export interface ResultRow {
@@ -46,9 +36,9 @@ export interface MetricTable {
   cases: string[];
   /** values[lossIndex][caseIndex], N/A policy applied and averaged over labels. */
   values: number[][];
-  /** na[lossIndex] = number of label values that were N/A (NaN, or ±inf for HD95) before the policy. */
+  /** na[lossIndex] = number of label values that were N/A (NaN or ±inf) before the policy. */
   naCounts: number[];
-  /** HD95 only: the value that replaced infinite/missing HD95 (largest finite HD95 of the task + 1 mm). */
+  /** For metrics whose N/A substitute depends on the data (HD95: largest finite HD95 of the task + 1 mm): that value. */
   substitute?: number;
 }
 
@@ -74,10 +64,11 @@ export interface LeaderboardEntry {
   rankScore: number;
   /** Significance score per `<task>/<metric>` of the chosen metrics. */
   scores: Record<string, number>;
-  /** Mean per-case DSC per task (N/A counted as 0), when DSC is in the input. */
-  meanDsc: Record<string, number>;
-  /** Mean per-case NSD per task (N/A counted as 0), when NSD is in the input. */
-  meanNsd: Record<string, number>;
+  /**
+   * Mean per-case value (after the N/A policy) per task, means[metric][task], for the metrics whose
+   * descriptor has `tableMean` (DSC, NSD), when the input has them.
+   */
+  means: Partial<Record<MetricName, Record<string, number>>>;
 }
 
 /** A ranking under one choice of metrics (paper §5.1: DSC+NSD, DSC, NSD, HD95). */

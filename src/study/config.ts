@@ -10,6 +10,7 @@ import { readYamlFile } from '../util/yaml.js';
 import { warn } from '../util/log.js';
 import { CONFIG_DIR } from '../util/paths.js';
 import { TRAIN_DEFAULTS } from '../train/settings.js';
+import { DEFAULT_RANK_METRICS, isMetricName, METRIC_NAMES } from '../eval/metric-descriptors.js';
 
 export interface BenchmarkConfig {
   /** Name of the benchmark; results go to `<results root>/<name>` unless `results` is set. */
@@ -128,8 +129,8 @@ export function parseBenchmarkConfig(
     if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw new InputError(file, `'loss_options.${id}' must be a mapping`);
     lossOptions[id] = opts as Record<string, number | boolean | string>;
   }
-  const metrics = ranking['metrics'] === undefined ? ['dsc', 'nsd'] : stringList(file, 'ranking.metrics', ranking['metrics']);
-  for (const m of metrics) if (!['dsc', 'nsd', 'hd95'].includes(m)) throw new InputError(file, `unknown metric '${m}' in 'ranking.metrics' (valid: dsc, nsd, hd95)`);
+  const metrics = ranking['metrics'] === undefined ? [...DEFAULT_RANK_METRICS] : stringList(file, 'ranking.metrics', ranking['metrics']);
+  for (const m of metrics) if (!isMetricName(m)) throw new InputError(file, `unknown metric '${m}' in 'ranking.metrics' (valid: ${METRIC_NAMES.join(', ')})`);
   const pathString = (key: string): string | undefined => {
     const v = paths[key];
     if (v === undefined || v === null) return undefined;

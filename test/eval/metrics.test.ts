@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Vec3 } from '../../src/util/vec3.js';
 import { computeSurfaceDistances } from '../../src/eval/surface.js';
-import { averageSurfaceDistance, dsc, hd95, nsd, robustHausdorff, evaluateCase } from '../../src/eval/metrics.js';
+import { averageSurfaceDistance, dsc, hd95, nsd, robustHausdorff } from '../../src/eval/metrics.js';
+import { evaluateCase } from '../../src/eval/case-metrics.js';
 import { FIXTURE_CASES, close, decodeRuns, num, type FixtureCase, type Num } from './deepmind-fixture.js';
 
 /** The fixture's arrays are C-order (last axis fastest): pass the reversed shape and spacing. */

@@ -6,7 +6,9 @@ import { REPO_ROOT } from '../helpers.js';
 import type { Vec3 } from '../../src/util/vec3.js';
 import { surfelAreaTable, cornerBit } from '../../src/eval/surfel-table.js';
 import { computeSurfaceDistances } from '../../src/eval/surface.js';
-import { dsc, evaluateCase, hd95, nsd, robustHausdorff, pairwiseSum } from '../../src/eval/metrics.js';
+import { dsc, hd95, nsd, robustHausdorff, pairwiseSum } from '../../src/eval/metrics.js';
+import { evaluateCase } from '../../src/eval/case-metrics.js';
+import { Rng } from '../../src/util/rng.js';
 
 const reference = JSON.parse(readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'eval', 'deepmind-surfel-areas.json'), 'utf8')) as {
   tables: { spacing_mm: Vec3; areas_mm2: number[] }[];

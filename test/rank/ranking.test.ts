@@ -7,7 +7,7 @@ import { readResultsCsv, parseResultsCsv } from '../../src/rank/results.js';
 import { rankResults } from '../../src/rank/ranking.js';
 import { buildTable2, renderTable2Markdown } from '../../src/rank/table2.js';
 import { kendallTauB } from '../../src/rank/kendall.js';
-import { ranksFromTotals } from '../../src/rank/ranks.js';
+import { quantile, ranksFromTotals } from '../../src/rank/ranks.js';
 import { InputError, UsageError } from '../../src/util/errors.js';
 import type { Ranking, ResultRow } from '../../src/rank/types.js';
 
@@ -61,7 +61,7 @@ test('N/A policy: NaN DSC/NSD count as 0, infinite HD95 as the largest finite HD
   assert.equal(t1hd?.values[2]?.[5], 17);
   assert.equal(r.tables.find((t) => t.task === 't2' && t.metric === 'hd95')?.substitute, 7.45);
   // Mean NSD of C on t2 with the N/A as 0: (0.44 + 0 + 0.47 + 0.79 + 0.21 + 0.585) / 6.
-  assert.ok(Math.abs((r.leaderboard.find((e) => e.loss === 'C')?.meanNsd['t2'] as number) - 2.495 / 6) < 1e-12);
+  assert.ok(Math.abs((r.leaderboard.find((e) => e.loss === 'C')?.means.nsd?.['t2'] as number) - 2.495 / 6) < 1e-12);
 });
 
 test('Table 2 marks: bold = highest significance score, underlined = beaten by the most losses', () => {
@@ -192,4 +192,14 @@ test('ranks: ties share the better rank; Kendall tau-b on hand-computed cases', 
 test('the fixture generator and its README exist for reproducibility', () => {
   assert.ok(existsSync(path.join(FIXTURES, 'gen_hand_ranking.py')));
   assert.ok(existsSync(path.join(FIXTURES, 'README.md')));
+});
+
+test('bootstrap quantiles are R type 7 (numpy percentile default): [1, 2, 3, 4, 10] at 2.5/50/97.5 % = 1.1, 3, 9.4', () => {
+  const sorted = [1, 2, 3, 4, 10];
+  assert.ok(Math.abs(quantile(sorted, 0.025) - 1.1) < 1e-12);
+  assert.equal(quantile(sorted, 0.5), 3);
+  assert.ok(Math.abs(quantile(sorted, 0.975) - 9.4) < 1e-12);
+  assert.equal(quantile(sorted, 0.25), 2);
+  assert.equal(quantile([7], 0.975), 7);
+  assert.ok(Number.isNaN(quantile([], 0.5)), 'an empty list (every τ undefined) has no quantile');
 });

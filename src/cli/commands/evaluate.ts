@@ -2,8 +2,10 @@
 import { Option, type Command } from 'commander';
 import { globalOptions } from '../context.js';
 import { parseIntOption, parseListOption, parseNumberOption } from '../settings.js';
-import { evaluateFolders, formatValue, METRIC_NAMES } from '../../eval/folders.js';
+import { evaluateFolders, formatValue } from '../../eval/folders.js';
+import { canBeInfinite, METRIC_DESCRIPTORS } from '../../eval/metric-descriptors.js';
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { InputError, UsageError, errorMessage } from '../../util/errors.js';
 import { formatTable, print, printJson, progressBar, warn } from '../../util/log.js';
 import { summaryJson } from '../../eval/folders.js';
@@ -41,7 +43,7 @@ export function register(program: Command): void {
     .option('--fold <k>', 'fold for --split val (default 0)', parseIntOption('--fold'))
     .requiredOption('--out <dir>', 'where per_case.csv, summary.json (and results.csv) are written')
     .option('--cases <list>', 'only these ground-truth cases: a,b,c or @file with one id per line (e.g. @pred/cases.txt)', parseCases)
-    .option('--labels <list>', 'foreground labels to score, e.g. 1,2 (default: every label present)', parseLabels)
+    .option('--labels <list>', 'foreground labels to score, e.g. 1,2 (default: the plan\'s with --split, else every label in the references); with --gt they are the only nonzero values allowed', parseLabels)
     .option('--tolerance <mm>', 'NSD tolerance in mm (default 1)', parseNumberOption('--tolerance'))
     .option('--task <name>', 'task name for results.csv (with --loss)')
     .option('--loss <id>', 'loss id for results.csv (with --task)')
@@ -57,7 +59,7 @@ export function register(program: Command): void {
         predDir: opts.pred,
         ...(opts.gt !== undefined ? { gtDir: opts.gt } : {}),
         ...(split !== undefined ? { groundTruth: split.files, groundTruthSource: split.source } : {}),
-        ...(split !== undefined && opts.labels === undefined ? { labels: split.labels } : {}),
+        ...(split !== undefined ? { declaredLabels: { values: split.labels, source: `the plan (${path.join(opts.preprocessed as string, 'plans.json')})` } } : {}),
         outDir: opts.out,
         ...(opts.cases !== undefined ? { cases: opts.cases } : {}),
         ...(opts.labels !== undefined ? { labels: opts.labels } : {}),
@@ -77,14 +79,18 @@ export function register(program: Command): void {
         return;
       }
       const fmt = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : formatValue(v));
+      // One mean column per metric, then the count of infinite values of the metrics that can be infinite.
+      const infinite = METRIC_DESCRIPTORS.filter(canBeInfinite);
       const rows = summary.labels.map((l) => {
         const s = summary.perLabel[String(l)];
         if (s === undefined) return [String(l)];
-        return [String(l), ...METRIC_NAMES.map((m) => fmt(s[m].mean, m === 'hd95' ? 2 : 4)), String(s.hd95.inf)];
+        return [String(l), ...METRIC_DESCRIPTORS.map((d) => fmt(s[d.name].mean, d.digits)), ...infinite.map((d) => String(s[d.name].inf))];
       });
-      rows.push(['mean', ...METRIC_NAMES.map((m) => fmt(summary.foregroundMean[m], m === 'hd95' ? 2 : 4)), '']);
-      print(`${summary.cases} cases, NSD tolerance ${summary.toleranceMm} mm (means; HD95 over finite values)`);
-      print(formatTable(['label', 'DSC', 'NSD', 'HD95 mm', 'HD95 inf'], rows));
+      rows.push(['mean', ...METRIC_DESCRIPTORS.map((d) => fmt(summary.foregroundMean[d.name], d.digits)), ...infinite.map(() => '')]);
+      const header = ['label', ...METRIC_DESCRIPTORS.map((d) => (d.unit === '' ? d.displayName : `${d.displayName} ${d.unit}`)), ...infinite.map((d) => `${d.displayName} inf`)];
+      const overFinite = infinite.length > 0 ? `; ${infinite.map((d) => d.displayName).join(', ')} over finite values` : '';
+      print(`${summary.cases} cases, NSD tolerance ${summary.toleranceMm} mm (means${overFinite})`);
+      print(formatTable(header, rows));
       print('');
       print(`wrote ${summary.files.perCase}`);
       print(`wrote ${summary.files.summary}`);

@@ -8,6 +8,7 @@ import { readResultsCsv } from '../../rank/results.js';
 import { DEFAULT_RANK_OPTIONS, rankResults } from '../../rank/ranking.js';
 import { writeRankingOutputs } from '../../rank/outputs.js';
 import { leaderboardJson, renderLeaderboardText } from '../../rank/leaderboard.js';
+import { DEFAULT_RANK_METRICS, METRIC_NAMES } from '../../eval/metric-descriptors.js';
 
 interface RankFlags {
   results: string[];
@@ -23,7 +24,7 @@ export function register(program: Command): void {
     .description('rank losses from per-case results (task,loss,case,metric,value) with the study\'s Wilcoxon significance scheme; writes leaderboards, Table 2, figures and report.html')
     .requiredOption('--results <paths...>', 'results CSV files, or run/evaluation directories searched recursively for results.csv')
     .requiredOption('--out <dir>', 'output directory')
-    .option('--metrics <list>', 'metrics of the rank score, comma separated (default dsc,nsd)', parseListOption)
+    .option('--metrics <list>', `metrics of the rank score, comma separated, of ${METRIC_NAMES.join(', ')} (default ${DEFAULT_RANK_METRICS.join(',')})`, parseListOption)
     .option('--alpha <p>', 'significance level of the two-sided Wilcoxon test (default 0.05)', parseNumberOption('--alpha'))
     .option('--bootstrap <n>', 'bootstrap resamples of the cases for the stability analysis, 0 = none (default 1000)', parseIntOption('--bootstrap'))
     .action(async (flags: RankFlags, cmd: Command) => {
