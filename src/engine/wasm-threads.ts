@@ -2,7 +2,7 @@
  * Multi-threaded tfjs-backend-wasm in Node (docs/model.md, "wasm threads").
  *
  * tfjs-backend-wasm 4.22 never uses threads in Node:
- *  1. the flag WASM_HAS_MULTITHREAD_SUPPORT evaluates to false when IS_NODE (tfjs issue #3830);
+ *  1. the flag WASM_HAS_MULTITHREAD_SUPPORT evaluates to false when IS_NODE (tensorflow/tfjs#3830 upstream);
  *  2. with the flag forced, the pthread worker script and the Emscripten main script are handed
  *     over as Blob objects / blob: URLs, which Node's worker_threads cannot load;
  *  3. the C++ side caps the pool at min(requested, logical cores / 2): 1 thread on 2 cores.
