@@ -196,6 +196,7 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
           [
             ...common, 'evaluate', '--pred', predictions, '--split', 'test', '--preprocessed', preprocessedDir(paths, task),
             '--tolerance', String(config.evaluation.toleranceMm), '--task', task, '--loss', loss, '--out', testEvaluationDir(paths, task, loss, config.fold, options.seed),
+            '--fold', String(config.fold), '--score-missing',
           ],
         ],
         // A training that diverged has no model: prediction fails, and evaluation then scores every
