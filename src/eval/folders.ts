@@ -330,8 +330,13 @@ export async function evaluateFolders(options: EvaluateFoldersOptions): Promise<
   let provenanceFile: string | undefined;
   if (run !== undefined) {
     // The run directory may have moved with the results; provenance is then unknown, not wrong.
-    if (existsSync(run.runDir)) provenanceFile = writeProvenanceFile(options.outDir, [buildProvenanceEntry(run.runDir, run.checkpoint)]);
-    else warn(`run directory ${run.runDir} of ${path.join(options.predDir, 'run.json')} does not exist: no provenance.json`);
+    try {
+      if (!existsSync(run.runDir)) throw new InputError(run.runDir, `the run directory named by ${path.join(options.predDir, 'run.json')} does not exist`);
+      provenanceFile = writeProvenanceFile(options.outDir, [buildProvenanceEntry(run.runDir, run.checkpoint)]);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      warn(`no provenance.json: ${err.message}`);
+    }
   }
 
   const summary: EvaluationSummary = {

@@ -72,7 +72,13 @@ function readLog(runDir: string): LogLine[] {
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as LogLine);
+    .map((l, n) => {
+      try {
+        return JSON.parse(l) as LogLine;
+      } catch {
+        throw new InputError(file, `line ${n + 1} is not valid JSON`);
+      }
+    });
 }
 
 /** Why training stopped: the status field, else what the state and the epoch count say. */

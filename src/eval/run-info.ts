@@ -24,7 +24,8 @@ export interface PredictionRunInfo {
   loss: string;
   seed: number;
   fold: number;
-  learningRate: number;
+  /** null when the run's config.json does not record it. */
+  learningRate: number | null;
   /** The checkpoint predicted with, and the epoch (0-based, as in log.jsonl) it was written at; null when unknown. */
   checkpoint: { kind: CheckpointKind; epoch: number | null };
 }
@@ -53,7 +54,10 @@ export function checkpointEpoch(checkpointDir: string): number | null {
   }
 }
 
-/** The run information of a run directory and checkpoint choice (reads config.json and the checkpoint's log). */
+/**
+ * The run information of a run directory and checkpoint choice (reads config.json and the
+ * checkpoint's log). An input error when config.json lacks the task, loss, seed or fold.
+ */
 export function predictionRunInfo(runDir: string, checkpointChoice: string): PredictionRunInfo {
   const configFile = path.join(runDir, RUN_FILES.config);
   let config: ConfigIdentity;
@@ -77,15 +81,25 @@ export function predictionRunInfo(runDir: string, checkpointChoice: string): Pre
     loss: need('loss', id.loss, isString),
     seed: need('seed', id.seed, isInteger),
     fold: need('fold', id.fold, isInteger),
-    learningRate: need('learningRate', id.learningRate, isNumber),
+    learningRate: isNumber(id.learningRate) ? id.learningRate : null,
     checkpoint: { kind: checkpointKind(checkpointChoice), epoch: checkpointEpoch(path.join(runDir, RUN_FILES.checkpoints, checkpointChoice)) },
   };
 }
 
-/** Write `<predDir>/run.json` for predictions made with `runDir`'s checkpoint `checkpointChoice`. */
-export async function writePredictionRunInfo(predDir: string, runDir: string, checkpointChoice: string): Promise<string> {
+/**
+ * Write `<predDir>/run.json` for predictions made with `runDir`'s checkpoint `checkpointChoice`.
+ * A run whose config.json does not identify it gets none (undefined): prediction goes on.
+ */
+export async function writePredictionRunInfo(predDir: string, runDir: string, checkpointChoice: string): Promise<string | undefined> {
+  let info: PredictionRunInfo;
+  try {
+    info = predictionRunInfo(runDir, checkpointChoice);
+  } catch (err) {
+    if (err instanceof InputError) return undefined;
+    throw err;
+  }
   const file = path.join(predDir, RUN_INFO_FILE);
-  await writeJsonAtomic(file, predictionRunInfo(runDir, checkpointChoice));
+  await writeJsonAtomic(file, info);
   return file;
 }
 
@@ -108,7 +122,7 @@ export function readPredictionRunInfo(predDir: string): PredictionRunInfo | unde
   if (typeof raw.loss !== 'string') bad('loss');
   if (!Number.isInteger(raw.seed)) bad('seed');
   if (!Number.isInteger(raw.fold)) bad('fold');
-  if (typeof raw.learningRate !== 'number') bad('learningRate');
+  if (typeof raw.learningRate !== 'number' && raw.learningRate !== null) bad('learningRate');
   const kind = raw.checkpoint?.kind;
   if (kind !== 'best' && kind !== 'final') bad('checkpoint.kind');
   const epoch = raw.checkpoint?.epoch;

@@ -89,6 +89,10 @@ test('segloss predict writes uint8 label maps with the input geometry, reports a
   const probs = readNiftiSync(path.join(out, 'toyliver_002_probabilities.nii.gz'));
   assert.deepEqual(probs.shape, [...source.shape.slice(0, 3), 2]);
   assert.equal(readFileSync(path.join(out, 'cases.txt'), 'utf8'), 'broken\ntoyliver_002\n');
+  // run.json names the run and the checkpoint (this hand-made config has no learning rate, the checkpoint no log)
+  assert.deepEqual(JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')), {
+    version: 1, runDir: path.resolve(run), task: 'toy-liver', loss: 'ce', seed: 12345, fold: 0, learningRate: null, checkpoint: { kind: 'best', epoch: null },
+  });
 
   // the failed case has no prediction: evaluate scores it as empty when asked for the listed cases
   const gtDir = path.join(root, 'gt');
@@ -99,6 +103,8 @@ test('segloss predict writes uint8 label maps with the input geometry, reports a
   const rows = readFileSync(path.join(root, 'eval', 'per_case.csv'), 'utf8').trim().split('\n');
   assert.equal(rows.length, 4);
   assert.ok(existsSync(path.join(root, 'eval', 'summary.json')));
+  // task, loss, seed and fold come from run.json
+  assert.match(readFileSync(path.join(root, 'eval', 'results.csv'), 'utf8'), /^task,loss,case,metric,value,seed,fold\ntoy-liver,ce,toyliver_002,dsc,[0-9.e-]+,12345,0\n/);
 });
 
 test('segloss predict --split test uses the run\'s held-out cases; a loss directory and --seed choose the replicate', () => {
