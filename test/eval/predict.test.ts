@@ -149,9 +149,12 @@ test('a loss directory resolves to the finished run with the best validation Dic
   assert.throws(() => resolveRunDirectory(lossDir, 1, 7), /lr-\*\/fold-1\/seed-7/);
 });
 
-test('segloss evaluate --split test --preprocessed: labels of the held-out cases; a missing prediction folder scores all as empty', () => {
+test('segloss evaluate --split test --preprocessed: labels of the held-out cases; with --score-missing (the benchmark) a missing prediction folder scores all as empty', () => {
   const out = path.join(root, 'eval-split');
-  const r = runSegloss(['evaluate', '--pred', path.join(root, 'no-predictions'), '--split', 'test', '--preprocessed', pre, '--task', 'toy-liver', '--loss', 'ce', '--out', out]);
+  const refused = runSegloss(['evaluate', '--pred', path.join(root, 'no-predictions'), '--split', 'test', '--preprocessed', pre, '--task', 'toy-liver', '--loss', 'ce', '--out', out]);
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /no-predictions: prediction folder does not exist/);
+  const r = runSegloss(['evaluate', '--pred', path.join(root, 'no-predictions'), '--split', 'test', '--preprocessed', pre, '--task', 'toy-liver', '--loss', 'ce', '--out', out, '--score-missing']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /does not exist: every case is scored as an empty prediction/);
   const splits = JSON.parse(readFileSync(path.join(pre, 'splits.json'), 'utf8')) as { test: string[] };
