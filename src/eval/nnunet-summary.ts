@@ -5,12 +5,13 @@
  *
  *   { "foreground_mean": { metric: mean over labels of `mean[label][metric]` },
  *     "mean":            { "<label>": { metric: np.nanmean over cases } },
- *     "metric_per_case": [ { "metrics": { "<label>": { Dice, FN, FP, IoU, TN, TP, n_pred, n_ref, NSD, HD95 } },
+ *     "metric_per_case": [ { "metrics": { "<label>": { Dice, FN, FP, IoU, TN, TP, n_pred, n_ref, DSC, NSD, HD95 } },
  *                            "prediction_file": …, "reference_file": … } ] }
  *
  * Per label: TP = |G ∩ P|, FP = |P \ G|, FN = |G \ P|, TN = the other voxels; Dice = 2TP/(2TP+FP+FN),
  * IoU = TP/(TP+FP+FN), both NaN when TP+FP+FN = 0 (label absent from both); n_pred = TP+FP,
- * n_ref = TP+FN. segloss adds NSD (at the evaluation's tolerance) and HD95 in the same style.
+ * n_ref = TP+FN. segloss adds each of its metrics (./metric-descriptors.ts) in the same style, under
+ * its display name: DSC (DeepMind's; equal to Dice), NSD (at the evaluation's tolerance) and HD95.
  * Means are `np.nanmean` (NaN cases left out, an infinite HD95 makes the mean infinite) and the
  * foreground mean is `np.mean` over the labels (a NaN label mean makes it NaN), as nnU-Net computes them.
  *
@@ -18,9 +19,10 @@
  * keys): non-finite numbers are the tokens NaN / Infinity that Python's json module reads back.
  */
 import type { CaseMetrics } from './case-metrics.js';
+import { METRIC_DESCRIPTORS } from './metric-descriptors.js';
 
-/** The nnU-Net metrics of one label of one case (key order of `compute_metrics`, then NSD and HD95). */
-export interface NnunetLabelMetrics {
+/** nnU-Net's own metrics of one label of one case (`compute_metrics`). */
+interface NnunetOwnMetrics {
   Dice: number;
   IoU: number;
   FP: number;
@@ -29,9 +31,10 @@ export interface NnunetLabelMetrics {
   TN: number;
   n_pred: number;
   n_ref: number;
-  NSD: number;
-  HD95: number;
 }
+
+/** nnU-Net's metrics of one label of one case, then segloss's by display name (DSC, NSD, HD95). */
+export type NnunetLabelMetrics = NnunetOwnMetrics & Record<string, number>;
 
 export interface NnunetCaseEntry {
   metrics: Record<string, NnunetLabelMetrics>;
@@ -41,12 +44,13 @@ export interface NnunetCaseEntry {
 }
 
 export interface NnunetSummary {
-  foreground_mean: Record<keyof NnunetLabelMetrics, number>;
-  mean: Record<string, Record<keyof NnunetLabelMetrics, number>>;
+  foreground_mean: NnunetLabelMetrics;
+  mean: Record<string, NnunetLabelMetrics>;
   metric_per_case: NnunetCaseEntry[];
 }
 
-export const NNUNET_METRIC_KEYS: readonly (keyof NnunetLabelMetrics)[] = ['Dice', 'IoU', 'FP', 'TP', 'FN', 'TN', 'n_pred', 'n_ref', 'NSD', 'HD95'];
+/** Every key of a label's entry: nnU-Net's, then segloss's metrics by display name. */
+export const NNUNET_METRIC_KEYS: readonly string[] = ['Dice', 'IoU', 'FP', 'TP', 'FN', 'TN', 'n_pred', 'n_ref', ...METRIC_DESCRIPTORS.map((d) => d.displayName)];
 
 /** nnU-Net's per-label entry from segloss's comparison of one label. */
 export function nnunetLabelMetrics(m: CaseMetrics): NnunetLabelMetrics {
@@ -64,8 +68,7 @@ export function nnunetLabelMetrics(m: CaseMetrics): NnunetLabelMetrics {
     TN: tn,
     n_pred: fp + tp,
     n_ref: fn + tp,
-    NSD: m.nsd,
-    HD95: m.hd95,
+    ...Object.fromEntries(METRIC_DESCRIPTORS.map((d) => [d.displayName, m[d.name]])),
   };
 }
 
@@ -93,13 +96,13 @@ export function nnunetSummary(cases: readonly NnunetCaseInput[], labels: readonl
   const mean: NnunetSummary['mean'] = {};
   for (const l of labels) {
     const rows = perCase.map((c) => c.metrics[String(l)] as NnunetLabelMetrics);
-    mean[String(l)] = Object.fromEntries(NNUNET_METRIC_KEYS.map((k) => [k, nanMean(rows.map((r) => r[k]))])) as Record<keyof NnunetLabelMetrics, number>;
+    mean[String(l)] = Object.fromEntries(NNUNET_METRIC_KEYS.map((k) => [k, nanMean(rows.map((r) => r[k] as number))])) as NnunetLabelMetrics;
   }
   // Labels are foreground only (nnU-Net skips the key 0); np.mean, so a NaN label mean propagates.
-  const foreground = labels.filter((l) => l !== 0).map((l) => mean[String(l)] as Record<keyof NnunetLabelMetrics, number>);
+  const foreground = labels.filter((l) => l !== 0).map((l) => mean[String(l)] as NnunetLabelMetrics);
   const foregroundMean = Object.fromEntries(
-    NNUNET_METRIC_KEYS.map((k) => [k, foreground.length === 0 ? NaN : foreground.reduce((s, m) => s + m[k], 0) / foreground.length]),
-  ) as Record<keyof NnunetLabelMetrics, number>;
+    NNUNET_METRIC_KEYS.map((k) => [k, foreground.length === 0 ? NaN : foreground.reduce((s, m) => s + (m[k] as number), 0) / foreground.length]),
+  ) as NnunetLabelMetrics;
   return { foreground_mean: foregroundMean, mean, metric_per_case: perCase };
 }
 

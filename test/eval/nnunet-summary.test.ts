@@ -45,7 +45,7 @@ function makeExample() {
   return { root, gt, pred };
 }
 
-type LabelMetrics = Record<'Dice' | 'IoU' | 'FP' | 'TP' | 'FN' | 'TN' | 'n_pred' | 'n_ref' | 'NSD' | 'HD95', number>;
+type LabelMetrics = Record<'Dice' | 'IoU' | 'FP' | 'TP' | 'FN' | 'TN' | 'n_pred' | 'n_ref' | 'DSC' | 'NSD' | 'HD95', number>;
 interface Summary {
   foreground_mean: LabelMetrics;
   mean: Record<string, LabelMetrics>;
@@ -62,7 +62,7 @@ test('summary.json has nnU-Net v2 keys and hand-derived Dice, IoU and TP/FP/FN/T
   assert.match(r.stderr, /1 reference case\(s\) without a prediction, not scored.*: case_c/);
   const text = readFileSync(path.join(out, 'summary.json'), 'utf8');
   // Python's json.dump(indent=4, sort_keys=True), as nnU-Net's save_json writes it.
-  assert.match(text, /^\{\n {4}"foreground_mean": \{\n {8}"Dice": /);
+  assert.match(text, /^\{\n {4}"foreground_mean": \{\n {8}"DSC": [0-9.]+,\n {8}"Dice": /);
   assert.match(text, /"Dice": NaN/);
   assert.match(text, /"HD95": Infinity/);
   const s = parsePythonJson(text) as Summary;
@@ -73,11 +73,11 @@ test('summary.json has nnU-Net v2 keys and hand-derived Dice, IoU and TP/FP/FN/T
   assert.equal(a.reference_file, path.resolve(gt, 'case_a.nii.gz'));
   assert.equal(a.prediction_file, path.resolve(pred, 'case_a.nii.gz'));
   assert.deepEqual(Object.keys(a.metrics), ['1', '2']);
-  assert.deepEqual(Object.keys(a.metrics['1'] as LabelMetrics), ['Dice', 'FN', 'FP', 'HD95', 'IoU', 'NSD', 'TN', 'TP', 'n_pred', 'n_ref']);
+  assert.deepEqual(Object.keys(a.metrics['1'] as LabelMetrics), ['DSC', 'Dice', 'FN', 'FP', 'HD95', 'IoU', 'NSD', 'TN', 'TP', 'n_pred', 'n_ref']);
 
   const a1 = a.metrics['1'] as LabelMetrics;
   assert.deepEqual([a1.TP, a1.FP, a1.FN, a1.TN, a1.n_pred, a1.n_ref], [2, 1, 2, 19, 3, 4]);
-  assert.ok(close(a1.Dice, 4 / 7) && close(a1.IoU, 2 / 5));
+  assert.ok(close(a1.Dice, 4 / 7) && close(a1.IoU, 2 / 5) && close(a1.DSC, 4 / 7));
   const a2 = a.metrics['2'] as LabelMetrics;
   assert.deepEqual([a2.TP, a2.FP, a2.FN, a2.TN, a2.Dice, a2.IoU, a2.NSD, a2.HD95], [2, 0, 0, 22, 1, 1, 1, 0]);
   const b1 = b.metrics['1'] as LabelMetrics;
