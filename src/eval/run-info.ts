@@ -54,6 +54,16 @@ export function checkpointEpoch(checkpointDir: string): number | null {
   }
 }
 
+/** Epoch of a run's checkpoint `choice` (the last epoch's checkpoint may be stored as `final` or `latest`). */
+function checkpointEpochOf(runDir: string, choice: string): number | null {
+  const names = checkpointKind(choice) === 'best' ? [choice] : [choice, 'final', 'latest'];
+  for (const name of names) {
+    const epoch = checkpointEpoch(path.join(runDir, RUN_FILES.checkpoints, name));
+    if (epoch !== null) return epoch;
+  }
+  return null;
+}
+
 /**
  * The run information of a run directory and checkpoint choice (reads config.json and the
  * checkpoint's log). An input error when config.json lacks the task, loss, seed or fold.
@@ -82,7 +92,7 @@ export function predictionRunInfo(runDir: string, checkpointChoice: string): Pre
     seed: need('seed', id.seed, isInteger),
     fold: need('fold', id.fold, isInteger),
     learningRate: isNumber(id.learningRate) ? id.learningRate : null,
-    checkpoint: { kind: checkpointKind(checkpointChoice), epoch: checkpointEpoch(path.join(runDir, RUN_FILES.checkpoints, checkpointChoice)) },
+    checkpoint: { kind: checkpointKind(checkpointChoice), epoch: checkpointEpochOf(runDir, checkpointChoice) },
   };
 }
 
