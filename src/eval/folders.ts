@@ -4,7 +4,7 @@
  * - `per_case.csv`  — `case,label,metric,value` (one row per metric of ./metric-descriptors.ts;
  *   `nan` / `inf` as such);
  * - `summary.json`  — nnU-Net v2's schema (`metric_per_case`, `mean`, `foreground_mean`; Dice, IoU,
- *   TP/FP/FN/TN, n_pred, n_ref, plus NSD and HD95; ./nnunet-summary.ts);
+ *   TP/FP/FN/TN, n_pred, n_ref, plus segloss's DSC, NSD and HD95; ./nnunet-summary.ts);
  * - `segloss_summary.json` — per label mean / median / std / count of each metric (statistics over
  *   the finite values, with the numbers of NaN and infinite ones), the foreground mean, the cases
  *   without prediction, and every case;
@@ -22,7 +22,7 @@
  * label value that is not declared (./label-check.ts). The declared labels are the plan's
  * (`declaredLabels`), else `labels`, else those present in the references.
  */
-import { readdirSync, statSync, existsSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -37,7 +37,7 @@ import type { WorkerReply } from './worker.js';
 import { nnunetSummary, pythonJsonText } from './nnunet-summary.js';
 import { readPredictionRunInfo, type PredictionRunInfo } from './run-info.js';
 import { buildProvenanceEntry } from './provenance.js';
-import { writeProvenanceFile } from '../util/provenance.js';
+import { PROVENANCE_FILE_NAME, writeProvenanceFile } from '../util/provenance.js';
 
 /**
  * Reference cases without a prediction: 'skip' (default, as nnU-Net: not scored, listed),
@@ -337,6 +337,10 @@ export async function evaluateFolders(options: EvaluateFoldersOptions): Promise<
       if (!(err instanceof InputError)) throw err;
       warn(`no provenance.json: ${err.message}`);
     }
+  }
+  if (provenanceFile === undefined) {
+    // A provenance.json of an earlier evaluation into this folder would describe other predictions.
+    rmSync(path.join(options.outDir, PROVENANCE_FILE_NAME), { force: true });
   }
 
   const summary: EvaluationSummary = {

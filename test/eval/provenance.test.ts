@@ -126,10 +126,11 @@ test('evaluate on predictions with run.json: task and loss from the run, seed/fo
   assert.match(conflict.stderr, /come from seed 7, fold 1 \(run\.json\)/);
 });
 
-test('evaluate on plain predictions: seed/fold columns only with --seed/--fold, no provenance.json', () => {
+test('evaluate on plain predictions: seed/fold columns only with --seed/--fold, no provenance.json (a stale one is removed)', () => {
   const root = tempDir('segloss-provenance-plain-');
   const { gt, pred } = writeCase(root);
   const plain = path.join(root, 'plain');
+  writeJson(path.join(plain, 'provenance.json'), { version: 1, entries: [] }); // of an earlier evaluation: removed
   const r = runSegloss(['evaluate', '--pred', pred, '--gt', gt, '--out', plain, '--task', 'T', '--loss', 'L', '--workers', '1']);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(readFileSync(path.join(plain, 'results.csv'), 'utf8').split('\n')[0], 'task,loss,case,metric,value');
