@@ -199,7 +199,7 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
             '--fold', String(config.fold), '--score-missing',
           ],
         ],
-        // A training that diverged has no model: prediction fails, and evaluation then scores every
+        // A training that diverged has no model: prediction fails, and evaluation (--score-missing) then scores every
         // test case as an empty prediction (the study's N/A), so the loss stays in the ranking.
         continueOnFailure: true,
       });
