@@ -195,8 +195,8 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
           predict,
           [
             ...common, 'evaluate', '--pred', predictions, '--split', 'test', '--preprocessed', preprocessedDir(paths, task),
-            '--tolerance', String(config.evaluation.toleranceMm), '--task', task, '--loss', loss, '--out', testEvaluationDir(paths, task, loss, config.fold, options.seed),
             '--fold', String(config.fold), '--score-missing',
+            '--tolerance', String(config.evaluation.toleranceMm), '--task', task, '--loss', loss, '--out', testEvaluationDir(paths, task, loss, config.fold, options.seed),
           ],
         ],
         // A training that diverged has no model: prediction fails, and evaluation (--score-missing) then scores every
