@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { REPO_ROOT } from './helpers.js';
 
 /** The pipeline's stages in data-flow order (docs/architecture.md, "Stage order"). */
-export const STAGE_ORDER = ['util', 'ndimage', 'data', 'engine', 'model', 'losses', 'preprocess', 'train', 'eval', 'rank', 'study'] as const;
+export const STAGE_ORDER = ['util', 'ndimage', 'data', 'engine', 'model', 'losses', 'preprocess', 'train', 'eval', 'export', 'rank', 'study'] as const;
 /** What sits on top of every stage. */
 const TOP = ['cli', 'index.ts'];
 

@@ -15,6 +15,7 @@ import { register as registerLosses } from './commands/losses.js';
 import { register as registerRank } from './commands/rank.js';
 import { register as registerEvaluate } from './commands/evaluate.js';
 import { register as registerPredict } from './commands/predict.js';
+import { register as registerExport } from './commands/export.js';
 import { register as registerPreprocess } from './commands/preprocess.js';
 import { register as registerTrain } from './commands/train.js';
 import { register as registerBenchmark } from './commands/benchmark.js';
@@ -27,6 +28,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerTrain,
   registerPredict,
   registerEvaluate,
+  registerExport,
   registerRank,
   registerBenchmark, // benchmark and status
   registerLosses,

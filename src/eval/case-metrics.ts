@@ -11,6 +11,10 @@ export interface CaseMetrics extends Record<MetricName, number> {
   label: number;
   gtVoxels: number;
   predVoxels: number;
+  /** |G ∩ P|: the true positives (nnU-Net's TP). */
+  intersectionVoxels: number;
+  /** Voxels of the volume (TP + FP + FN + TN). */
+  voxels: number;
 }
 
 /**
@@ -25,6 +29,6 @@ export function evaluateCase(gt: LabelData, pred: LabelData, shape: Vec3, spacin
   return labels.map((label) => {
     const cmp = compareLabel(gt, pred, shape, spacingMm, label, { gt: eg.get(label) as LabelExtent, pred: ep.get(label) as LabelExtent });
     const values = Object.fromEntries(METRIC_DESCRIPTORS.map((d) => [d.name, d.compute(cmp, { toleranceMm })])) as Record<MetricName, number>;
-    return { label, ...values, gtVoxels: cmp.gtVoxels, predVoxels: cmp.predVoxels };
+    return { label, ...values, gtVoxels: cmp.gtVoxels, predVoxels: cmp.predVoxels, intersectionVoxels: cmp.intersectionVoxels, voxels: n };
   });
 }

@@ -25,6 +25,7 @@ import { InputError, UsageError, errorMessage } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { throwIfInterrupted } from '../util/interrupt.js';
 import { argmaxClasses, slidingWindowPredict, type PatchPredictor } from './sliding-window.js';
+import { writePredictionRunInfo } from './run-info.js';
 
 export interface PredictVolumeOptions {
   tta: boolean;
@@ -208,6 +209,7 @@ export async function predictCases(options: PredictCasesOptions): Promise<Predic
     }
     const idList = cases.map((c) => c.id).join('\n') + '\n';
     await writeFileAtomic(path.join(options.outDir, 'cases.txt'), idList);
+    await writePredictionRunInfo(options.outDir, runDir, checkpoint);
     for (const c of cases) {
       throwIfInterrupted();
       const t0 = performance.now();

@@ -195,10 +195,11 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
           predict,
           [
             ...common, 'evaluate', '--pred', predictions, '--split', 'test', '--preprocessed', preprocessedDir(paths, task),
+            '--fold', String(config.fold), '--score-missing',
             '--tolerance', String(config.evaluation.toleranceMm), '--task', task, '--loss', loss, '--out', testEvaluationDir(paths, task, loss, config.fold, options.seed),
           ],
         ],
-        // A training that diverged has no model: prediction fails, and evaluation then scores every
+        // A training that diverged has no model: prediction fails, and evaluation (--score-missing) then scores every
         // test case as an empty prediction (the study's N/A), so the loss stays in the ranking.
         continueOnFailure: true,
       });

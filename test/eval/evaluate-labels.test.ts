@@ -87,7 +87,7 @@ test('a huge label that the references declare is scored without a table of its 
   const c = writeCase(pred, AFFINE, gt);
   const r = evaluate(c);
   assert.equal(r.status, 0, r.stderr);
-  const summary = JSON.parse(readFileSync(path.join(c.root, 'out', 'summary.json'), 'utf8')) as { labels: number[]; per_label: Record<string, { dsc: { mean: number } }> };
+  const summary = JSON.parse(readFileSync(path.join(c.root, 'out', 'segloss_summary.json'), 'utf8')) as { labels: number[]; per_label: Record<string, { dsc: { mean: number } }> };
   assert.deepEqual(summary.labels, [1, 2 ** 31 - 1]);
   assert.equal(summary.per_label['1']?.dsc.mean, 0.975);
   assert.equal(summary.per_label[String(2 ** 31 - 1)]?.dsc.mean, 1);

@@ -37,10 +37,10 @@ function makeFolders() {
   return { root, gt, pred };
 }
 
-test('segloss evaluate: per_case.csv, summary.json and results.csv match DeepMind values; a missing prediction scores as empty', () => {
+test('segloss evaluate: per_case.csv, segloss_summary.json and results.csv match DeepMind values; with --score-missing a missing prediction scores as empty', () => {
   const { root, gt, pred } = makeFolders();
   const out = path.join(root, 'out');
-  const r = runSegloss(['evaluate', '--pred', pred, '--gt', gt, '--out', out, '--task', 'Toy', '--loss', 'dice', '--workers', '2']);
+  const r = runSegloss(['evaluate', '--pred', pred, '--gt', gt, '--out', out, '--task', 'Toy', '--loss', 'dice', '--workers', '2', '--score-missing']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /1 case\(s\) without a prediction.*case_4/);
   const rows = parseCsv(readFileSync(path.join(out, 'per_case.csv'), 'utf8'));
@@ -61,7 +61,7 @@ test('segloss evaluate: per_case.csv, summary.json and results.csv match DeepMin
   });
   assert.deepEqual(['dsc', 'nsd', 'hd95'].map((m) => value('case_4', m)), ['0', '0', 'inf']);
 
-  const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as {
+  const summary = JSON.parse(readFileSync(path.join(out, 'segloss_summary.json'), 'utf8')) as {
     labels: number[];
     cases: number;
     missing_predictions: string[];
@@ -138,8 +138,8 @@ test('--cases @file restricts the scored cases (ids one per line, # comments); a
   const r = runSegloss(['evaluate', '--pred', pred, '--gt', gt, '--out', out, '--cases', `@${list}`, '--workers', '1']);
   assert.equal(r.status, 0, r.stderr);
   const cases = new Set(parseCsv(readFileSync(path.join(out, 'per_case.csv'), 'utf8')).slice(1).map((row) => row[0]));
-  assert.deepEqual([...cases], ['case_2', 'case_4']);
-  assert.match(r.stderr, /case_4/); // missing prediction warning
+  assert.deepEqual([...cases], ['case_2']); // case_4 has no prediction: listed, not scored
+  assert.match(r.stderr, /1 reference case\(s\) without a prediction, not scored.*: case_4/);
   assert.match(r.stderr, /not scored.*case_1, case_3/);
   const bad = runSegloss(['evaluate', '--pred', pred, '--gt', gt, '--out', out, '--cases', 'case_9']);
   assert.equal(bad.status, 2);

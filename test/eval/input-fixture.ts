@@ -50,6 +50,6 @@ export function evaluate(c: Case, ...extra: string[]) {
 }
 
 export function meanDsc(c: Case): number {
-  const summary = JSON.parse(readFileSync(path.join(c.root, 'out', 'summary.json'), 'utf8')) as { foreground_mean: { dsc: number } };
+  const summary = JSON.parse(readFileSync(path.join(c.root, 'out', 'segloss_summary.json'), 'utf8')) as { foreground_mean: { dsc: number } };
   return summary.foreground_mean.dsc;
 }

@@ -89,6 +89,10 @@ test('segloss predict writes uint8 label maps with the input geometry, reports a
   const probs = readNiftiSync(path.join(out, 'toyliver_002_probabilities.nii.gz'));
   assert.deepEqual(probs.shape, [...source.shape.slice(0, 3), 2]);
   assert.equal(readFileSync(path.join(out, 'cases.txt'), 'utf8'), 'broken\ntoyliver_002\n');
+  // run.json names the run and the checkpoint (this hand-made config has no learning rate, the checkpoint no log)
+  assert.deepEqual(JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')), {
+    version: 1, runDir: path.resolve(run), task: 'toy-liver', loss: 'ce', seed: 12345, fold: 0, learningRate: null, checkpoint: { kind: 'best', epoch: null },
+  });
 
   // the failed case has no prediction: evaluate scores it as empty when asked for the listed cases
   const gtDir = path.join(root, 'gt');
@@ -99,6 +103,8 @@ test('segloss predict writes uint8 label maps with the input geometry, reports a
   const rows = readFileSync(path.join(root, 'eval', 'per_case.csv'), 'utf8').trim().split('\n');
   assert.equal(rows.length, 4);
   assert.ok(existsSync(path.join(root, 'eval', 'summary.json')));
+  // task, loss, seed and fold come from run.json
+  assert.match(readFileSync(path.join(root, 'eval', 'results.csv'), 'utf8'), /^task,loss,case,metric,value,seed,fold\ntoy-liver,ce,toyliver_002,dsc,[0-9.e-]+,12345,0\n/);
 });
 
 test('segloss predict --split test uses the run\'s held-out cases; a loss directory and --seed choose the replicate', () => {
@@ -143,9 +149,12 @@ test('a loss directory resolves to the finished run with the best validation Dic
   assert.throws(() => resolveRunDirectory(lossDir, 1, 7), /lr-\*\/fold-1\/seed-7/);
 });
 
-test('segloss evaluate --split test --preprocessed: labels of the held-out cases; a missing prediction folder scores all as empty', () => {
+test('segloss evaluate --split test --preprocessed: labels of the held-out cases; with --score-missing (the benchmark) a missing prediction folder scores all as empty', () => {
   const out = path.join(root, 'eval-split');
-  const r = runSegloss(['evaluate', '--pred', path.join(root, 'no-predictions'), '--split', 'test', '--preprocessed', pre, '--task', 'toy-liver', '--loss', 'ce', '--out', out]);
+  const refused = runSegloss(['evaluate', '--pred', path.join(root, 'no-predictions'), '--split', 'test', '--preprocessed', pre, '--task', 'toy-liver', '--loss', 'ce', '--out', out]);
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /no-predictions: prediction folder does not exist/);
+  const r = runSegloss(['evaluate', '--pred', path.join(root, 'no-predictions'), '--split', 'test', '--preprocessed', pre, '--task', 'toy-liver', '--loss', 'ce', '--out', out, '--score-missing']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /does not exist: every case is scored as an empty prediction/);
   const splits = JSON.parse(readFileSync(path.join(pre, 'splits.json'), 'utf8')) as { test: string[] };

@@ -90,7 +90,7 @@ test('segloss rank ranks what segloss synth + evaluate wrote for a toy multi-lab
   run(['--seed', '8', 'synth', '--task', 'toy-multiorgan', '--cases', '6', '--out', 'other']);
   mkdirSync(path.join(dir, 'nothing'));
   const evaluate = (pred: string, loss: string) =>
-    run(['evaluate', '--pred', pred, '--gt', 'gt/labelsTr', '--out', `runs/${loss}/eval`, '--task', 'toy-multiorgan', '--loss', loss, '--workers', '1']);
+    run(['evaluate', '--pred', pred, '--gt', 'gt/labelsTr', '--out', `runs/${loss}/eval`, '--task', 'toy-multiorgan', '--loss', loss, '--workers', '1', '--score-missing']);
   evaluate('gt/labelsTr', 'perfect');
   evaluate('other/labelsTr', 'other');
   evaluate('nothing', 'empty');

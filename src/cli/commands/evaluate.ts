@@ -1,4 +1,4 @@
-/** `segloss evaluate`: DSC / NSD / HD95 of a folder of predictions; see docs/evaluation.md. */
+/** `segloss evaluate`: DSC / NSD / HD95 of a folder of predictions, nnU-Net v2's summary.json and segloss's own; see docs/evaluation.md. */
 import { Option, type Command } from 'commander';
 import { globalOptions } from '../context.js';
 import { parseIntOption, parseListOption, parseNumberOption } from '../settings.js';
@@ -40,19 +40,25 @@ export function register(program: Command): void {
     .option('--gt <dir>', 'folder of ground-truth label maps <case>.nii.gz (e.g. labelsTr)')
     .addOption(new Option('--split <name>', 'instead of --gt: the test split (or --fold validation split) of the task in --preprocessed, labels from its dataset').choices(['test', 'val']))
     .option('--preprocessed <dir>', 'preprocessed task folder (plans.json, splits.json) for --split')
-    .option('--fold <k>', 'fold for --split val (default 0)', parseIntOption('--fold'))
-    .requiredOption('--out <dir>', 'where per_case.csv, summary.json (and results.csv) are written')
+    .option('--fold <k>', 'fold for --split val (default 0), and the fold column of results.csv with the global --seed', parseIntOption('--fold'))
+    .requiredOption('--out <dir>', 'where per_case.csv, summary.json (nnU-Net v2), segloss_summary.json (and results.csv, provenance.json) are written')
+    .option('--strict', 'fail (exit 2) when a reference case has no prediction (default: score the predicted cases only, as nnU-Net, and list the others)')
+    .option('--score-missing', 'score reference cases without a prediction as empty predictions (DSC 0, HD95 inf), as the benchmark does for a diverged training')
     .option('--cases <list>', 'only these ground-truth cases: a,b,c or @file with one id per line (e.g. @pred/cases.txt)', parseCases)
     .option('--labels <list>', 'foreground labels to score, e.g. 1,2 (default: the plan\'s with --split, else every label in the references); with --gt they are the only nonzero values allowed', parseLabels)
     .option('--tolerance <mm>', 'NSD tolerance in mm (default 1)', parseNumberOption('--tolerance'))
-    .option('--task <name>', 'task name for results.csv (with --loss)')
-    .option('--loss <id>', 'loss id for results.csv (with --task)')
+    .option('--task <name>', 'task name for results.csv (with --loss; default: the run\'s, for predictions of segloss predict)')
+    .option('--loss <id>', 'loss id for results.csv (with --task; default: the run\'s)')
     .option('--workers <n>', 'worker threads (default: CPU cores)', parseIntOption('--workers'))
-    .action(async (opts: { pred: string; gt?: string; split?: SplitName; preprocessed?: string; fold?: number; out: string; cases?: string[]; labels?: number[]; tolerance?: number; task?: string; loss?: string; workers?: number }, cmd: Command) => {
+    .action(async (opts: { pred: string; gt?: string; split?: SplitName; preprocessed?: string; fold?: number; out: string; strict?: boolean; scoreMissing?: boolean; cases?: string[]; labels?: number[]; tolerance?: number; task?: string; loss?: string; workers?: number }, cmd: Command) => {
       const g = globalOptions(cmd);
       if (opts.workers !== undefined && opts.workers < 1) throw new UsageError('--workers: expected at least 1');
       if ((opts.gt === undefined) === (opts.split === undefined)) throw new UsageError('give exactly one of --gt DIR and --split test|val (with --preprocessed DIR)');
       if (opts.split !== undefined && opts.preprocessed === undefined) throw new UsageError('--split needs --preprocessed DIR (the task folder with plans.json and splits.json)');
+      if (opts.strict === true && opts.scoreMissing === true) throw new UsageError('--strict and --score-missing exclude each other');
+      // The replicate columns of results.csv: an explicit global --seed (not SEGLOSS_SEED), with --fold (default 0).
+      const seedRaw = cmd.optsWithGlobals<Record<string, unknown>>()['seed'];
+      const replicate = seedRaw === undefined ? {} : { seed: g.seed, fold: opts.fold ?? 0 };
       const split = opts.split !== undefined ? splitGroundTruth(opts.preprocessed as string, opts.split, opts.fold ?? 0) : undefined;
       let bar: ReturnType<typeof progressBar> | undefined;
       const summary = await evaluateFolders({
@@ -61,6 +67,8 @@ export function register(program: Command): void {
         ...(split !== undefined ? { groundTruth: split.files, groundTruthSource: split.source } : {}),
         ...(split !== undefined ? { declaredLabels: { values: split.labels, source: `the plan (${path.join(opts.preprocessed as string, 'plans.json')})` } } : {}),
         outDir: opts.out,
+        missing: opts.strict === true ? 'error' : opts.scoreMissing === true ? 'empty' : 'skip',
+        ...replicate,
         ...(opts.cases !== undefined ? { cases: opts.cases } : {}),
         ...(opts.labels !== undefined ? { labels: opts.labels } : {}),
         ...(opts.tolerance !== undefined ? { toleranceMm: opts.tolerance } : {}),
@@ -89,11 +97,14 @@ export function register(program: Command): void {
       rows.push(['mean', ...METRIC_DESCRIPTORS.map((d) => fmt(summary.foregroundMean[d.name], d.digits)), ...infinite.map(() => '')]);
       const header = ['label', ...METRIC_DESCRIPTORS.map((d) => (d.unit === '' ? d.displayName : `${d.displayName} ${d.unit}`)), ...infinite.map((d) => `${d.displayName} inf`)];
       const overFinite = infinite.length > 0 ? `; ${infinite.map((d) => d.displayName).join(', ')} over finite values` : '';
+      if (summary.missingPredictions.length > 0 && summary.missingPolicy === 'skip') print(`${summary.missingPredictions.length} reference case(s) without a prediction not scored (listed in segloss_summary.json)`);
       print(`${summary.cases} cases, NSD tolerance ${summary.toleranceMm} mm (means${overFinite})`);
       print(formatTable(header, rows));
       print('');
       print(`wrote ${summary.files.perCase}`);
-      print(`wrote ${summary.files.summary}`);
-      if (summary.files.results !== undefined) print(`wrote ${summary.files.results}`);
+      print(`wrote ${summary.files.summary} (nnU-Net v2 schema)`);
+      print(`wrote ${summary.files.seglossSummary}`);
+      if (summary.files.results !== undefined) print(`wrote ${summary.files.results}${summary.seed !== null ? ` (seed ${summary.seed}, fold ${summary.fold})` : ''}`);
+      if (summary.files.provenance !== undefined) print(`wrote ${summary.files.provenance}`);
     });
 }
