@@ -87,7 +87,10 @@ export function shortCellName(cell: Cell): string {
 /** One cell's part of the progress line: `dice 3e-3 f0/s1 epoch 3/8 ETA 2 min`. */
 export function describeProgress(p: CellProgress): string {
   const name = shortCellName(p.cell);
-  if (p.epoch === undefined) return `${name} ${shortDuration(Math.floor(p.elapsedSeconds / 60) * 60)}`;
+  // Whole minutes only, so that a log gets a new line when something changed, not every update.
+  const minutes = Math.floor(p.elapsedSeconds / 60);
+  if (p.epoch === undefined) return minutes === 0 ? name : `${name} ${minutes} min`;
+  if (p.epoch === 0 && p.epochs === undefined) return `${name} starting${minutes === 0 ? '' : ` (${minutes} min)`}`;
   const epochs = p.epochs !== undefined ? `/${p.epochs}` : '';
   const eta = p.etaSeconds !== undefined ? ` ETA ${shortDuration(p.etaSeconds)}` : '';
   return `${name} epoch ${p.epoch}${epochs}${eta}`;
