@@ -20,14 +20,20 @@ function layout(header: string[], rows: string[][], widths: number[]): string {
 }
 
 /**
- * An aligned table no wider than `width`: while too wide, the widest column loses a character
- * (cells cut with an ellipsis), but no column gets narrower than its header or 8 characters.
+ * An aligned table no wider than `width`: the last column (free text such as a failure reason) is
+ * cut first, down to 16 characters; then, while still too wide, the widest column loses a character.
+ * Cut cells end in an ellipsis; no column gets narrower than its header or 8 characters.
  */
 export function fitTable(header: string[], rows: (string | number)[][], width: number = OUTPUT_COLUMNS): string {
   const cells = rows.map((r) => header.map((_, i) => String(r[i] ?? '')));
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] as string).length)));
   const floor = header.map((h) => Math.max(h.length, 8));
   const total = () => widths.reduce((a, b) => a + b, 0) + GAP * (widths.length - 1);
+  const last = widths.length - 1;
+  if (last > 0 && total() > width) {
+    const lastFloor = Math.max(floor[last] as number, 16);
+    widths[last] = Math.max(lastFloor, Math.min(widths[last] as number, (widths[last] as number) - (total() - width)));
+  }
   while (total() > width) {
     let widest = -1;
     for (let i = 0; i < widths.length; i++) {

@@ -13,7 +13,7 @@ import { computeLrChoice, describeLrChoice, readLrChoice, writeLrChoice } from '
 import { addReplicateColumns, buildProvenanceEntry } from '../../study/provenance.js';
 import { ProgressReporter, runProgress, shortCellName, type CellProgress } from '../../study/progress.js';
 import { fitLine, fitTable, leadingColumns, OUTPUT_COLUMNS } from '../../study/narrow.js';
-import { MAX_SEED } from '../../study/config.js';
+import { CONFIG_LIMITS, MAX_SEED } from '../../study/config.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { slurmDirectory, testResultsFile } from '../../util/layout.js';
 import { writeProvenanceFile } from '../../util/provenance.js';
@@ -161,7 +161,7 @@ export function register(program: Command): void {
       throw new UsageError(`--emit: unknown format '${flags.emit}' (valid: slurm, jsonl)`);
     }
     const jobs = flags.jobs === undefined ? p.config.jobs : parseIntOption('--jobs')(flags.jobs);
-    if (jobs < 1) throw new UsageError('--jobs: must be at least 1');
+    if (jobs < 1 || jobs > CONFIG_LIMITS.jobs) throw new UsageError(`--jobs: must be from 1 to ${CONFIG_LIMITS.jobs}, got ${jobs}`);
     const cells = flags.collect === true ? p.cells.filter((c) => c.kind === 'rank').map((c) => ({ ...c, dependsOn: [] })) : p.cells;
     const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
     const grid = `${plural(p.config.tasks.length, 'task')} × ${plural(p.config.losses.length, 'loss')} × ${plural(p.config.learningRates.length, 'learning rate')} × ${plural(p.replicates.length, 'replicate')}`.replace('losss', 'losses');
@@ -220,14 +220,16 @@ export function register(program: Command): void {
       seconds += s.state.seconds ?? 0;
     }
     if (g.json) {
-      printJson({ name: p.config.name, results: p.paths.results, counts, seconds, cells: states.map((s) => ({ ...s.state, kind: s.cell.kind })) });
+      const where = (c: (typeof states)[number]['cell']) => ({ task: c.task ?? null, loss: c.loss ?? null, learningRate: c.learningRate ?? null, seed: c.seed ?? null, fold: c.fold ?? null });
+      printJson({ name: p.config.name, results: p.paths.results, replicates: p.replicates, counts, seconds, cells: states.map((s) => ({ ...s.state, kind: s.cell.kind, ...where(s.cell) })) });
       return;
     }
     const reason = (s: CellState) => (retriedByNextRun(s) ? `${s.reason ?? 'failed'} (the next run retries it)` : s.reason ?? '');
     print(fitTable(['cell', 'state', 'time', 'reason'], states.map((s) => [s.cell.id, s.state.state, formatSeconds(s.state.seconds), reason(s.state)])));
     print('');
     print(`${p.config.name}: ${counts['done']} done, ${counts['running']} running, ${counts['failed']} failed, ${counts['pending']} pending; ${formatSeconds(seconds)} spent`);
-    print(fitLine(`results: ${p.paths.results}`));
+    // A path is printed whole, on its own line.
+    print(`results: ${p.paths.results}`);
   });
 }
 
