@@ -67,16 +67,16 @@ export function shortDuration(seconds: number): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
-/** A cell's short name in progress lines: `dice 3e-3 f0/s1`, `test dice f0/s1`, `prepare toy-liver`. */
+/** A cell's short name in progress lines: `toy-liver dice 3e-3 f0/s1`, `toy-liver test dice f0/s1`, `prepare toy-liver`. */
 export function shortCellName(cell: Cell): string {
   const rep = cell.seed !== undefined ? ` f${cell.fold}/s${cell.seed}` : '';
   switch (cell.kind) {
     case 'train':
-      return `${cell.loss} ${formatLearningRate(cell.learningRate as number)}${rep}`;
+      return `${cell.task} ${cell.loss} ${formatLearningRate(cell.learningRate as number)}${rep}`;
     case 'pretrain':
-      return `pretrain ${cell.loss}${rep}`;
+      return `${cell.task} pretrain ${cell.loss}${rep}`;
     case 'test':
-      return `test ${cell.loss}${rep}`;
+      return `${cell.task} test ${cell.loss}${rep}`;
     case 'prepare':
       return `prepare ${cell.task}`;
     default:
@@ -84,7 +84,7 @@ export function shortCellName(cell: Cell): string {
   }
 }
 
-/** One cell's part of the progress line: `dice 3e-3 f0/s1 epoch 3/8 ETA 2 min`. */
+/** One cell's part of the progress line: `toy-liver dice 3e-3 f0/s1 epoch 3/8 ETA 2 min`. */
 export function describeProgress(p: CellProgress): string {
   const name = shortCellName(p.cell);
   // Whole minutes only, so that a log gets a new line when something changed, not every update.

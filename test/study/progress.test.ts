@@ -22,18 +22,18 @@ test('progress of a run: epochs from log.jsonl, planned epochs from config.json,
   writeFileSync(path.join(run, 'log.jsonl'), '{"epoch":0,"seconds":10}\n{"epoch":1,"seconds":20}\n{"epoch":2,"seconds":30}\n{"epoch":3,"sec');
   const p = runProgress(run);
   assert.deepEqual(p, { epoch: 3, epochs: 8, etaSeconds: 100 });
-  assert.equal(describeProgress({ cell: trainCell, elapsedSeconds: 65, ...p }), 'dice 3e-3 f0/s1 epoch 3/8 ETA 2 min');
-  assert.equal(describeProgress({ cell: trainCell, elapsedSeconds: 5, epoch: 0 }), 'dice 3e-3 f0/s1 starting');
-  assert.equal(describeProgress({ cell: testCell, elapsedSeconds: 59 }), 'test dice f0/s1');
-  assert.equal(describeProgress({ cell: testCell, elapsedSeconds: 130 }), 'test dice f0/s1 2 min');
-  assert.equal(describeProgress({ cell: trainCell, elapsedSeconds: 1, epoch: 7, epochs: 8, etaSeconds: 7200 }), 'dice 3e-3 f0/s1 epoch 7/8 ETA 2.0 h');
+  assert.equal(describeProgress({ cell: trainCell, elapsedSeconds: 65, ...p }), 'toy-liver dice 3e-3 f0/s1 epoch 3/8 ETA 2 min');
+  assert.equal(describeProgress({ cell: trainCell, elapsedSeconds: 5, epoch: 0 }), 'toy-liver dice 3e-3 f0/s1 starting');
+  assert.equal(describeProgress({ cell: testCell, elapsedSeconds: 59 }), 'toy-liver test dice f0/s1');
+  assert.equal(describeProgress({ cell: testCell, elapsedSeconds: 130 }), 'toy-liver test dice f0/s1 2 min');
+  assert.equal(describeProgress({ cell: trainCell, elapsedSeconds: 1, epoch: 7, epochs: 8, etaSeconds: 7200 }), 'toy-liver dice 3e-3 f0/s1 epoch 7/8 ETA 2.0 h');
 });
 
 test('progress lines: at most 100 columns; a log gets a line per change, a terminal one line rewritten', () => {
   const many = Array.from({ length: 6 }, () => ({ cell: trainCell, elapsedSeconds: 1, epoch: 3, epochs: 8, etaSeconds: 100 }));
   const line = progressLine(many);
   assert.equal(line.length, 100);
-  assert.ok(line.startsWith('running 6: dice 3e-3 f0/s1 epoch 3/8 ETA 2 min | ') && line.endsWith('…'), line);
+  assert.ok(line.startsWith('running 6: toy-liver dice 3e-3 f0/s1 epoch 3/8 ETA 2 min | ') && line.endsWith('…'), line);
   const written: string[] = [];
   const log = new ProgressReporter((t) => written.push(t), false);
   const one = [{ cell: trainCell, elapsedSeconds: 1, epoch: 1, epochs: 8 }];
@@ -41,13 +41,13 @@ test('progress lines: at most 100 columns; a log gets a line per change, a termi
   log.update(one);
   log.update([{ ...one[0]!, epoch: 2 }]);
   log.clear();
-  assert.deepEqual(written, ['running 1: dice 3e-3 f0/s1 epoch 1/8\n', 'running 1: dice 3e-3 f0/s1 epoch 2/8\n']);
+  assert.deepEqual(written, ['running 1: toy-liver dice 3e-3 f0/s1 epoch 1/8\n', 'running 1: toy-liver dice 3e-3 f0/s1 epoch 2/8\n']);
   const tty: string[] = [];
   const terminal = new ProgressReporter((t) => tty.push(t), true);
   terminal.update(one);
   terminal.clear();
   terminal.clear();
-  assert.deepEqual(tty, ['\r\x1b[Krunning 1: dice 3e-3 f0/s1 epoch 1/8', '\r\x1b[K']);
+  assert.deepEqual(tty, ['\r\x1b[Krunning 1: toy-liver dice 3e-3 f0/s1 epoch 1/8', '\r\x1b[K']);
 });
 
 test('tables fit 100 columns: the widest columns are cut, wide tables keep their leading columns', () => {

@@ -7,7 +7,7 @@ import { parseIntOption } from '../settings.js';
 import { planBenchmark, type BenchmarkPlan } from '../../study/plan.js';
 import { runGrid } from '../../study/runner.js';
 import { benchmarkStateDir, cellState, retriedByNextRun, type CellState } from '../../study/state.js';
-import { rankingDir } from '../../study/grid.js';
+import { rankingDir, type Cell } from '../../study/grid.js';
 import { cellsToJsonl, groupSbatchArguments, writeSlurm } from '../../study/emit.js';
 import { computeLrChoice, describeLrChoice, readLrChoice, writeLrChoice } from '../../study/lr-choice.js';
 import { addReplicateColumns, buildProvenanceEntry } from '../../study/provenance.js';
@@ -75,7 +75,7 @@ function parseRates(raw: string): number[] {
 }
 
 /** Progress of the running cells, from their run directories. */
-function progressOf(p: BenchmarkPlan, running: { cell: import('../../study/grid.js').Cell; startedAt: number }[]): CellProgress[] {
+function progressOf(p: BenchmarkPlan, running: { cell: Cell; startedAt: number }[]): CellProgress[] {
   const now = Date.now();
   return running.map(({ cell, startedAt }) => {
     const elapsedSeconds = (now - startedAt) / 1000;
@@ -163,8 +163,13 @@ export function register(program: Command): void {
     const jobs = flags.jobs === undefined ? p.config.jobs : parseIntOption('--jobs')(flags.jobs);
     if (jobs < 1 || jobs > CONFIG_LIMITS.jobs) throw new UsageError(`--jobs: must be from 1 to ${CONFIG_LIMITS.jobs}, got ${jobs}`);
     const cells = flags.collect === true ? p.cells.filter((c) => c.kind === 'rank').map((c) => ({ ...c, dependsOn: [] })) : p.cells;
-    const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-    const grid = `${plural(p.config.tasks.length, 'task')} × ${plural(p.config.losses.length, 'loss')} × ${plural(p.config.learningRates.length, 'learning rate')} × ${plural(p.replicates.length, 'replicate')}`.replace('losss', 'losses');
+    const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+    const grid = [
+      count(p.config.tasks.length, 'task', 'tasks'),
+      count(p.config.losses.length, 'loss', 'losses'),
+      count(p.config.learningRates.length, 'learning rate', 'learning rates'),
+      count(p.replicates.length, 'replicate', 'replicates'),
+    ].join(' × ');
     const restriction = flags.collect === true ? ' (--collect: ranking only)' : flags.only !== undefined ? ` (restricted by --only ${flags.only})` : '';
     info(`benchmark ${p.config.name}: ${grid}, ${cells.length} cells${restriction}, ${jobs} at a time`);
     info(`results: ${p.paths.results}`);
@@ -183,7 +188,7 @@ export function register(program: Command): void {
         const choice = e.cell.kind === 'test' && e.state.state === 'done' ? lrChoiceNote(p, e.cell.task as string, e.cell.loss as string) : '';
         info(fitLine(`[${String(e.finished).padStart(String(e.total).length)}/${e.total}] ${shortCellName(e.cell)} ${e.state.state}${time}${choice}${reason}`));
       },
-      ...(quiet ? {} : { onProgress: (running: { cell: import('../../study/grid.js').Cell; startedAt: number }[]) => reporter.update(progressOf(p, running)) }),
+      ...(quiet ? {} : { onProgress: (running: { cell: Cell; startedAt: number }[]) => reporter.update(progressOf(p, running)) }),
     });
     reporter.clear();
     if (result.interrupted) throw new InterruptedError('benchmark interrupted: re-run the same command to continue where it stopped');
