@@ -61,3 +61,20 @@ export function leadingColumns(header: string[], rows: (string | number)[][], wi
   }
   return { header: header.slice(0, count), rows: cells.map((r) => r.slice(0, count)), omitted: header.length - count };
 }
+
+/**
+ * leaderboard.csv for the terminal: rank, loss, rank score, then the per-task means (what a reader
+ * looks for), then the per-metric scores, as many as fit; long decimals rounded to 3 places; a
+ * last line names the file with the columns left out.
+ */
+export function compactLeaderboard(csv: string, file: string, width: number = OUTPUT_COLUMNS): string {
+  const [header, ...rows] = csv.trim().split('\n').map((l) => l.split(','));
+  if (header === undefined) return '';
+  const means = header.map((h, i) => (h.startsWith('mean_') ? i : -1)).filter((i) => i >= 0);
+  const others = header.map((h, i) => (i > 2 && !h.startsWith('mean_') ? i : -1)).filter((i) => i >= 0);
+  const order = [0, 1, 2, ...means, ...others].filter((i) => i < header.length);
+  const round = (v: string) => (/^-?\d+\.\d{4,}$/.test(v) ? Number(v).toFixed(3) : v);
+  const table = leadingColumns(order.map((i) => header[i] as string), rows.map((r) => order.map((i) => round(r[i] ?? ''))), width, 3);
+  const text = fitTable(table.header, table.rows, width);
+  return table.omitted > 0 ? `${text}\n(${table.omitted} more columns in ${file})` : text;
+}

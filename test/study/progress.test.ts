@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Cell } from '../../src/study/grid.js';
 import { ProgressReporter, describeProgress, progressLine, runProgress } from '../../src/study/progress.js';
-import { fitLine, fitTable, leadingColumns } from '../../src/study/narrow.js';
+import { compactLeaderboard, fitLine, fitTable, leadingColumns } from '../../src/study/narrow.js';
 import { groupSbatchArguments } from '../../src/study/emit.js';
 import { runSegloss, tempDir } from '../helpers.js';
 import { readFileSync } from 'node:fs';
@@ -77,4 +77,18 @@ test('`segloss benchmark --config paper --emit slurm --sbatch --gres=gpu:1 --tim
   const script = readFileSync(path.join(dir, 'results', 'slurm', 'cell.sbatch'), 'utf8').split('\n');
   assert.deepEqual(script.filter((l) => l.startsWith('#SBATCH --gres') || l.startsWith('#SBATCH --time')), ['#SBATCH --gres=gpu:1', '#SBATCH --time=72:00:00']);
   assert.ok(r.stdout.split('\n').every((l) => l.length <= 100), r.stdout);
+});
+
+test('the final leaderboard: rank, loss, score and the per-task means first, rounded, in 100 columns', () => {
+  const tasks = ['toy-liver', 'toy-livertumor', 'toy-pancreas', 'toy-multiorgan'];
+  const header = ['rank', 'loss', 'rank_score', ...tasks.flatMap((t) => [`dsc_${t}`, `nsd_${t}`]), ...tasks.map((t) => `mean_dsc_${t}`), ...tasks.map((t) => `mean_nsd_${t}`)];
+  const row = (rank: number, loss: string) => [rank, loss, '1.25', ...tasks.flatMap(() => ['1', '0.5']), ...tasks.map(() => '0.81234567'), ...tasks.map(() => '0.7')].join(',');
+  const text = compactLeaderboard([header.join(','), row(1, 'dicece'), row(2, 'ce')].join('\n') + '\n', '/r/ranking/leaderboard.csv');
+  const lines = text.split('\n');
+  assert.ok(lines.every((l) => l.length <= 100), text);
+  // rank 4 + loss 6 + rank_score 10 + mean_dsc_toy-liver 18 + mean_dsc_toy-livertumor 23 + mean_dsc_toy-pancreas 21
+  // + 5 gaps of 2 = 92; mean_dsc_toy-multiorgan (22) would make 116: 6 of 19 columns shown.
+  assert.equal(lines[0], 'rank  loss    rank_score  mean_dsc_toy-liver  mean_dsc_toy-livertumor  mean_dsc_toy-pancreas');
+  assert.equal(lines[2], '1     dicece  1.25        0.812               0.812                    0.812');
+  assert.equal(lines.at(-1), '(13 more columns in /r/ranking/leaderboard.csv)');
 });

@@ -12,7 +12,7 @@ import { cellsToJsonl, groupSbatchArguments, writeSlurm } from '../../study/emit
 import { computeLrChoice, describeLrChoice, readLrChoice, writeLrChoice } from '../../study/lr-choice.js';
 import { addReplicateColumns, buildProvenanceEntry } from '../../study/provenance.js';
 import { ProgressReporter, runProgress, shortCellName, type CellProgress } from '../../study/progress.js';
-import { fitLine, fitTable, leadingColumns, OUTPUT_COLUMNS } from '../../study/narrow.js';
+import { compactLeaderboard, fitLine, fitTable } from '../../study/narrow.js';
 import { CONFIG_LIMITS, MAX_SEED } from '../../study/config.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { slurmDirectory, testResultsFile } from '../../util/layout.js';
@@ -85,17 +85,6 @@ function progressOf(p: BenchmarkPlan, running: { cell: Cell; startedAt: number }
   });
 }
 
-/** The leaderboard's leading columns (rank, loss, score, per-task means) in the output width. */
-function compactLeaderboard(file: string): string {
-  const [header, ...rows] = readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(','));
-  if (header === undefined) return '';
-  // The means per task (what a reader looks for) right after the rank score; the per-metric scores after them.
-  const order = [0, 1, 2, ...header.map((h, i) => (h.startsWith('mean_') ? i : -1)).filter((i) => i >= 0), ...header.map((h, i) => (i > 2 && !h.startsWith('mean_') ? i : -1)).filter((i) => i >= 0)];
-  const round = (v: string) => (/^-?\d+\.\d{4,}$/.test(v) ? Number(v).toFixed(3) : v);
-  const table = leadingColumns(order.map((i) => header[i] as string), rows.map((r) => order.map((i) => round(r[i] ?? ''))), OUTPUT_COLUMNS, 3);
-  const text = fitTable(table.header, table.rows);
-  return table.omitted > 0 ? `${text}\n(${table.omitted} more columns in ${file})` : text;
-}
 
 function formatSeconds(seconds: number | undefined): string {
   if (seconds === undefined) return '';
@@ -109,7 +98,7 @@ function finalSummary(p: BenchmarkPlan): { leaderboard: string; report: string }
   const dir = rankingDir(p.paths);
   const csv = path.join(dir, 'leaderboard.csv');
   if (!existsSync(csv)) return undefined;
-  return { leaderboard: compactLeaderboard(csv), report: path.join(dir, 'report.html') };
+  return { leaderboard: compactLeaderboard(readFileSync(csv, 'utf8'), csv), report: path.join(dir, 'report.html') };
 }
 
 function addPathOptions(command: Command): Command {
