@@ -192,3 +192,30 @@ test('configs/paper.yaml: `--emit jsonl` lists DiceBD and DiceHD fine-tuning at 
   }
   assert.ok(cells.filter((c) => c.kind === 'train' || c.kind === 'test').every((c) => c.selection === 'paper' && c.checkpoint === 'final'));
 });
+
+test('segloss status lists every replicate\'s cells with seed and fold; --only seed= restricts them', () => {
+  const dir = tempDir('segloss-status-rep-');
+  const file = path.join(dir, 'rep.yaml');
+  writeFileSync(file, 'tasks: [toy-liver]\nlosses: [dice]\nlearning_rates: [3e-3, 3e-4]\nseeds: [1, 2]\n');
+  const r = runSegloss(['--json', 'status', '--config', file], { cwd: dir });
+  assert.equal(r.status, 0, r.stderr);
+  const status = JSON.parse(r.stdout) as { replicates: unknown; counts: Record<string, number>; cells: { id: string; state: string; seed: number | null; fold: number | null }[] };
+  assert.deepEqual(status.replicates, [{ seed: 1, fold: 0 }, { seed: 2, fold: 0 }]);
+  assert.deepEqual(status.counts, { done: 0, running: 0, failed: 0, pending: 8 });
+  assert.deepEqual(status.cells.map((c) => [c.id, c.seed, c.fold]), [
+    ['prepare:toy-liver', null, null],
+    ['train:toy-liver:dice:3e-3:fold-0:seed-1', 1, 0],
+    ['train:toy-liver:dice:3e-3:fold-0:seed-2', 2, 0],
+    ['train:toy-liver:dice:3e-4:fold-0:seed-1', 1, 0],
+    ['train:toy-liver:dice:3e-4:fold-0:seed-2', 2, 0],
+    ['test:toy-liver:dice:fold-0:seed-1', 1, 0],
+    ['test:toy-liver:dice:fold-0:seed-2', 2, 0],
+    ['rank', null, null],
+  ]);
+  const only = runSegloss(['status', '--config', file, '--only', 'seed=2'], { cwd: dir });
+  assert.equal(only.status, 0, only.stderr);
+  assert.ok(!only.stdout.includes('seed-1') && only.stdout.includes('test:toy-liver:dice:fold-0:seed-2'), only.stdout);
+  assert.ok(only.stdout.split('\n').every((l) => l.length <= 100), only.stdout);
+  const flags = runSegloss(['--json', 'status', '--config', file, '--seeds', '5', '--folds', '1,2'], { cwd: dir });
+  assert.deepEqual((JSON.parse(flags.stdout) as { replicates: unknown }).replicates, [{ seed: 5, fold: 1 }, { seed: 5, fold: 2 }]);
+});
