@@ -85,11 +85,12 @@ export function lrSearchFile(resultsRoot: string, task: string, loss: string, fo
   return path.join(lossDirectory(resultsRoot, task, loss), `lr-search-fold-${fold}-seed-${seed}.json`);
 }
 
+const LR_CHOICE_FILE = 'lr-choice.json';
+
 /** A benchmark's learning-rate choice over a loss's replicates (src/study/lr-choice.ts); resolveRunDirectory follows it. */
 export function lrChoiceFile(resultsRoot: string, task: string, loss: string): string {
   return path.join(lossDirectory(resultsRoot, task, loss), LR_CHOICE_FILE);
 }
-const LR_CHOICE_FILE = 'lr-choice.json';
 
 export function testDirectory(resultsRoot: string, task: string, loss: string, fold: number, seed: number): string {
   return path.join(lossDirectory(resultsRoot, task, loss), 'test', replicatePath(fold, seed));
@@ -154,8 +155,13 @@ export function resolveRunDirectory(dir: string, fold: number, seed: number): st
 function chosenRunDirectory(lossDir: string, fold: number, seed: number): string | undefined {
   const file = path.join(lossDir, LR_CHOICE_FILE);
   if (!existsSync(file)) return undefined;
-  const choice = JSON.parse(readFileSync(file, 'utf8')) as { chosen: number | null; replicates: { seed: number; fold: number }[] };
-  if (choice.chosen === null || !choice.replicates.some((r) => r.seed === seed && r.fold === fold)) return undefined;
+  let choice: { chosen: number | null; replicates: { seed: number; fold: number }[] };
+  try {
+    choice = JSON.parse(readFileSync(file, 'utf8')) as typeof choice;
+  } catch {
+    throw new InputError(file, 'not valid JSON (delete it; the benchmark writes it again)');
+  }
+  if (choice.chosen === null || !Array.isArray(choice.replicates) || !choice.replicates.some((r) => r.seed === seed && r.fold === fold)) return undefined;
   const runDir = path.join(lossDir, `lr-${formatLearningRate(choice.chosen)}`, replicatePath(fold, seed));
   const state = readRunStatus(runDir)?.state;
   if (state !== 'done') throw new InputError(runDir, `the chosen learning rate's run of fold ${fold}, seed ${seed} is ${state ?? 'missing'} (${file})`);
