@@ -172,6 +172,7 @@ export function parseBenchmarkConfig(
   for (const t of tasks) {
     if (!registries.validTasks.includes(t)) throw new InputError(file, `unknown task '${t}' (valid: ${registries.validTasks.join(', ')})`);
   }
+  if (new Set(tasks).size !== tasks.length) throw new InputError(file, `'tasks' lists a task twice`);
   const losses = stringList(file, 'losses', raw['losses']);
   for (const l of losses) {
     if (!registries.validLosses.includes(l)) throw new InputError(file, `unknown loss '${l}' (valid: ${registries.validLosses.join(', ')})`);

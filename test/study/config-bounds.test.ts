@@ -47,6 +47,8 @@ test('seeds and folds: distinct whole numbers in range; fold and folds exclusive
   refused({ folds: [1, 1] }, "'folds' lists 1 twice");
   refused({ fold: 0, folds: [0] }, "give either 'fold' or 'folds', not both");
   refused({ learning_rates: [3e-4, 3e-4] }, "'learning_rates' lists 0.0003 twice");
+  refused({ tasks: ['toy-liver', 'toy-liver'] }, "'tasks' lists a task twice");
+  refused({ losses: ['dice', 'dice'] }, "'losses' lists a loss twice");
   refused({ selection: 'test' }, "'selection' must be one of nested, paper, got 'test'");
   refused({ checkpoint: 'last' }, "'checkpoint' must be one of best, final, got 'last'");
   const c = parse({ seeds: [3, 1], folds: [2, 0], selection: 'paper', checkpoint: 'final' });
