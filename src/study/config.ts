@@ -29,8 +29,18 @@ export interface BenchmarkConfig {
   finetuneLearningRates: number[];
   /** Learning rate of the shared pre-training (CE for Lovász, Dice for DiceBD/DiceHD); default: the profile's. */
   pretrainLearningRate?: number;
-  /** Cross-validation fold used for training/validation (the test split is never used to choose). */
+  /** Cross-validation fold used for training/validation (the test split is never used to choose): the first of `folds`. */
   fold: number;
+  /**
+   * Replicates: every (seed, fold) pair trains its own run of every (task, loss, learning rate).
+   * `seeds` undefined = one seed, the global `--seed` (default 12345); `folds` defaults to [fold].
+   */
+  seeds?: number[];
+  folds: number[];
+  /** Which cases train and which choose (`nested` | `paper`); undefined = the trainer's default (nested). */
+  selection?: 'nested' | 'paper';
+  /** Which checkpoint is tested (`best` | `final`); undefined = the trainer's default (best). */
+  checkpoint?: 'best' | 'final';
   /** Planning/training profile: 'cpu' or 'paper' (configs/profiles/<name>.yaml). */
   profile: string;
   /** Training overrides; undefined keeps the profile's value. */
@@ -50,7 +60,8 @@ export interface BenchmarkConfig {
 type Raw = Record<string, unknown>;
 
 const TOP_KEYS = [
-  'name', 'description', 'tasks', 'losses', 'learning_rates', 'finetune_learning_rates', 'pretrain_lr', 'fold', 'profile', 'training',
+  'name', 'description', 'tasks', 'losses', 'learning_rates', 'finetune_learning_rates', 'pretrain_lr', 'fold', 'folds', 'seeds',
+  'selection', 'checkpoint', 'profile', 'training',
   'loss_options', 'synth', 'evaluation', 'ranking', 'deterministic', 'jobs', 'paths',
 ] as const;
 
@@ -88,7 +99,62 @@ function optionalNumber(file: string, key: string, value: unknown, check?: (n: n
   return value === undefined || value === null ? undefined : numberValue(file, key, value, check);
 }
 
-const positiveInt = (n: number) => Number.isInteger(n) && n > 0;
+/**
+ * Upper bounds of the config's counts: far beyond any sensible study (the paper trains 1000 epochs
+ * of 250 iterations), low enough that a typo (`epochs: 1e12`) is refused before any work.
+ */
+export const CONFIG_LIMITS = {
+  epochs: 10_000,
+  iterations: 100_000,
+  valBatches: 10_000,
+  synthCases: 10_000,
+  jobs: 256,
+  bootstrap: 100_000,
+  seeds: 100,
+  /** nnU-Net's five-fold cross-validation: folds 0 … 4. */
+  folds: 5,
+} as const;
+
+/** A whole number in [1, max], or a one-line error naming the key and the bound. */
+function countValue(file: string, key: string, value: unknown, max: number, min = 1): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new InputError(file, `'${key}' must be a whole number from ${min} to ${max}, got '${String(value)}'`);
+  }
+  return n;
+}
+
+function optionalCount(file: string, key: string, value: unknown, max: number): number | undefined {
+  return value === undefined || value === null ? undefined : countValue(file, key, value, max);
+}
+
+/** A non-empty list of distinct whole numbers in [min, max] (a single number is a list of one). */
+function integerList(file: string, key: string, value: unknown, min: number, max: number, maxLength = Infinity): number[] {
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0) throw new InputError(file, `'${key}' must not be empty`);
+  if (list.length > maxLength) throw new InputError(file, `'${key}' lists ${list.length} values, at most ${maxLength}`);
+  const numbers = list.map((v) => {
+    const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+      throw new InputError(file, `'${key}' must list whole numbers from ${min} to ${max}, got '${String(v)}'`);
+    }
+    return n;
+  });
+  const duplicate = numbers.find((n, i) => numbers.indexOf(n) !== i);
+  if (duplicate !== undefined) throw new InputError(file, `'${key}' lists ${duplicate} twice`);
+  return numbers;
+}
+
+function choiceValue<T extends string>(file: string, key: string, value: unknown, choices: readonly T[]): T | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+    throw new InputError(file, `'${key}' must be one of ${choices.join(', ')}, got '${String(value)}'`);
+  }
+  return value as T;
+}
+
+/** Seeds are unsigned 32-bit integers (the generator's state, src/util/rng.ts). */
+export const MAX_SEED = 2 ** 32 - 1;
 
 /**
  * Parse and validate a benchmark config. `validLosses`/`validTasks` are the registries' ids;
@@ -106,14 +172,27 @@ export function parseBenchmarkConfig(
   for (const t of tasks) {
     if (!registries.validTasks.includes(t)) throw new InputError(file, `unknown task '${t}' (valid: ${registries.validTasks.join(', ')})`);
   }
+  if (new Set(tasks).size !== tasks.length) throw new InputError(file, `'tasks' lists a task twice`);
   const losses = stringList(file, 'losses', raw['losses']);
   for (const l of losses) {
     if (!registries.validLosses.includes(l)) throw new InputError(file, `unknown loss '${l}' (valid: ${registries.validLosses.join(', ')})`);
   }
   if (new Set(losses).size !== losses.length) throw new InputError(file, `'losses' lists a loss twice`);
-  const rates = (key: string, value: unknown) => (Array.isArray(value) ? value : [value]).map((v) => numberValue(file, key, v, (n) => n > 0 && Number.isFinite(n)));
+  const rates = (key: string, value: unknown) => {
+    const list = Array.isArray(value) ? value : [value];
+    if (list.length === 0) throw new InputError(file, `'${key}' must not be empty`);
+    const numbers = list.map((v) => numberValue(file, key, v, (n) => n > 0 && Number.isFinite(n)));
+    const duplicate = numbers.find((n, i) => numbers.indexOf(n) !== i);
+    if (duplicate !== undefined) throw new InputError(file, `'${key}' lists ${duplicate} twice`);
+    return numbers;
+  };
   const learningRates = rates('learning_rates', raw['learning_rates'] ?? [3e-4]);
   const finetuneLearningRates = raw['finetune_learning_rates'] === undefined ? learningRates : rates('finetune_learning_rates', raw['finetune_learning_rates']);
+  if (raw['fold'] !== undefined && raw['folds'] !== undefined) throw new InputError(file, `give either 'fold' or 'folds', not both`);
+  const folds =
+    raw['folds'] !== undefined
+      ? integerList(file, 'folds', raw['folds'], 0, CONFIG_LIMITS.folds - 1)
+      : [countValue(file, 'fold', raw['fold'] ?? TRAIN_DEFAULTS.fold, CONFIG_LIMITS.folds - 1, 0)];
   const training = section(file, raw, 'training', ['epochs', 'iterations', 'val_batches']);
   const synth = section(file, raw, 'synth', ['cases']);
   const evaluation = section(file, raw, 'evaluation', ['tolerance_mm', 'tta']);
@@ -148,15 +227,19 @@ export function parseBenchmarkConfig(
     learningRates,
     finetuneLearningRates,
     pretrainLearningRate: optionalNumber(file, 'pretrain_lr', raw['pretrain_lr'], (n) => n > 0 && Number.isFinite(n)),
-    fold: numberValue(file, 'fold', raw['fold'] ?? TRAIN_DEFAULTS.fold, (n) => Number.isInteger(n) && n >= 0 && n < 5),
+    fold: folds[0] as number,
+    folds,
+    seeds: raw['seeds'] === undefined ? undefined : integerList(file, 'seeds', raw['seeds'], 0, MAX_SEED, CONFIG_LIMITS.seeds),
+    selection: choiceValue(file, 'selection', raw['selection'], ['nested', 'paper'] as const),
+    checkpoint: choiceValue(file, 'checkpoint', raw['checkpoint'], ['best', 'final'] as const),
     profile: raw['profile'] === undefined ? TRAIN_DEFAULTS.profile : String(raw['profile']),
     training: {
-      epochs: optionalNumber(file, 'training.epochs', training['epochs'], positiveInt),
-      iterations: optionalNumber(file, 'training.iterations', training['iterations'], positiveInt),
-      valBatches: optionalNumber(file, 'training.val_batches', training['val_batches'], positiveInt),
+      epochs: optionalCount(file, 'training.epochs', training['epochs'], CONFIG_LIMITS.epochs),
+      iterations: optionalCount(file, 'training.iterations', training['iterations'], CONFIG_LIMITS.iterations),
+      valBatches: optionalCount(file, 'training.val_batches', training['val_batches'], CONFIG_LIMITS.valBatches),
     },
     lossOptions,
-    synthCases: numberValue(file, 'synth.cases', synth['cases'] ?? 20, positiveInt),
+    synthCases: countValue(file, 'synth.cases', synth['cases'] ?? 20, CONFIG_LIMITS.synthCases),
     evaluation: {
       toleranceMm: numberValue(file, 'evaluation.tolerance_mm', evaluation['tolerance_mm'] ?? 1, (n) => n >= 0),
       tta: evaluation['tta'] === true,
@@ -164,9 +247,9 @@ export function parseBenchmarkConfig(
     ranking: {
       metrics,
       alpha: numberValue(file, 'ranking.alpha', ranking['alpha'] ?? 0.05, (n) => n > 0 && n < 1),
-      bootstrap: numberValue(file, 'ranking.bootstrap', ranking['bootstrap'] ?? 1000, (n) => Number.isInteger(n) && n >= 0),
+      bootstrap: countValue(file, 'ranking.bootstrap', ranking['bootstrap'] ?? 1000, CONFIG_LIMITS.bootstrap, 0),
     },
-    jobs: numberValue(file, 'jobs', raw['jobs'] ?? 1, positiveInt),
+    jobs: countValue(file, 'jobs', raw['jobs'] ?? 1, CONFIG_LIMITS.jobs),
     paths: { data: pathString('data'), synth: pathString('synth'), preprocessed: pathString('preprocessed'), results: pathString('results') },
   };
 }

@@ -41,6 +41,11 @@ export function cellsToJsonl(cells: Cell[]): string {
         task: c.task ?? null,
         loss: c.loss ?? null,
         learning_rate: c.learningRate ?? null,
+        seed: c.seed ?? null,
+        fold: c.fold ?? null,
+        // The config's protocol keys (selection, checkpoint) for schedulers and trainers that read them.
+        selection: c.protocol?.selection ?? null,
+        checkpoint: c.protocol?.checkpoint ?? null,
         depends_on: c.dependsOn,
         continue_on_failure: c.continueOnFailure,
         commands: c.commands.map((args) => ['segloss', ...args]),
@@ -48,6 +53,38 @@ export function cellsToJsonl(cells: Cell[]): string {
       }),
     )
     .join('\n') + '\n';
+}
+
+/**
+ * `--sbatch --gres=gpu:1 --time=72:00:00 --jobs 2` → `--sbatch=--gres=gpu:1 --sbatch=--time=72:00:00 --jobs 2`:
+ * every argument after `--sbatch` up to the next option segloss knows (`isKnownOption`) or `--`
+ * is one #SBATCH line (a short option and its value, `-p gpu`, make one line), written so that
+ * commander takes it as the option's value although it starts with a dash.
+ */
+export function groupSbatchArguments(argv: readonly string[], isKnownOption: (arg: string) => boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (arg !== '--sbatch') {
+      out.push(arg);
+      continue;
+    }
+    const lines: string[] = [];
+    while (i + 1 < argv.length && argv[i + 1] !== '--' && !isKnownOption(argv[i + 1] as string)) {
+      const value = argv[++i] as string;
+      const previous = lines.at(-1);
+      // `-p gpu`: a short option's value joins it.
+      if (previous !== undefined && /^-[A-Za-z]$/.test(previous) && !value.startsWith('-')) lines[lines.length - 1] = `${previous} ${value}`;
+      else lines.push(value);
+    }
+    if (lines.length === 0) out.push(arg);
+    for (const line of lines) out.push(`--sbatch=${line}`);
+  }
+  return out;
 }
 
 export interface SlurmOptions {

@@ -5,18 +5,23 @@
  */
 import * as path from 'node:path';
 import { loadBenchmarkConfig, resolveConfigPath, type BenchmarkConfig } from './config.js';
-import { planGrid, parseOnly, runDir, pretrainDir, testResults, rankingDir, preprocessedDir, type Cell, type GridPaths } from './grid.js';
+import {
+  gridReplicates, planGrid, parseOnly, runDir, pretrainDir, testProvenance, testResults, rankingDir, preprocessedDir, type Cell, type GridPaths,
+} from './grid.js';
 import type { ArtifactLayout } from './state.js';
 import { LOSS_IDS, canonicalLossOptions, getLossDefinition } from '../losses/registry.js';
 import { listTasks, getTask } from '../data/tasks.js';
 import { benchmarkRoot } from '../util/layout.js';
 import { preprocessedRoot, resultsRoot, synthRoot } from '../util/paths.js';
+import { UsageError } from '../util/errors.js';
 
 export interface BenchmarkPlan {
   config: BenchmarkConfig;
   paths: GridPaths;
   cells: Cell[];
   layout: ArtifactLayout;
+  /** The replicates (seed, fold) every (task, loss, rate) is trained for. */
+  replicates: { seed: number; fold: number }[];
   /** Files a cell reads that, when newer than its output, make it stale (the rank cell's inputs). */
   inputsOf: (cell: Cell) => string[];
 }
@@ -27,8 +32,19 @@ export interface PlanFlags {
   data?: string;
   preprocessed?: string;
   results?: string;
+  /** The global --seed (data preparation, ranking; the one replicate seed when no seeds are given). */
   seed: number;
+  /** `--seeds`, `--folds`: the replicates, instead of the config's `seeds` and `folds`. */
+  seeds?: number[];
+  folds?: number[];
   backend?: string;
+}
+
+/** `--only seed=…`/`fold=…` must name replicates of the grid; they then restrict it. */
+function restrict(values: number[], only: number[] | undefined, key: string): number[] {
+  if (only === undefined) return values;
+  for (const v of only) if (!values.includes(v)) throw new UsageError(`--only ${key}=${v}: the grid's ${key}s are ${values.join(', ')}`);
+  return values.filter((v) => only.includes(v));
 }
 
 export function planBenchmark(flags: PlanFlags): BenchmarkPlan {
@@ -45,29 +61,35 @@ export function planBenchmark(flags: PlanFlags): BenchmarkPlan {
     results,
   };
   const pretrainLossOf = (loss: string) => getLossDefinition(loss).schedule?.pretrainLoss;
+  const only = parseOnly(flags.only);
+  const seeds = restrict(flags.seeds ?? config.seeds ?? [flags.seed], only?.seeds, 'seed');
+  const folds = restrict(flags.folds ?? config.folds, only?.folds, 'fold');
   const cells = planGrid(
     config,
     paths,
     {
       seed: flags.seed,
+      seeds,
+      folds,
       backend: flags.backend,
       isSynthetic: (t) => getTask(t).synthetic,
       pretrainLossOf,
       usesFinetuneRates: (loss) => getLossDefinition(loss).schedule?.finetuneRates === true,
     },
-    parseOnly(flags.only),
+    only?.keep,
   );
   const layout: ArtifactLayout = {
     runDirs: (cell) => {
-      if (cell.kind === 'pretrain') return [pretrainDir(paths, cell.task as string, cell.loss as string, config.fold, flags.seed)];
-      return [runDir(paths, cell.task as string, cell.loss as string, cell.learningRate as number, config.fold, flags.seed)];
+      if (cell.kind === 'pretrain') return [pretrainDir(paths, cell.task as string, cell.loss as string, cell.fold as number, cell.seed as number)];
+      return [runDir(paths, cell.task as string, cell.loss as string, cell.learningRate as number, cell.fold as number, cell.seed as number)];
     },
     outputFile: (cell) => {
       switch (cell.kind) {
         case 'prepare':
           return path.join(preprocessedDir(paths, cell.task as string), 'plans.json');
         case 'test':
-          return testResults(paths, cell.task as string, cell.loss as string, config.fold, flags.seed);
+          // Written last, after results.csv: a test killed before it runs again.
+          return testProvenance(paths, cell.task as string, cell.loss as string, cell.fold as number, cell.seed as number);
         case 'rank':
           return path.join(rankingDir(paths), 'leaderboard.csv');
         default:
@@ -77,7 +99,7 @@ export function planBenchmark(flags: PlanFlags): BenchmarkPlan {
   };
   const inputsOf = (cell: Cell) =>
     cell.kind === 'rank'
-      ? cells.filter((c) => c.kind === 'test').map((c) => testResults(paths, c.task as string, c.loss as string, config.fold, flags.seed))
+      ? cells.filter((c) => c.kind === 'test').map((c) => testResults(paths, c.task as string, c.loss as string, c.fold as number, c.seed as number))
       : [];
-  return { config, paths, cells, layout, inputsOf };
+  return { config, paths, cells, layout, inputsOf, replicates: gridReplicates(config, { seed: flags.seed, seeds, folds }) };
 }

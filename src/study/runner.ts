@@ -33,6 +33,9 @@ export interface RunnerOptions {
    */
   retryFailed: boolean;
   onEvent?: (event: RunnerEvent) => void;
+  /** Called every `progressIntervalMs` (default 5000) while cells run, with the running cells and when each started. */
+  onProgress?: (running: { cell: Cell; startedAt: number }[]) => void;
+  progressIntervalMs?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -94,6 +97,15 @@ export async function runGrid(cells: Cell[], options: RunnerOptions): Promise<Ru
     if (s.state === 'done' || s.state === 'failed') options.onEvent?.({ cell, state: s, finished, total });
   }
   const running = new Map<string, Promise<void>>();
+  const startedAt = new Map<string, number>();
+  const byId = new Map(cells.map((c) => [c.id, c]));
+  const ticker =
+    options.onProgress === undefined
+      ? undefined
+      : setInterval(() => {
+          if (running.size > 0) options.onProgress?.([...running.keys()].map((id) => ({ cell: byId.get(id) as Cell, startedAt: startedAt.get(id) ?? Date.now() })));
+        }, options.progressIntervalMs ?? 5000);
+  ticker?.unref();
   const waitingOnOthers = new Set<string>();
 
   const isFinal = (id: string) => ['done', 'failed'].includes(states.get(id)?.state as string);
@@ -155,6 +167,7 @@ export async function runGrid(cells: Cell[], options: RunnerOptions): Promise<Ru
         }
         waitingOnOthers.delete(cell.id);
         states.set(cell.id, { id: cell.id, state: 'running' });
+        startedAt.set(cell.id, Date.now());
         const promise = runCell(cell, release).finally(() => running.delete(cell.id));
         running.set(cell.id, promise);
       }
@@ -176,5 +189,6 @@ export async function runGrid(cells: Cell[], options: RunnerOptions): Promise<Ru
     }
     await Promise.race(running.values());
   }
+  if (ticker !== undefined) clearInterval(ticker);
   return { states, interrupted: interruptRequested(), seconds: (Date.now() - started) / 1000 };
 }

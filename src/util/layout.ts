@@ -10,6 +10,8 @@
  *                                                              schedule starts from, shared by every
  *                                                              fine-tuning run of the task, fold and seed
  *   <results>/<task>/<loss>/lr-search-fold-<k>-seed-<s>.json   lrSearchFile: an LR search and its winner
+ *   <results>/<task>/<loss>/lr-choice.json                     lrChoiceFile: a benchmark's rate, chosen on the
+ *                                                              mean validation score over its replicates
  *   <results>/<task>/<loss>/test/fold-<k>/seed-<s>/            testDirectory
  *     predictions/<case>.nii.gz                                testPredictionsDirectory
  *     evaluation/{per_case.csv,summary.json,results.csv}       testEvaluationDirectory, testResultsFile
@@ -21,7 +23,7 @@
  * other seeds — live side by side. A benchmark puts all of this under its own roots,
  * benchmarkRoot(<root>, <name>).
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from './errors.js';
 import { readRunStatus, RUN_STATUS_FILE } from './run-status.js';
@@ -83,6 +85,13 @@ export function lrSearchFile(resultsRoot: string, task: string, loss: string, fo
   return path.join(lossDirectory(resultsRoot, task, loss), `lr-search-fold-${fold}-seed-${seed}.json`);
 }
 
+const LR_CHOICE_FILE = 'lr-choice.json';
+
+/** A benchmark's learning-rate choice over a loss's replicates (src/study/lr-choice.ts); resolveRunDirectory follows it. */
+export function lrChoiceFile(resultsRoot: string, task: string, loss: string): string {
+  return path.join(lossDirectory(resultsRoot, task, loss), LR_CHOICE_FILE);
+}
+
 export function testDirectory(resultsRoot: string, task: string, loss: string, fold: number, seed: number): string {
   return path.join(lossDirectory(resultsRoot, task, loss), 'test', replicatePath(fold, seed));
 }
@@ -117,12 +126,15 @@ export function slurmDirectory(resultsRoot: string): string {
  * `<results>/<task>/<loss>` — the `lr-<rate>/fold-<fold>/seed-<seed>` run that finished ('done')
  * with the highest best validation Dice (ties: the smaller learning rate), as `segloss train
  * --lr search` chooses for that fold and seed. The test split never takes part in this choice
- * (paper §3.2: rates are chosen on validation).
+ * (paper §3.2: rates are chosen on validation). A benchmark's lr-choice.json (the rate with the best
+ * mean over the loss's replicates) wins over that when it covers this fold and seed.
  */
 export function resolveRunDirectory(dir: string, fold: number, seed: number): string {
   if (existsSync(path.join(dir, RUN_FILES.config))) return dir;
   if (!existsSync(dir)) throw new InputError(dir, 'run directory does not exist');
   const replicate = replicatePath(fold, seed);
+  const chosen = chosenRunDirectory(dir, fold, seed);
+  if (chosen !== undefined) return chosen;
   const candidates = readdirSync(dir)
     .filter((n) => n.startsWith('lr-'))
     .map((n) => ({ rate: Number(n.slice(3)), runDir: path.join(dir, n, replicate) }))
@@ -137,4 +149,21 @@ export function resolveRunDirectory(dir: string, fold: number, seed: number): st
   }
   if (best === undefined) throw new InputError(dir, `no finished run of fold ${fold}, seed ${seed} with a validation Dice (diverged or unfinished training?)`);
   return best.runDir;
+}
+
+/** The run of `lr-choice.json`'s rate for this fold and seed, when the choice covers them; a failed run is an error. */
+function chosenRunDirectory(lossDir: string, fold: number, seed: number): string | undefined {
+  const file = path.join(lossDir, LR_CHOICE_FILE);
+  if (!existsSync(file)) return undefined;
+  let choice: { chosen: number | null; replicates: { seed: number; fold: number }[] };
+  try {
+    choice = JSON.parse(readFileSync(file, 'utf8')) as typeof choice;
+  } catch {
+    throw new InputError(file, 'not valid JSON (delete it; the benchmark writes it again)');
+  }
+  if (choice.chosen === null || !Array.isArray(choice.replicates) || !choice.replicates.some((r) => r.seed === seed && r.fold === fold)) return undefined;
+  const runDir = path.join(lossDir, `lr-${formatLearningRate(choice.chosen)}`, replicatePath(fold, seed));
+  const state = readRunStatus(runDir)?.state;
+  if (state !== 'done') throw new InputError(runDir, `the chosen learning rate's run of fold ${fold}, seed ${seed} is ${state ?? 'missing'} (${file})`);
+  return runDir;
 }

@@ -31,16 +31,20 @@ test('a cell whose training diverges is reported failed and ranked with N/A (DSC
   );
   const r = runSegloss(['benchmark', '--config', config], { cwd: dir });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /warning: train:toy-multiorgan:tversky:3e-4 failed: .*diverged: training loss is NaN in epoch 0/);
+  const cell = `train:toy-multiorgan:tversky:3e-4:fold-0:seed-${DEFAULT_SEED}`;
+  assert.match(r.stderr, new RegExp(`warning: ${cell} failed: .*diverged: training loss is NaN in epoch 0`));
   const status = runSegloss(['--json', 'status', '--config', config], { cwd: dir });
   const cells = (JSON.parse(status.stdout) as { cells: { id: string; state: string; reason?: string; trainingFailed?: boolean }[] }).cells;
   const failed = cells.filter((c) => c.state === 'failed');
-  assert.deepEqual(failed.map((c) => c.id), ['train:toy-multiorgan:tversky:3e-4']);
+  assert.deepEqual(failed.map((c) => c.id), [cell]);
+  assert.equal(failed[0]?.reason, 'diverged: training loss is NaN in epoch 0, iteration 1');
   // A result of the study, kept by re-runs; the table says so by not promising a retry.
   assert.equal(failed[0]?.trainingFailed, true);
   const table = runSegloss(['status', '--config', config], { cwd: dir });
-  assert.match(table.stdout, /train:toy-multiorgan:tversky:3e-4 +failed .*diverged: training loss is NaN in epoch 0, iteration 1\n/);
-  assert.equal(cells.find((c) => c.id === 'test:toy-multiorgan:tversky')?.state, 'done');
+  // The table fits 100 columns: the reason is cut there (--json has it whole).
+  assert.match(table.stdout, new RegExp(`${cell} +failed .*diverged: training loss is NaN`));
+  assert.ok(table.stdout.split('\n').every((l) => l.length <= 100), table.stdout);
+  assert.equal(cells.find((c) => c.id === `test:toy-multiorgan:tversky:fold-0:seed-${DEFAULT_SEED}`)?.state, 'done');
   // Fold 0, and the default seed: the grid's runs and tests are per (fold, seed).
   const resultsFile = testResultsFile(path.join(dir, 'results', 'diverge'), 'toy-multiorgan', 'tversky', 0, DEFAULT_SEED);
   assert.match(resultsFile, /tversky\/test\/fold-0\/seed-12345\/evaluation\/results\.csv$/);

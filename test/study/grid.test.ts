@@ -71,11 +71,13 @@ test('grid: cells, dependencies, and fine-tuning from the base-loss runs of the 
   // so DiceBD and Lovász fine-tune from those runs and need no pre-training cells.
   assert.equal(cells.length, 2 + 16 + 8 + 1);
   assert.ok(!ids.some((id) => id.startsWith('pretrain:')));
-  const bd = cells.find((c) => c.id === 'train:toy-liver:dicebd:3e-4');
-  assert.deepEqual(bd?.dependsOn, ['prepare:toy-liver', 'train:toy-liver:dice:3e-3', 'train:toy-liver:dice:3e-4']);
-  assert.ok(bd?.commands[0]?.join(' ').endsWith('--pretrained /r/toy-liver/dice'));
-  const testCell = cells.find((c) => c.id === 'test:toy-pancreas:lovasz');
-  assert.deepEqual(testCell?.dependsOn, ['train:toy-pancreas:lovasz:3e-3', 'train:toy-pancreas:lovasz:3e-4']);
+  const bd = cells.find((c) => c.id === 'train:toy-liver:dicebd:3e-4:fold-0:seed-7');
+  assert.deepEqual(bd?.dependsOn, ['prepare:toy-liver', 'train:toy-liver:dice:3e-3:fold-0:seed-7', 'train:toy-liver:dice:3e-4:fold-0:seed-7']);
+  // First the base loss's rate is chosen over its replicates, then fine-tuning starts from that run.
+  assert.equal(bd?.commands[0]?.join(' '), '--seed 7 --quiet study choose-lr --results /r --task toy-liver --loss dice --rates 3e-3,3e-4 --seeds 7 --folds 0');
+  assert.ok(bd?.commands[1]?.join(' ').endsWith('--pretrained /r/toy-liver/dice'));
+  const testCell = cells.find((c) => c.id === 'test:toy-pancreas:lovasz:fold-0:seed-7');
+  assert.deepEqual(testCell?.dependsOn, ['train:toy-pancreas:lovasz:3e-3:fold-0:seed-7', 'train:toy-pancreas:lovasz:3e-4:fold-0:seed-7']);
   assert.equal(testCell?.continueOnFailure, true);
   // Every cell comes after its dependencies.
   for (const [i, c] of cells.entries()) for (const d of c.dependsOn) assert.ok(ids.indexOf(d) < i, `${d} before ${c.id}`);
@@ -87,8 +89,10 @@ test('grid: cells, dependencies, and fine-tuning from the base-loss runs of the 
 
 test('grid: the seed (the global --seed) goes to every command and names the test directories', () => {
   const cells = planGrid(config({ fold: 2 }), paths, options);
-  const testCell = cells.find((c) => c.id === 'test:toy-pancreas:lovasz');
-  const [predict, evaluate] = (testCell?.commands ?? []).map((args) => args.join(' '));
+  const testCell = cells.find((c) => c.id === 'test:toy-pancreas:lovasz:fold-2:seed-7');
+  const [choose, predict, evaluate, provenance] = (testCell?.commands ?? []).map((args) => args.join(' '));
+  assert.equal(choose, '--seed 7 --quiet study choose-lr --results /r --task toy-pancreas --loss lovasz --rates 3e-3,3e-4 --seeds 7 --folds 2');
+  assert.equal(provenance, '--seed 7 --quiet study provenance --results /r --task toy-pancreas --loss lovasz --fold 2 --out /r/toy-pancreas/lovasz/test/fold-2/seed-7/evaluation');
   assert.equal(predict, '--seed 7 --quiet predict --run /r/toy-pancreas/lovasz --fold 2 --split test --out /r/toy-pancreas/lovasz/test/fold-2/seed-7/predictions');
   assert.ok(evaluate?.startsWith('--seed 7 --quiet evaluate --pred /r/toy-pancreas/lovasz/test/fold-2/seed-7/predictions '), evaluate);
   assert.ok(evaluate?.endsWith(' --out /r/toy-pancreas/lovasz/test/fold-2/seed-7/evaluation'), evaluate);
@@ -101,9 +105,9 @@ test('grid: the seed (the global --seed) goes to every command and names the tes
 
 test('grid: without its base loss in the grid, a special schedule gets one shared pre-training cell per task', () => {
   const cells = planGrid(config({ losses: ['dicebd', 'dicehd'] }), paths, options);
-  assert.deepEqual(cells.filter((c) => c.kind === 'pretrain').map((c) => c.id), ['pretrain:toy-liver:dice', 'pretrain:toy-pancreas:dice']);
-  const hd = cells.find((c) => c.id === 'train:toy-liver:dicehd:3e-3');
-  assert.deepEqual(hd?.dependsOn, ['prepare:toy-liver', 'pretrain:toy-liver:dice']);
+  assert.deepEqual(cells.filter((c) => c.kind === 'pretrain').map((c) => c.id), ['pretrain:toy-liver:dice:fold-0:seed-7', 'pretrain:toy-pancreas:dice:fold-0:seed-7']);
+  const hd = cells.find((c) => c.id === 'train:toy-liver:dicehd:3e-3:fold-0:seed-7');
+  assert.deepEqual(hd?.dependsOn, ['prepare:toy-liver', 'pretrain:toy-liver:dice:fold-0:seed-7']);
   assert.ok(!hd?.commands[0]?.includes('--pretrained'));
 });
 
@@ -111,24 +115,26 @@ test('grid: fine-tuned losses search the fine-tuning rates (paper footnote 7)', 
   const cells = planGrid(config({ losses: ['ce', 'dicebd', 'lovasz'], finetune_learning_rates: [3e-5, 1e-6], pretrain_lr: 1e-3 }), paths, options);
   assert.deepEqual(cells.filter((c) => c.kind === 'train' && c.task === 'toy-liver' && c.loss === 'dicebd').map((c) => c.learningRate), [3e-5, 1e-6]);
   assert.deepEqual(cells.filter((c) => c.kind === 'train' && c.task === 'toy-liver' && c.loss === 'lovasz').map((c) => c.learningRate), [3e-3, 3e-4]);
-  const pretrain = cells.find((c) => c.id === 'pretrain:toy-liver:dice');
+  const pretrain = cells.find((c) => c.id === 'pretrain:toy-liver:dice:fold-0:seed-7');
   const line = pretrain?.commands[0]?.join(' ') ?? '';
   assert.ok(line.includes('--loss dice ') && line.includes('--pretrain-only') && line.includes('--pretrain-lr 1e-3'), line);
 });
 
 test('grid: --only keeps the selected cells and what they need', () => {
-  const keep = parseOnly('task=toy-pancreas,loss=dicebd,lr=3e-4');
+  const keep = parseOnly('task=toy-pancreas,loss=dicebd,lr=3e-4')?.keep;
   const cells = planGrid(config(), paths, options, keep);
   assert.deepEqual(cells.map((c) => c.id), [
     'prepare:toy-pancreas',
-    'train:toy-pancreas:dice:3e-3',
-    'train:toy-pancreas:dice:3e-4',
-    'train:toy-pancreas:dicebd:3e-4',
-    'test:toy-pancreas:dicebd',
+    'train:toy-pancreas:dice:3e-3:fold-0:seed-7',
+    'train:toy-pancreas:dice:3e-4:fold-0:seed-7',
+    'train:toy-pancreas:dicebd:3e-4:fold-0:seed-7',
+    'test:toy-pancreas:dicebd:fold-0:seed-7',
     'rank',
   ]);
   const rank = cells.at(-1);
-  assert.deepEqual(rank?.dependsOn, ['test:toy-pancreas:dicebd']);
+  assert.deepEqual(rank?.dependsOn, ['test:toy-pancreas:dicebd:fold-0:seed-7']);
+  // The test chooses among the kept rate only.
+  assert.match(cells.at(-2)?.commands[0]?.join(' ') ?? '', / --rates 3e-4 /);
   assert.throws(() => parseOnly('model=unet'), /--only/);
 });
 
@@ -151,7 +157,7 @@ test('plan: loss_options under deprecated camelCase names reach the cells under 
   writeFileSync(file, 'tasks: [toy-liver]\nlosses: [dice, dicebd]\nloss_options:\n  dice: { batchDice: false }\n  dicebd: { alpha_start: 0.5 }\n');
   const plan = planBenchmark({ config: file, seed: 1, results: path.join(dir, 'results'), preprocessed: path.join(dir, 'pre') });
   assert.deepEqual(plan.config.lossOptions, { dice: { batch_dice: false }, dicebd: { alpha_start: 0.5 } });
-  const flags = (loss: string) => plan.cells.find((c) => c.kind === 'train' && c.loss === loss)!.commands[0]!.join(' ');
+  const flags = (loss: string) => plan.cells.find((c) => c.kind === 'train' && c.loss === loss)!.commands.at(-1)!.join(' ');
   assert.match(flags('dice'), /--loss-opt batch_dice=false/);
   assert.match(flags('dicebd'), /--loss-opt alpha_start=0.5/);
 });

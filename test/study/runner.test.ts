@@ -63,3 +63,23 @@ test('a re-run retries a cell whose process failed and keeps a diverged training
   // The diverged training's command never ran: no log of it exists.
   assert.ok(!existsSync(path.join(paths.results, '.benchmark', 'logs', 'train_toy-liver_tversky_3e-4.log')));
 });
+
+test('while a cell runs, the runner reports it with its start time at every progress interval', async () => {
+  const work = tempDir('segloss-runner-progress-');
+  const out = path.join(work, 'synth', 'toy-liver');
+  const cell: Cell = { ...crashed, commands: [['--quiet', 'synth', '--task', 'toy-liver', '--cases', '2', '--out', out]] };
+  const seen: string[] = [];
+  const r = await runGrid([cell], {
+    jobs: 1,
+    paths: { synth: path.join(work, 'synth'), preprocessed: path.join(work, 'pre'), results: path.join(work, 'results') },
+    layout: { runDirs: () => [], outputFile: () => path.join(out, 'dataset.json') },
+    inputsOf: () => [],
+    retryFailed: false,
+    // A child process takes longer than 20 ms to start alone, so at least one report comes.
+    progressIntervalMs: 20,
+    onProgress: (running) => seen.push(...running.map((x) => `${x.cell.id} ${typeof x.startedAt}`)),
+  });
+  assert.equal(r.states.get(cell.id)?.state, 'done');
+  assert.ok(seen.length > 0);
+  assert.ok(seen.every((s) => s === 'prepare:toy-liver number'), seen.join(', '));
+});

@@ -150,8 +150,9 @@ test('every training cell the kill interrupted ends exactly as an uninterrupted 
   // The same command the grid ran for each cell, into another results root, side by side.
   const retrained = killedRuns.map(async (killedRun) => {
     const [task, loss] = path.relative(killedResults, killedRun).split(path.sep);
-    const cellLog = readFileSync(path.join(killedResults, '.benchmark', 'logs', `train_${task}_${loss}_3e-3.log`), 'utf8');
-    const command = cellLog.split('\n').find((l) => l.startsWith('$ segloss '))?.slice('$ segloss '.length).split(' ') ?? [];
+    const cellLog = readFileSync(path.join(killedResults, '.benchmark', 'logs', `train_${task}_${loss}_3e-3_fold-${FOLD}_seed-${DEFAULT_SEED}.log`), 'utf8');
+    // A fine-tuning cell first chooses its base loss's rate; the training is the `train` command.
+    const command = cellLog.split('\n').find((l) => l.startsWith('$ segloss ') && l.includes(' train '))?.slice('$ segloss '.length).split(' ') ?? [];
     const args = command.map((a, i) => (command[i - 1] === '--results' ? path.join(dir, 'results') : a));
     return { killedRun, fresh: path.join(dir, 'results', path.relative(killedResults, killedRun)), r: await runSeglossAsync(args, killedWork) };
   });

@@ -7,12 +7,18 @@ import { parseIntOption } from '../settings.js';
 import { planBenchmark, type BenchmarkPlan } from '../../study/plan.js';
 import { runGrid } from '../../study/runner.js';
 import { benchmarkStateDir, cellState, retriedByNextRun, type CellState } from '../../study/state.js';
-import { rankingDir } from '../../study/grid.js';
-import { cellsToJsonl, writeSlurm } from '../../study/emit.js';
+import { rankingDir, type Cell } from '../../study/grid.js';
+import { cellsToJsonl, groupSbatchArguments, writeSlurm } from '../../study/emit.js';
+import { computeLrChoice, describeLrChoice, readLrChoice, writeLrChoice } from '../../study/lr-choice.js';
+import { addReplicateColumns, buildProvenanceEntry } from '../../study/provenance.js';
+import { ProgressReporter, runProgress, shortCellName, type CellProgress } from '../../study/progress.js';
+import { compactLeaderboard, fitLine, fitTable } from '../../study/narrow.js';
+import { CONFIG_LIMITS, MAX_SEED } from '../../study/config.js';
 import { writeFileAtomic } from '../../util/atomic.js';
-import { slurmDirectory } from '../../util/layout.js';
-import { info, print, printJson, formatTable, warn } from '../../util/log.js';
-import { InterruptedError, RuntimeFailure, UsageError } from '../../util/errors.js';
+import { slurmDirectory, testResultsFile } from '../../util/layout.js';
+import { writeProvenanceFile } from '../../util/provenance.js';
+import { info, print, printJson, warn } from '../../util/log.js';
+import { InputError, InterruptedError, RuntimeFailure, UsageError } from '../../util/errors.js';
 
 interface BenchmarkFlags {
   config?: string;
@@ -26,6 +32,8 @@ interface BenchmarkFlags {
   data?: string;
   preprocessed?: string;
   results?: string;
+  seeds?: number[];
+  folds?: number[];
 }
 
 function plan(flags: BenchmarkFlags, cmd: Command): BenchmarkPlan {
@@ -37,9 +45,46 @@ function plan(flags: BenchmarkFlags, cmd: Command): BenchmarkPlan {
     preprocessed: flags.preprocessed,
     results: flags.results,
     seed: g.seed,
+    ...(flags.seeds !== undefined ? { seeds: flags.seeds } : {}),
+    ...(flags.folds !== undefined ? { folds: flags.folds } : {}),
     backend: cmd.optsWithGlobals<{ backend?: string }>().backend,
   });
 }
+
+/** `--seeds 1,2,3` / `--folds 0,1`: distinct whole numbers in [min, max]. */
+function parseIntegerList(name: string, min: number, max: number): (raw: string) => number[] {
+  return (raw) => {
+    const values = raw.split(',').map((v) => v.trim());
+    const numbers = values.map((v) => {
+      const n = v === '' ? NaN : Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name}: expected whole numbers from ${min} to ${max}, got '${v}'`);
+      return n;
+    });
+    const duplicate = numbers.find((n, i) => numbers.indexOf(n) !== i);
+    if (duplicate !== undefined) throw new UsageError(`${name}: ${duplicate} is listed twice`);
+    return numbers;
+  };
+}
+
+function parseRates(raw: string): number[] {
+  return raw.split(',').map((v) => {
+    const n = Number(v);
+    if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`--rates: expected positive numbers, got '${v}'`);
+    return n;
+  });
+}
+
+/** Progress of the running cells, from their run directories. */
+function progressOf(p: BenchmarkPlan, running: { cell: Cell; startedAt: number }[]): CellProgress[] {
+  const now = Date.now();
+  return running.map(({ cell, startedAt }) => {
+    const elapsedSeconds = (now - startedAt) / 1000;
+    if (cell.kind !== 'train' && cell.kind !== 'pretrain') return { cell, elapsedSeconds };
+    const runDir = p.layout.runDirs(cell)[0];
+    return runDir === undefined ? { cell, elapsedSeconds } : { cell, elapsedSeconds, ...runProgress(runDir) };
+  });
+}
+
 
 function formatSeconds(seconds: number | undefined): string {
   if (seconds === undefined) return '';
@@ -48,35 +93,43 @@ function formatSeconds(seconds: number | undefined): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
-/** The leaderboard text and report path of a finished ranking. */
+/** The leaderboard text (fitted to the output width) and report path of a finished ranking. */
 function finalSummary(p: BenchmarkPlan): { leaderboard: string; report: string } | undefined {
   const dir = rankingDir(p.paths);
-  const md = path.join(dir, 'leaderboard.md');
-  if (!existsSync(md)) return undefined;
-  return { leaderboard: readFileSync(md, 'utf8').trimEnd(), report: path.join(dir, 'report.html') };
+  const csv = path.join(dir, 'leaderboard.csv');
+  if (!existsSync(csv)) return undefined;
+  return { leaderboard: compactLeaderboard(readFileSync(csv, 'utf8'), csv), report: path.join(dir, 'report.html') };
 }
 
 function addPathOptions(command: Command): Command {
   return command
+    .option('--seeds <list>', "seeds of the replicates, e.g. 1,2,3 (default: the config's seeds, else the global --seed)", parseIntegerList('--seeds', 0, MAX_SEED))
+    .option('--folds <list>', "cross-validation folds of the replicates, e.g. 0,1 (default: the config's folds)", parseIntegerList('--folds', 0, 4))
     .option('--data <dir>', 'raw data root for real tasks (default $SEGLOSS_DATA)')
     .option('--preprocessed <dir>', 'preprocessed cache root (default $SEGLOSS_PREPROCESSED/<config name>)')
     .option('--results <dir>', 'results root of this benchmark (default $SEGLOSS_RESULTS/<config name>)');
 }
 
 export function register(program: Command): void {
-  addPathOptions(
+  const benchmark = addPathOptions(
     program
       .command('benchmark')
       .description('run the study: tasks × losses × learning rates → train, choose the rate on validation, test, evaluate, rank')
       .option('--config <file>', 'benchmark YAML, or a name in configs/ (default: smoke, the toy study in minutes)')
-      .option('--only <filter>', 'restrict the grid, e.g. task=toy-liver,loss=dice,loss=dicece,lr=3e-4')
+      .option('--only <filter>', 'restrict the grid, e.g. task=toy-liver,loss=dice,loss=dicece,lr=3e-4,seed=1,fold=0')
       .option('--jobs <n>', 'cells to run in parallel on this machine (default from the config)')
       .option('--retry-failed', 're-run trainings that diverged before (by default they stay failed, as in the study; cells that crashed or were killed are always re-run)')
       .option('--emit <format>', 'write the grid for a cluster instead of running it: slurm or jsonl')
       .option('--out <dir>', 'with --emit: where to write (default <results>/slurm or <results>/cells.jsonl)')
-      .option('--sbatch <option...>', 'with --emit slurm: extra #SBATCH options, e.g. --sbatch --gres=gpu:1 --time=48:00:00')
+      .option('--sbatch <option...>', 'with --emit slurm: extra #SBATCH lines, e.g. --sbatch --gres=gpu:1 --time=48:00:00 (up to the next segloss option)')
       .option('--collect', 'rank what a cluster (or an earlier run) produced, without training'),
-  ).action(async (flags: BenchmarkFlags, cmd: Command) => {
+  );
+  // `--sbatch --gres=gpu:1 --time=72:00:00`: every argument after --sbatch up to the next option of
+  // this command is an #SBATCH line, although it starts with '--' (commander would call it unknown).
+  const parseOptions = benchmark.parseOptions.bind(benchmark);
+  benchmark.parseOptions = (argv: string[]) =>
+    parseOptions(groupSbatchArguments(argv, (arg) => [...benchmark.options, ...program.options].some((o) => o.long === arg.split('=')[0] || o.short === arg)));
+  benchmark.action(async (flags: BenchmarkFlags, cmd: Command) => {
     const g = globalOptions(cmd);
     const p = plan(flags, cmd);
     if (flags.emit !== undefined) {
@@ -97,12 +150,20 @@ export function register(program: Command): void {
       throw new UsageError(`--emit: unknown format '${flags.emit}' (valid: slurm, jsonl)`);
     }
     const jobs = flags.jobs === undefined ? p.config.jobs : parseIntOption('--jobs')(flags.jobs);
-    if (jobs < 1) throw new UsageError('--jobs: must be at least 1');
+    if (jobs < 1 || jobs > CONFIG_LIMITS.jobs) throw new UsageError(`--jobs: must be from 1 to ${CONFIG_LIMITS.jobs}, got ${jobs}`);
     const cells = flags.collect === true ? p.cells.filter((c) => c.kind === 'rank').map((c) => ({ ...c, dependsOn: [] })) : p.cells;
-    const grid = `${p.config.tasks.length} tasks × ${p.config.losses.length} losses × ${p.config.learningRates.length} learning rate${p.config.learningRates.length === 1 ? '' : 's'}`;
+    const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+    const grid = [
+      count(p.config.tasks.length, 'task', 'tasks'),
+      count(p.config.losses.length, 'loss', 'losses'),
+      count(p.config.learningRates.length, 'learning rate', 'learning rates'),
+      count(p.replicates.length, 'replicate', 'replicates'),
+    ].join(' × ');
     const restriction = flags.collect === true ? ' (--collect: ranking only)' : flags.only !== undefined ? ` (restricted by --only ${flags.only})` : '';
     info(`benchmark ${p.config.name}: ${grid}, ${cells.length} cells${restriction}, ${jobs} at a time`);
     info(`results: ${p.paths.results}`);
+    const quiet = g.quiet || g.json;
+    const reporter = new ProgressReporter((text) => process.stderr.write(text), process.stderr.isTTY === true);
     const result = await runGrid(cells, {
       jobs,
       paths: p.paths,
@@ -110,11 +171,15 @@ export function register(program: Command): void {
       inputsOf: p.inputsOf,
       retryFailed: flags.retryFailed === true,
       onEvent: (e) => {
-        const what = `${e.cell.id}`.padEnd(40);
+        reporter.clear();
         const reason = e.state.reason !== undefined ? ` (${e.state.reason})` : '';
-        info(`[${String(e.finished).padStart(String(e.total).length)}/${e.total}] ${what} ${e.state.state}${e.state.seconds !== undefined ? ' in ' + formatSeconds(e.state.seconds) : ''}${reason}`);
+        const time = e.state.seconds !== undefined ? ' in ' + formatSeconds(e.state.seconds) : '';
+        const choice = e.cell.kind === 'test' && e.state.state === 'done' ? lrChoiceNote(p, e.cell.task as string, e.cell.loss as string) : '';
+        info(fitLine(`[${String(e.finished).padStart(String(e.total).length)}/${e.total}] ${shortCellName(e.cell)} ${e.state.state}${time}${choice}${reason}`));
       },
+      ...(quiet ? {} : { onProgress: (running: { cell: Cell; startedAt: number }[]) => reporter.update(progressOf(p, running)) }),
     });
+    reporter.clear();
     if (result.interrupted) throw new InterruptedError('benchmark interrupted: re-run the same command to continue where it stopped');
     const failed = [...result.states.values()].filter((s) => s.state === 'failed');
     for (const f of failed) warn(`${f.id} failed: ${f.reason ?? 'see its log'}`);
@@ -129,6 +194,8 @@ export function register(program: Command): void {
     print(`report: ${summary.report}`);
     info(`benchmark ${p.config.name} finished in ${formatSeconds(result.seconds)}`);
   });
+
+  registerStudySteps(program);
 
   addPathOptions(
     program
@@ -147,12 +214,87 @@ export function register(program: Command): void {
       seconds += s.state.seconds ?? 0;
     }
     if (g.json) {
-      printJson({ name: p.config.name, results: p.paths.results, counts, seconds, cells: states.map((s) => ({ ...s.state, kind: s.cell.kind })) });
+      const where = (c: (typeof states)[number]['cell']) => ({ task: c.task ?? null, loss: c.loss ?? null, learningRate: c.learningRate ?? null, seed: c.seed ?? null, fold: c.fold ?? null });
+      printJson({ name: p.config.name, results: p.paths.results, replicates: p.replicates, counts, seconds, cells: states.map((s) => ({ ...s.state, kind: s.cell.kind, ...where(s.cell) })) });
       return;
     }
     const reason = (s: CellState) => (retriedByNextRun(s) ? `${s.reason ?? 'failed'} (the next run retries it)` : s.reason ?? '');
-    print(formatTable(['cell', 'state', 'time', 'reason'], states.map((s) => [s.cell.id, s.state.state, formatSeconds(s.state.seconds), reason(s.state)])));
+    print(fitTable(['cell', 'state', 'time', 'reason'], states.map((s) => [s.cell.id, s.state.state, formatSeconds(s.state.seconds), reason(s.state)])));
     print('');
-    print(`${p.config.name}: ${counts['done']} done, ${counts['running']} running, ${counts['failed']} failed, ${counts['pending']} pending; ${formatSeconds(seconds)} spent (results: ${p.paths.results})`);
+    print(`${p.config.name}: ${counts['done']} done, ${counts['running']} running, ${counts['failed']} failed, ${counts['pending']} pending; ${formatSeconds(seconds)} spent`);
+    // A path is printed whole, on its own line.
+    print(`results: ${p.paths.results}`);
   });
+}
+
+/** ` at 3e-4 (mean val Dice 0.81)`: the chosen rate, for a finished test cell's line. */
+function lrChoiceNote(p: BenchmarkPlan, task: string, loss: string): string {
+  try {
+    const choice = readLrChoice(p.paths.results, task, loss);
+    return choice === undefined ? '' : ` at ${describeLrChoice(choice)}`;
+  } catch {
+    return '';
+  }
+}
+
+interface StudyFlags {
+  results: string;
+  task: string;
+  loss: string;
+  rates?: number[];
+  seeds?: number[];
+  folds?: number[];
+  fold?: number;
+  out?: string;
+  checkpoint?: 'best' | 'final';
+}
+
+/**
+ * `segloss study …`: steps of the benchmark's cells that are not commands of their own (hidden):
+ * the learning-rate choice over a loss's replicates, and the provenance of a test.
+ */
+function registerStudySteps(program: Command): void {
+  const study = program.command('study', { hidden: true }).description("steps of the benchmark's cells (used by `segloss benchmark`)");
+  study
+    .command('choose-lr')
+    .description("choose a loss's learning rate on the mean validation score over its replicates; write lr-choice.json")
+    .requiredOption('--results <dir>', 'results root of the benchmark')
+    .requiredOption('--task <id>', 'task')
+    .requiredOption('--loss <id>', 'loss')
+    .requiredOption('--rates <list>', 'learning rates searched, e.g. 3e-3,3e-4', parseRates)
+    .requiredOption('--seeds <list>', 'seeds of the replicates', parseIntegerList('--seeds', 0, MAX_SEED))
+    .requiredOption('--folds <list>', 'folds of the replicates', parseIntegerList('--folds', 0, 4))
+    .action((flags: StudyFlags, cmd: Command) => {
+      const g = globalOptions(cmd);
+      const replicates = (flags.folds ?? []).flatMap((fold) => (flags.seeds ?? []).map((seed) => ({ seed, fold })));
+      const choice = computeLrChoice(path.resolve(flags.results), flags.task, flags.loss, flags.rates ?? [], replicates);
+      const file = writeLrChoice(path.resolve(flags.results), choice);
+      if (g.json) printJson({ file, ...choice });
+      else info(`${flags.task}/${flags.loss}: learning rate ${describeLrChoice(choice)} → ${file}`);
+    });
+  study
+    .command('provenance')
+    .description("write provenance.json of one replicate's test and add seed/fold columns to its results.csv")
+    .requiredOption('--results <dir>', 'results root of the benchmark')
+    .requiredOption('--task <id>', 'task')
+    .requiredOption('--loss <id>', 'loss')
+    .requiredOption('--fold <k>', 'fold of the replicate (its seed is the global --seed)', parseIntOption('--fold'))
+    .requiredOption('--out <dir>', "the test's evaluation directory")
+    .option('--checkpoint <kind>', 'the checkpoint prediction used: best or final (default: the run\'s config, else best)')
+    .action(async (flags: StudyFlags, cmd: Command) => {
+      const g = globalOptions(cmd);
+      if (flags.checkpoint !== undefined && flags.checkpoint !== 'best' && flags.checkpoint !== 'final') throw new UsageError(`--checkpoint: expected best or final, got '${String(flags.checkpoint)}'`);
+      const results = path.resolve(flags.results);
+      const out = path.resolve(flags.out as string);
+      const replicate = { seed: g.seed, fold: flags.fold as number };
+      const choice = readLrChoice(results, flags.task, flags.loss);
+      if (choice === undefined) throw new InputError(results, `no learning-rate choice for ${flags.task}/${flags.loss} (run \`segloss study choose-lr\` first)`);
+      const entry = buildProvenanceEntry(results, choice, replicate, flags.checkpoint);
+      // No entry when no rate finished: nothing was tested, and the file says so by being empty.
+      const file = writeProvenanceFile(out, entry === undefined ? [] : [entry]);
+      const csv = path.join(out, path.basename(testResultsFile(results, flags.task, flags.loss, replicate.fold, replicate.seed)));
+      const added = existsSync(csv) ? await addReplicateColumns(csv, replicate.seed, replicate.fold) : false;
+      if (g.json) printJson({ file, entries: entry === undefined ? 0 : 1, seedFoldColumnsAdded: added });
+      else info(`provenance: ${file}${added ? `; seed and fold columns added to ${csv}` : ''}`);
+    });
 }
