@@ -11,6 +11,8 @@ import { ranksFromTotals } from './ranks.js';
 import { comparePairs, preparePairs, type PreparedPairs } from './significance.js';
 import { buildMetricTables, naturalCompare } from './tables.js';
 import { computeEffects } from './effects.js';
+import { noPairCanBeSignificant, rankingWarnings } from './warnings.js';
+import { summariseProvenance } from './provenance.js';
 import { compareReplicates, replicateKey, replicateOf, summariseReplicateRanks } from './replicates.js';
 import type {
   Replicate,
@@ -75,14 +77,6 @@ function schemeRanking(comparisons: PairwiseComparison[], metrics: MetricName[],
   };
 }
 
-/**
- * With n paired cases the smallest two-sided exact Wilcoxon p is 2/2^n (every difference of one
- * sign); when that is ≥ alpha no pair of losses can ever differ significantly.
- */
-export function noPairCanBeSignificant(nCases: number, alpha: number): boolean {
-  return 2 / 2 ** nCases >= alpha;
-}
-
 /** The one loss with the highest total, or null when several share it. */
 function uniqueFirst(losses: string[], totals: number[]): string | null {
   const ranks = ranksFromTotals(totals);
@@ -108,6 +102,15 @@ export function rankResults(rows: ResultRow[], options: RankOptions): Ranking {
     for (const e of ranking.leaderboard) e.replicateRank = summariseReplicateRanks(ranksByLoss.get(e.loss) ?? []);
   }
   ranking.effects = computeEffects(ranking.tables, ranking.comparisons, ranking.losses, options.alpha, options.bootstrap, options.seed);
+  const provenance = options.provenance ?? [];
+  ranking.provenance = provenance.length === 0 ? null : summariseProvenance(provenance, ranking.tasks, ranking.losses);
+  ranking.warnings = rankingWarnings({
+    tasks: ranking.tasks,
+    caseCounts: Object.fromEntries(ranking.tasks.map((t) => [t, ranking.tables.find((x) => x.task === t)?.cases.length ?? 0])),
+    replicates: ranking.replicates,
+    alpha: options.alpha,
+    provenance: ranking.provenance,
+  });
   return ranking;
 }
 
