@@ -3,6 +3,10 @@
  * over all tasks t and the chosen metrics j, (1 / (|T|·|J|)) Σ_t Σ_j score_tj(loss); losses are
  * ranked by descending rank score, ties sharing the better rank. Stability (paper §5.1): the same
  * ranking from each single metric beside the chosen combination, and a bootstrap over cases.
+ *
+ * Beside the rule (docs/ranking.md): replicates (rows differing only in seed/fold) are averaged
+ * per case before it, and ranked one by one for the replicate ranks; effect sizes per pair;
+ * provenance summaries and the warnings a reader needs (./warnings.ts).
  */
 import { UsageError } from '../util/errors.js';
 import { DEFAULT_RANK_METRICS, isMetricName, metricDescriptor, METRIC_DESCRIPTORS, METRIC_NAMES } from '../eval/metric-descriptors.js';
@@ -10,7 +14,12 @@ import { bootstrapRanking } from './bootstrap.js';
 import { ranksFromTotals } from './ranks.js';
 import { comparePairs, preparePairs, type PreparedPairs } from './significance.js';
 import { buildMetricTables, naturalCompare } from './tables.js';
+import { computeEffects } from './effects.js';
+import { noPairCanBeSignificant, rankingWarnings } from './warnings.js';
+import { summariseProvenance } from './provenance.js';
+import { compareReplicates, replicateKey, replicateOf, summariseReplicateRanks } from './replicates.js';
 import type {
+  Replicate,
   LeaderboardEntry,
   MetricName,
   MetricTable,
@@ -72,8 +81,54 @@ function schemeRanking(comparisons: PairwiseComparison[], metrics: MetricName[],
   };
 }
 
+/** The one loss with the highest total, or null when several share it. */
+function uniqueFirst(losses: string[], totals: number[]): string | null {
+  const ranks = ranksFromTotals(totals);
+  const first = losses.filter((_, l) => ranks[l] === 1);
+  return first.length === 1 ? (first[0] as string) : null;
+}
+
 /** Rank the losses of the given per-case results (see the file comment and docs/ranking.md). */
 export function rankResults(rows: ResultRow[], options: RankOptions): Ranking {
+  const ranking = rankCore(rows, options, true);
+  const allReplicates = distinctReplicates(ranking.replicates);
+  if (Object.values(ranking.replicates).some((r) => r.length > 1)) {
+    // The study's ranking on each replicate alone, over the tasks that have it (its own N/A substitutes).
+    const ranksByLoss = new Map<string, number[]>(ranking.losses.map((l) => [l, []]));
+    for (const rep of allReplicates) {
+      const key = replicateKey(rep);
+      const sub = rankCore(rows.filter((r) => replicateKey(replicateOf(r)) === key), { ...options, metrics: ranking.options.metrics, bootstrap: 0 }, false);
+      for (const e of sub.leaderboard) {
+        ranking.replicateRanks.push({ seed: rep.seed, fold: rep.fold, loss: e.loss, rankScore: e.rankScore, rank: e.rank });
+        ranksByLoss.get(e.loss)?.push(e.rank);
+      }
+    }
+    for (const e of ranking.leaderboard) e.replicateRank = summariseReplicateRanks(ranksByLoss.get(e.loss) ?? []);
+  }
+  ranking.effects = computeEffects(ranking.tables, ranking.comparisons, ranking.losses, options.alpha, options.bootstrap, options.seed);
+  const provenance = options.provenance ?? [];
+  const summaries = summariseProvenance(provenance, ranking.tasks, ranking.losses);
+  // Entries that match no ranked task and loss leave the provenance unknown.
+  ranking.provenance = summaries.length === 0 ? null : summaries;
+  ranking.warnings = rankingWarnings({
+    tasks: ranking.tasks,
+    caseCounts: Object.fromEntries(ranking.tasks.map((t) => [t, ranking.tables.find((x) => x.task === t)?.cases.length ?? 0])),
+    replicates: ranking.replicates,
+    alpha: options.alpha,
+    provenance: ranking.provenance,
+  });
+  return ranking;
+}
+
+/** Every replicate of any task, sorted. */
+function distinctReplicates(byTask: Record<string, Replicate[]>): Replicate[] {
+  const all = new Map<string, Replicate>();
+  for (const reps of Object.values(byTask)) for (const r of reps) all.set(replicateKey(r), r);
+  return [...all.values()].sort(compareReplicates);
+}
+
+/** The ranking itself; `full` adds the bootstrap (the per-replicate rankings skip it). */
+function rankCore(rows: ResultRow[], options: RankOptions, full: boolean): Ranking {
   const built = buildMetricTables(rows);
   const metrics = validateOptions(options, built.metricsAvailable);
   const { tasks, losses } = built;
@@ -122,8 +177,19 @@ export function rankResults(rows: ResultRow[], options: RankOptions): Ranking {
     leaderboard,
     schemes,
     sources: [...new Set(rows.map((r) => (r.source ?? '').replace(/:\d+$/, '')).filter((s) => s !== ''))],
+    replicates: built.replicates,
+    replicateRanks: [],
+    effects: [],
+    warnings: [],
+    provenance: null,
+    topLoss: Object.fromEntries(
+      tasks.map((task) => {
+        const nCases = (built.tables.find((t) => t.task === task) as MetricTable).cases.length;
+        return [task, noPairCanBeSignificant(nCases, options.alpha) ? null : uniqueFirst(losses, totalsFor(comparisons, metrics, L, task))];
+      }),
+    ),
   };
-  if (options.bootstrap > 0 && L > 1) {
+  if (full && options.bootstrap > 0 && L > 1) {
     const chosen = (task: string) => used.filter((t) => t.task === task && metrics.includes(t.metric));
     ranking.bootstrap = bootstrapRanking(
       {
@@ -134,6 +200,7 @@ export function rankResults(rows: ResultRow[], options: RankOptions): Ranking {
         alpha: options.alpha,
         fullRanks: main.ranks,
         fullTaskRanks: tasks.map((task) => ranksFromTotals(totalsFor(comparisons, metrics, L, task))),
+        tablesByTask: tasks.map((task) => chosen(task)),
       },
       options.bootstrap,
       options.seed,
