@@ -224,8 +224,10 @@ export function findNnunetDataset(ref: string, roots: readonly string[]): string
   if (named !== null) {
     for (const root of roots) if (isDatasetFolder(path.join(root, ref))) return path.join(root, ref);
   }
-  const num = Number(named?.[2] ?? numbered?.[2] ?? numbered?.[3]);
-  const prefix = named?.[1] ?? numbered?.[1];
+  const where = roots.length > 0 ? roots.join(', ') : 'no data root set ($SEGLOSS_DATA, $nnUNet_raw or --data)';
+  if (named !== null) throw new InputError(undefined, `dataset ${ref}: no folder ${ref} with a dataset.json in ${where}`);
+  const num = Number(numbered?.[2] ?? numbered?.[3]);
+  const prefix = numbered?.[1];
   for (const root of roots) {
     let names: string[];
     try {
@@ -237,12 +239,10 @@ export function findNnunetDataset(ref: string, roots: readonly string[]): string
       const m = /^(Dataset|Task)(\d+)_/.exec(n);
       return m !== null && Number(m[2]) === num && (prefix === undefined || m[1] === prefix) && isDatasetFolder(path.join(root, n));
     });
-    if (named !== null && hits.length > 0) return undefined; // the number exists, but under another name: not this id
     if (hits.length > 1) throw new InputError(root, `dataset id ${ref} is ambiguous: ${hits.join(', ')}`);
     if (hits.length === 1) return path.join(root, hits[0] as string);
   }
-  const where = roots.length > 0 ? roots.join(', ') : 'no data root set ($SEGLOSS_DATA, $nnUNet_raw or --data)';
-  throw new InputError(undefined, `dataset ${ref}: no folder ${named !== null ? ref : `Dataset${String(num).padStart(3, '0')}_* or Task${String(num).padStart(2, '0')}_*`} with a dataset.json in ${where}`);
+  throw new InputError(undefined, `dataset ${ref}: no folder Dataset${String(num).padStart(3, '0')}_* or Task${String(num).padStart(2, '0')}_* with a dataset.json in ${where}`);
 }
 
 /** Characters kept in a task id built from a folder name (it names cache and result folders). */
