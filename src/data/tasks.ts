@@ -272,16 +272,29 @@ export function taskFromDataset(dir: string): TaskSpec {
 
 /**
  * The task a reference names — the one place every command turns `--task` (or a benchmark's
- * `tasks:` entry) into a task:
+ * `tasks:` entry) into a task (name its folders by the returned `id`):
  * 1. a registered id (configs/tasks/<id>.yaml);
  * 2. a path to a task YAML (`*.yaml`/`*.yml`);
  * 3. a path to a dataset folder with dataset.json (MSD or nnU-Net v2 layout; `taskFromDataset`);
  * 4. an nnU-Net id under `data`, $SEGLOSS_DATA, $nnUNet_raw (`findNnunetDataset`).
- * A registered id wins over a folder of the same name in the working directory (write `./name`).
+ * A registered id wins over a folder of the same name in the working directory (write `./name`);
+ * once a path or nnU-Net id has been resolved, its `id` names that task for the rest of the process.
  */
 export function resolveTask(ref: string, options: { data?: string } = {}): TaskSpec {
+  const earlier = resolvedById.get(ref);
+  if (earlier !== undefined) return earlier;
   const registered = registry().get(ref);
   if (registered !== undefined) return registered;
+  const spec = resolveUnregistered(ref, options);
+  // Later look-ups by id in this process (train's run directories, its preprocessing) mean this task.
+  resolvedById.set(spec.id, spec);
+  return spec;
+}
+
+/** Tasks resolved from a path or an nnU-Net id in this process, by their id. */
+const resolvedById = new Map<string, TaskSpec>();
+
+function resolveUnregistered(ref: string, options: { data?: string }): TaskSpec {
   if (/\.ya?ml$/i.test(ref)) {
     const file = path.resolve(ref);
     if (!existsSync(file)) throw new InputError(file, 'task file does not exist');

@@ -85,6 +85,13 @@ test('an nnU-Net v2 folder and its Dataset501 id preprocess into one cache named
     assert.equal(again.status, 0, again.stderr);
     assert.deepEqual([JSON.parse(again.stdout).out, JSON.parse(again.stdout).reused], [summary.out, 6], ref);
   }
+  // train takes the same id: its run directory is named after the folder, its data is this cache.
+  const results = path.join(root, 'results');
+  const train = runSegloss(['--json', '--seed', '12345', 'train', '--task', '501', '--loss', 'dice', '--profile', 'cpu', '--epochs', '1', '--iterations', '1', '--backend', 'cpu'], { env: { ...env, SEGLOSS_RESULTS: results } });
+  assert.equal(train.status, 0, train.stderr);
+  const status = JSON.parse(readFileSync(path.join(results, 'Dataset501_Organ', 'dice', 'lr-3e-4', 'fold-0', 'seed-12345', 'status.json'), 'utf8')) as { state: string };
+  assert.equal(status.state, 'done');
+  assert.equal(JSON.parse(readFileSync(path.join(summary.out, 'source.json'), 'utf8')).dataset, realpathSync(path.join(raw, 'Dataset501_Organ')));
   // A task YAML over the same folder that merges the core into the organ: a two-class cache of its own.
   const yaml = path.join(root, 'organ-merged.yaml');
   writeFileSync(yaml, `modality: CT\nlabels:\n  0: background\n  1: organ\ndataPath: raw/Dataset501_Organ\nsynthetic: false\nlabel_map:\n  2: 1\n`);
