@@ -49,15 +49,21 @@ export async function ensurePreprocessed(task: string, profile: string, where: D
   const ensure: { data?: string; synthDir?: string } = {};
   if (where.data !== undefined) ensure.data = where.data;
   if (where.synth !== undefined) ensure.synthDir = where.synth;
-  const datasetDir = dataIsDataset ? path.resolve(where.data as string) : await ensureTaskData(spec, ensure);
-  if (existsSync(path.join(dir, 'plans.json')) && existsSync(path.join(dir, 'splits.json'))) {
-    assertCacheSource(dir, loadDataset(datasetDir)); // a cache of another dataset is refused, never reused
+  const cached = existsSync(path.join(dir, 'plans.json')) && existsSync(path.join(dir, 'splits.json'));
+  let datasetDir: string | undefined;
+  try {
+    datasetDir = dataIsDataset ? path.resolve(where.data as string) : await ensureTaskData(spec, ensure);
+  } catch (err) {
+    if (!cached) throw err; // a complete cache may be used where the raw data is not (another machine)
+  }
+  if (cached) {
+    if (datasetDir !== undefined) assertCacheSource(dir, loadDataset(datasetDir)); // a cache of another dataset is refused, never reused
     const plans = loadPlans(dir);
     if (path.basename(plans.profile, '.yaml') === path.basename(profile, '.yaml')) return dir;
     throw new UsageError(`${dir} was preprocessed with profile '${plans.profile}', not '${profile}': use another --preprocessed folder or re-run 'segloss preprocess --task ${task} --profile ${profile}'`);
   }
   info(`preprocessing ${spec.id} (${profile} profile) into ${dir} …`);
-  const options: Parameters<typeof preprocessDataset>[0] = { datasetDir, outDir: dir, profile, taskId: spec.id, task: spec };
+  const options: Parameters<typeof preprocessDataset>[0] = { datasetDir: datasetDir as string, outDir: dir, profile, taskId: spec.id, task: spec };
   if (seed !== undefined) options.seed = seed;
   await preprocessDataset(options);
   return dir;
