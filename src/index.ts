@@ -49,7 +49,7 @@ export type { NiftiDatatype, VolumeKind, NiftiHeader, ReadOptions as NiftiReadOp
 export { qformAffine, bestAffine, affineToQuatern, geometryFromAffine, diagonalAffine, affineSpacing, affinesClose, orientationCode } from './data/geometry.js';
 export { loadDataset, loadCase, validateDataset, inspectDataset } from './data/dataset.js';
 export type { Dataset, CaseFiles, DatasetLabel, DatasetProblem, CaseSummary } from './data/dataset.js';
-export { getTask, listTasks, ensureTaskData, dataCandidates } from './data/tasks.js';
+export { getTask, listTasks, ensureTaskData, dataCandidates, resolveTask, taskFromDataset, taskYaml } from './data/tasks.js';
 export type { TaskSpec, TaskLabel, EnsureOptions } from './data/tasks.js';
 export { synthesizeDataset, synthesizeToyCase, isToyTask, TOY_TASKS, TOY_SHAPE, TOY_SPACING_MM } from './data/synth/toy.js';
 export type { ToyTaskId, ToyCase, SynthOptions } from './data/synth/toy.js';

@@ -19,11 +19,13 @@ import { register as registerExport } from './commands/export.js';
 import { register as registerPreprocess } from './commands/preprocess.js';
 import { register as registerTrain } from './commands/train.js';
 import { register as registerBenchmark } from './commands/benchmark.js';
+import { register as registerTask } from './commands/task.js';
 
 /** Command modules in the order `segloss --help` lists them. */
 const COMMANDS: ((program: Command) => void)[] = [
   registerSynth,
   registerCheck,
+  registerTask,
   registerPreprocess,
   registerTrain,
   registerPredict,

@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { InputError, errorMessage } from '../util/errors.js';
 import type { Volume } from './volume.js';
 import { readNifti } from './nifti.js';
-import { orientationCode } from './geometry.js';
+import { affineMismatch, orientationCode } from './geometry.js';
 
 export interface CaseFiles {
   id: string;
@@ -331,10 +331,14 @@ export async function inspectDataset(ds: Dataset, onCase?: (done: number, total:
         } else {
           try {
             const label = await readNifti(c.label, { kind: 'label' });
+            // Shape, pixdim spacing, then the full affine (spacing, direction, origin: np.allclose, as nnU-Net v2's check_cases).
+            const grid = affineMismatch(label.affine, first.affine, "the image's");
             if (label.shape.join() !== first.shape.slice(0, 3).join()) {
               report(c.label, `label shape ${fmt(label.shape)} does not match image shape ${fmt(first.shape.slice(0, 3))}`);
             } else if (!sameSpacing(label.spacingMm, first.spacingMm)) {
               report(c.label, `label spacing ${fmt(label.spacingMm)} mm does not match image spacing ${fmt(first.spacingMm)} mm`);
+            } else if (grid !== null) {
+              report(c.label, `label ${grid} (np.allclose: 1e-8 + 1e-5·|image| per component)`);
             }
             const counts = new Map<number, number>();
             for (let m = 0; m < label.data.length; m++) {

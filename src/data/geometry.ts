@@ -250,3 +250,47 @@ export function orientationCode(affine: Affine): string {
   }
   return code;
 }
+
+/**
+ * Tolerance of grid comparisons: numpy's `np.allclose(actual, reference)` defaults,
+ * |a − r| ≤ 1e-8 + 1e-5·|r| per component — what nnU-Net v2's `verify_dataset_integrity`
+ * (`check_cases`) uses to compare an image's spacing, origin and direction with its segmentation's.
+ * Far above the float32 round-off of NIfTI headers (~6e-8 relative), far below any real misplacement.
+ */
+export const GEOMETRY_RTOL = 1e-5;
+export const GEOMETRY_ATOL = 1e-8;
+
+/** `np.allclose(actual, reference)` with numpy's default tolerances. */
+export function allClose(actual: readonly number[], reference: readonly number[]): boolean {
+  if (actual.length !== reference.length) return false;
+  return actual.every((a, i) => Math.abs(a - (reference[i] as number)) <= GEOMETRY_ATOL + GEOMETRY_RTOL * Math.abs(reference[i] as number));
+}
+
+/** Origin (mm), spacing (mm, column norms) and direction (unit columns, row-major 3×3) of an affine. */
+export function affineParts(affine: Affine): { originMm: number[]; spacingMm: number[]; direction: number[] } {
+  const spacingMm = affineSpacing(affine);
+  const direction: number[] = [];
+  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) direction.push(((affine[i] as number[])[j] as number) / ((spacingMm[j] as number) || 1));
+  return { originMm: [0, 1, 2].map((i) => (affine[i] as number[])[3] as number), spacingMm, direction };
+}
+
+const mmText = (v: readonly number[]) => v.map((x) => Number(x.toPrecision(6))).join(', ');
+
+function directionText(affine: Affine, direction: readonly number[]): string {
+  const rows = [0, 1, 2].map((i) => direction.slice(3 * i, 3 * i + 3).map((x) => Number(x.toFixed(4))).join(' '));
+  return `${orientationCode(affine)} [${rows.join('; ')}]`;
+}
+
+/**
+ * How `actual`'s affine differs from `reference`'s (spacing, then axis directions, then origin,
+ * each with `allClose`), or null when they agree: the words of a problem line, e.g.
+ * "origin (50, 0, 0) mm differs from the image's (0, 0, 0) mm". `what` names the reference.
+ */
+export function affineMismatch(actual: Affine, reference: Affine, what = "the reference's"): string | null {
+  const a = affineParts(actual);
+  const r = affineParts(reference);
+  if (!allClose(a.spacingMm, r.spacingMm)) return `voxel sizes (${mmText(a.spacingMm)}) mm differ from ${what} (${mmText(r.spacingMm)}) mm`;
+  if (!allClose(a.direction, r.direction)) return `axis directions ${directionText(actual, a.direction)} differ from ${what} ${directionText(reference, r.direction)}`;
+  if (!allClose(a.originMm, r.originMm)) return `origin (${mmText(a.originMm)}) mm differs from ${what} (${mmText(r.originMm)}) mm`;
+  return null;
+}

@@ -13,26 +13,12 @@
  * the float32 round-off of NIfTI headers (~6e-8 relative) and far below any real misplacement.
  */
 import type { Affine, Volume } from '../data/volume.js';
-import { affineSpacing, orientationCode } from '../data/geometry.js';
+import { orientationCode } from '../data/geometry.js';
 import { InputError } from '../util/errors.js';
 
-/** `np.allclose` defaults (relative to the reference's value, plus an absolute floor). */
-export const GEOMETRY_RTOL = 1e-5;
-export const GEOMETRY_ATOL = 1e-8;
-
-/** `np.allclose(actual, reference)` with numpy's default tolerances. */
-export function allClose(actual: readonly number[], reference: readonly number[]): boolean {
-  if (actual.length !== reference.length) return false;
-  return actual.every((a, i) => Math.abs(a - (reference[i] as number)) <= GEOMETRY_ATOL + GEOMETRY_RTOL * Math.abs(reference[i] as number));
-}
-
-/** Origin (mm), spacing (mm, column norms) and direction (unit columns, row-major 3×3) of an affine. */
-export function affineParts(affine: Affine): { originMm: number[]; spacingMm: number[]; direction: number[] } {
-  const spacingMm = affineSpacing(affine);
-  const direction: number[] = [];
-  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) direction.push(((affine[i] as number[])[j] as number) / ((spacingMm[j] as number) || 1));
-  return { originMm: [0, 1, 2].map((i) => (affine[i] as number[])[3] as number), spacingMm, direction };
-}
+// The comparison rule lives with the geometry (segloss check uses it too).
+import { GEOMETRY_ATOL, GEOMETRY_RTOL, affineParts, allClose } from '../data/geometry.js';
+export { GEOMETRY_ATOL, GEOMETRY_RTOL, affineParts, allClose };
 
 const mm = (v: readonly number[]) => v.map((x) => Number(x.toPrecision(6))).join(', ');
 

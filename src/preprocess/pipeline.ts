@@ -21,7 +21,7 @@ import { cropToNonzero, boxShape } from './crop.js';
 import { foregroundSamples, intensityStats, isCT, median, type CaseFingerprint, type IntensityStats } from './fingerprint.js';
 import { planExperiment, topologyFromPlan } from './plan.js';
 import { loadProfile } from './profile.js';
-import { makeSplits, pythonSorted, type Splits } from './splits.js';
+import { checkPublishedIds, makeSplits, publishedSplits, pythonSorted, readPublishedSplit, type Splits } from './splits.js';
 import { caseMetaOf, preprocessArrays, type CaseMeta, type NormalizationPlan } from './case.js';
 import { PREPROCESS_VERSION, casePlanOf, planHash, type Plans } from './plans.js';
 import { sourceSignature, validCachedCase, writeCachedCase, type SourceFile } from './cache.js';
@@ -29,6 +29,10 @@ import { useNonzeroMask } from './normalize.js';
 import { SEPARATE_Z_THRESHOLD } from './resample.js';
 import { volumeChannels } from './inference.js';
 import { processAlive } from '../util/process.js';
+import { createHash } from 'node:crypto';
+import type { TaskSpec } from '../data/tasks.js';
+import { applyLabelMap, checkTaskLabels } from '../data/labels.js';
+import { claimCache } from './source.js';
 
 export interface PreprocessOptions {
   datasetDir: string;
@@ -37,6 +41,13 @@ export interface PreprocessOptions {
   profile: 'paper' | 'cpu' | string;
   /** Registered task id (used as the plan's task name and for profile overrides). */
   taskId?: string;
+  /**
+   * The task (from `resolveTask`): its labels are checked against dataset.json after its
+   * `labelMap`, which is applied to every label map; its `split` file replaces the KFold test set.
+   */
+  task?: TaskSpec;
+  /** Rebuild a cache that was made from another dataset instead of refusing it. */
+  force?: boolean;
   /** Seed of the KFold splits (default 12345, nnU-Net's). */
   seed?: number;
   /** Called after each case of each pass. */
@@ -64,6 +75,8 @@ interface FingerprintEntry extends CaseFingerprint {
 interface FingerprintFile {
   version: number;
   modalities: string[];
+  /** The label map the foreground samples were taken with (JSON; '' for none). */
+  labelMap?: string;
   cases: Record<string, FingerprintEntry>;
 }
 
@@ -88,14 +101,29 @@ function checkCase(ds: Dataset, c: CaseFiles, image: Volume, label: Volume | und
   if (bad.length > 0) throw new InputError(c.label, `label values ${bad.join(', ')} are not declared in dataset.json (declared: ${[...declared].join(', ')})`);
 }
 
-async function readFingerprintCache(file: string, modalities: string[]): Promise<FingerprintFile> {
+async function readFingerprintCache(file: string, modalities: string[], labelMap: string): Promise<FingerprintFile> {
   try {
     const f = JSON.parse(await fsp.readFile(file, 'utf8')) as FingerprintFile;
-    if (f.version === PREPROCESS_VERSION && JSON.stringify(f.modalities) === JSON.stringify(modalities)) return f;
+    if (f.version === PREPROCESS_VERSION && JSON.stringify(f.modalities) === JSON.stringify(modalities) && (f.labelMap ?? '') === labelMap) return f;
   } catch {
     // missing or unreadable: start afresh
   }
-  return { version: PREPROCESS_VERSION, modalities, cases: {} };
+  return { version: PREPROCESS_VERSION, modalities, labelMap, cases: {} };
+}
+
+/** The label map as a stable string ('' when there is none): part of the fingerprint and case cache keys. */
+function labelMapKey(labelMap: Readonly<Record<number, number>> | undefined): string {
+  if (labelMap === undefined || Object.keys(labelMap).length === 0) return '';
+  return JSON.stringify(Object.entries(labelMap).map(([k, v]) => [Number(k), v]).sort((a, b) => (a[0] as number) - (b[0] as number)));
+}
+
+/** A case read from the raw dataset with the task's label map applied to its label. */
+async function loadMappedCase(ds: Dataset, c: CaseFiles, labelMap: Readonly<Record<number, number>> | undefined, check: boolean): Promise<{ image: Volume; label?: Volume }> {
+  for (const f of caseSources(c)) if (!existsSync(f)) throw new InputError(f, `file of case '${c.id}' listed in dataset.json is missing`);
+  const { image, label } = await loadCase(ds, c);
+  if (check) checkCase(ds, c, image, label);
+  if (label === undefined) return { image };
+  return { image, label: { ...label, data: applyLabelMap(label.data, labelMap) } };
 }
 
 function sameSource(a: readonly SourceFile[], b: readonly SourceFile[]): boolean {
@@ -106,7 +134,8 @@ function sameSource(a: readonly SourceFile[], b: readonly SourceFile[]): boolean
 async function fingerprintCases(ds: Dataset, outDir: string, ctChannels: boolean[], options: PreprocessOptions): Promise<{ entries: FingerprintEntry[]; samples: Map<string, Float32Array[]> }> {
   const cacheFile = path.join(outDir, 'fingerprint.json');
   const sampleDir = path.join(outDir, 'fingerprint');
-  const cache = await readFingerprintCache(cacheFile, ds.modalities);
+  const labelMap = options.task?.labelMap;
+  const cache = await readFingerprintCache(cacheFile, ds.modalities, labelMapKey(labelMap));
   const entries: FingerprintEntry[] = [];
   const samples = new Map<string, Float32Array[]>();
   const anyCT = ctChannels.some((x) => x);
@@ -114,7 +143,10 @@ async function fingerprintCases(ds: Dataset, outDir: string, ctChannels: boolean
   for (let idx = 0; idx < ds.training.length; idx++) {
     throwIfInterrupted();
     const c = ds.training[idx] as CaseFiles;
-    const source = sourceSignature(caseSources(c));
+    const files = caseSources(c);
+    const absent = files.find((f) => !existsSync(f));
+    if (absent !== undefined) throw new InputError(absent, `file of case '${c.id}' listed in dataset.json is missing`);
+    const source = sourceSignature(files);
     const cached = cache.cases[c.id];
     const sampleFile = path.join(sampleDir, `${c.id}.f32`);
     if (cached !== undefined && sameSource(cached.source, source) && (!anyCT || cached.empty || existsSync(sampleFile))) {
@@ -126,8 +158,7 @@ async function fingerprintCases(ds: Dataset, outDir: string, ctChannels: boolean
         samples.set(c.id, cached.ctSamples.map((n) => all.subarray(off, (off += n))));
       }
     } else {
-      const { image, label } = await loadCase(ds, c);
-      checkCase(ds, c, image, label);
+      const { image, label } = await loadMappedCase(ds, c, labelMap, true);
       const shape = image.shape.slice(0, 3) as Vec3;
       const channels = volumeChannels(image);
       const cropped = cropToNonzero(channels, label?.data, shape);
@@ -194,10 +225,14 @@ export async function preprocessDataset(options: PreprocessOptions): Promise<Pla
   const dsFile = path.join(ds.root, 'dataset.json');
   if (ds.modalities.length === 0) throw new InputError(dsFile, 'no modality declared (dataset.json "modality" / "channel_names" is empty)');
   if (ds.training.length < 2) throw new InputError(dsFile, `preprocessing needs at least 2 training cases, found ${ds.training.length}`);
-  const taskName = options.taskId ?? ds.name;
-  const profile = loadProfile(options.profile, [options.taskId, ds.name, path.basename(ds.root)].filter((x): x is string => x !== undefined));
+  const task = options.task;
+  if (task !== undefined) checkTaskLabels(dsFile, task.id, task.labels, task.labelMap, ds.labels);
+  const published = task?.split === undefined ? undefined : readPublishedSplit(task.split);
+  if (published !== undefined) checkPublishedIds(published, ds.root, ds.training.map((c) => c.id));
+  const taskName = options.taskId ?? task?.id ?? ds.name;
+  const profile = loadProfile(options.profile, [options.taskId ?? task?.id, ds.name, path.basename(ds.root)].filter((x): x is string => x !== undefined));
   const outDir = path.resolve(options.outDir);
-  await fsp.mkdir(outDir, { recursive: true });
+  await claimCache(outDir, ds, options.force === true);
   await removeStaleTemporaries(outDir);
   await removeStaleTemporaries(path.join(outDir, 'fingerprint'));
 
@@ -210,7 +245,8 @@ export async function preprocessDataset(options: PreprocessOptions): Promise<Pla
   if (usable.length < 2) throw new InputError(dsFile, `preprocessing needs at least 2 usable training cases, found ${usable.length}`);
 
   // Plan.
-  const numClasses = ds.labels.filter((l) => l.value > 0).length + 1;
+  const labels = task?.labels ?? ds.labels;
+  const numClasses = labels.filter((l) => l.value > 0).length + 1;
   const plan = planExperiment(
     { spacingsMm: usable.map((e) => e.spacingMm), shapesAfterCrop: usable.map((e) => e.shapeAfterCrop), numModalities: ds.modalities.length, numClasses },
     profile,
@@ -237,7 +273,9 @@ export async function preprocessDataset(options: PreprocessOptions): Promise<Pla
     use_nonzero_mask: ds.modalities.map((m) => !m.includes('CT') && maskRule),
   };
   const casePlan = casePlanOf({ target_spacing_mm: plan.targetSpacingMm, normalization, ...(intensity === undefined ? {} : { intensity }) });
-  const hash = planHash(casePlan);
+  // A label map changes the cached seg files, so it is part of their key.
+  const mapKey = labelMapKey(task?.labelMap);
+  const hash = mapKey === '' ? planHash(casePlan) : createHash('sha256').update(`${planHash(casePlan)}|${mapKey}`).digest('hex').slice(0, 16);
   const cases = pythonSorted(usable.map((e) => e.id));
   const plans: Plans = {
     version: PREPROCESS_VERSION,
@@ -253,8 +291,9 @@ export async function preprocessDataset(options: PreprocessOptions): Promise<Pla
     },
     dataset_dir: ds.root,
     modalities: [...ds.modalities],
-    labels: ds.labels.map((l) => ({ value: l.value, name: l.name })),
+    labels: labels.map((l) => ({ value: l.value, name: l.name })),
     numClasses,
+    ...(mapKey === '' ? {} : { label_map: Object.fromEntries(Object.entries(task?.labelMap ?? {}).map(([k, v]) => [k, v])) }),
     target_spacing_mm: plan.targetSpacingMm,
     median_shape: plan.medianShape,
     patch_size: plan.patchSize,
@@ -279,7 +318,14 @@ export async function preprocessDataset(options: PreprocessOptions): Promise<Pla
     plan_hash: hash,
   };
   await writeJsonIfChanged(path.join(outDir, 'plans.json'), plans);
-  const splits: Splits = makeSplits(cases, options.seed ?? 12345);
+  let splits: Splits;
+  if (published !== undefined) {
+    // Cases skipped for an empty non-zero region cannot be in the study's split.
+    if (skipped.length > 0) throw new InputError(dsFile, `case(s) ${skipped.map((x) => x.id).join(', ')} of the published split ${published.file} have an empty non-zero region`);
+    splits = publishedSplits(published, options.seed ?? 12345);
+  } else {
+    splits = makeSplits(cases, options.seed ?? 12345);
+  }
   await writeJsonIfChanged(path.join(outDir, 'splits.json'), splits);
 
   // Pass 2: cases.
@@ -291,7 +337,7 @@ export async function preprocessDataset(options: PreprocessOptions): Promise<Pla
     const source = entry.source;
     const cached = validCachedCase(outDir, c.id, hash, source) !== null;
     if (!cached) {
-      const { image, label } = await loadCase(ds, c);
+      const { image, label } = await loadMappedCase(ds, c, task?.labelMap, false);
       const shape = image.shape.slice(0, 3) as Vec3;
       const r = preprocessArrays(volumeChannels(image), label?.data, shape, image.spacingMm, casePlan);
       if (r === null) throw new InputError(c.images[0], 'the non-zero region became empty between passes (file changed while preprocessing?)');

@@ -37,6 +37,8 @@ export interface Plans {
   labels: { value: number; name: string }[];
   /** Classes including background. */
   numClasses: number;
+  /** The task's label_map (dataset value → task value) applied to every label map; absent: none. */
+  label_map?: Record<string, number>;
   target_spacing_mm: Vec3;
   /** Median case shape after resampling to the target spacing (float). */
   median_shape: Vec3;
@@ -114,5 +116,7 @@ export function loadSplits(dir: string): Splits {
   if (!Array.isArray(s.test) || !Array.isArray(s.folds) || s.folds.some((f) => !Array.isArray(f.train) || !Array.isArray(f.val))) {
     throw new InputError(file, "expected { test: string[], folds: { train: string[], val: string[] }[] }");
   }
-  return { seed: typeof s.seed === 'number' ? s.seed : 12345, test: s.test, folds: s.folds };
+  const out: Splits = { seed: typeof s.seed === 'number' ? s.seed : 12345, test: s.test, folds: s.folds };
+  if (typeof s.published === 'string') out.published = s.published;
+  return out;
 }

@@ -9,6 +9,9 @@
  * study's 80/20 train/test split; the 5 folds of its training part give validation folds.
  */
 
+import { readFileSync } from 'node:fs';
+import { InputError, errorMessage } from '../util/errors.js';
+
 /** numpy's MT19937 (legacy seeding `init_genrand`), producing the same 32-bit stream. */
 export class MersenneTwister {
   private readonly mt = new Uint32Array(624);
@@ -116,6 +119,8 @@ export interface Splits {
   test: string[];
   /** KFold(5) of the remaining training cases; `val` is used for choosing learning rates. */
   folds: Fold[];
+  /** The published split file the test set came from (absent: made by `makeSplits`). */
+  published?: string;
 }
 
 /**
@@ -136,4 +141,61 @@ export function makeSplits(caseIds: readonly string[], seed = 12345, nFolds = 5)
     trainPart = outer.train;
   }
   return { seed, test, folds: kFold(trainPart, Math.min(nFolds, trainPart.length), seed) };
+}
+
+/** A split file as the study published it: nnU-Net V1 `splits_final.pkl` as JSON (configs/published/). */
+export interface PublishedSplit {
+  file: string;
+  source: string | null;
+  folds: Fold[];
+}
+
+/** Read a split file: {"folds": [{"train": [...], "val": [...]}, ...]} (or the bare list of folds). */
+export function readPublishedSplit(file: string): PublishedSplit {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new InputError(file, `cannot read the split file: ${errorMessage(err)}`);
+  }
+  const folds = Array.isArray(json) ? json : (json as { folds?: unknown } | null)?.folds;
+  const isIds = (x: unknown) => Array.isArray(x) && x.every((v) => typeof v === 'string');
+  if (!Array.isArray(folds) || folds.length === 0 || folds.some((f: { train?: unknown; val?: unknown } | null) => f === null || !isIds(f.train) || !isIds(f.val))) {
+    throw new InputError(file, 'expected {"folds": [{"train": [case ids], "val": [case ids]}, ...]}');
+  }
+  const fold0 = folds[0] as Fold;
+  if (fold0.val.length === 0 || fold0.train.length < 2) throw new InputError(file, 'fold 0 needs a non-empty val list (the test set) and at least 2 training cases');
+  const source = Array.isArray(json) ? null : (json as { source?: unknown }).source;
+  return { file, source: typeof source === 'string' ? source : null, folds: folds as Fold[] };
+}
+
+const firstFew = (ids: readonly string[], n = 5) => ids.slice(0, n).join(', ') + (ids.length > n ? ', …' : '');
+
+/**
+ * Stop (InputError, exit 2) unless the dataset's case ids are exactly the published split's (fold 0's
+ * train ∪ val): a dataset named otherwise would silently get another test set than the study's.
+ */
+export function checkPublishedIds(split: PublishedSplit, datasetRoot: string, caseIds: readonly string[]): void {
+  const fold0 = split.folds[0] as Fold;
+  const published = [...fold0.train, ...fold0.val];
+  const have = new Set(caseIds);
+  const want = new Set(published);
+  const missing = pythonSorted(published.filter((id) => !have.has(id)));
+  const extra = pythonSorted(caseIds.filter((id) => !want.has(id)));
+  if (missing.length === 0 && extra.length === 0) return;
+  const parts: string[] = [];
+  if (missing.length > 0) parts.push(`${missing.length} of the split's ${published.length} case ids are missing from the dataset (${firstFew(missing)})`);
+  if (extra.length > 0) parts.push(`${extra.length} dataset case(s) are not in the split (${firstFew(extra)})`);
+  throw new InputError(datasetRoot, `does not match the published split ${split.file}: ${parts.join('; ')}; rename the cases as docs/data.md describes`);
+}
+
+/**
+ * The study's splits from a published split file: `test` = fold 0's `val` list, training cases =
+ * fold 0's `train` list, `folds` = KFold(nFolds) of those with `seed` (the nested validation folds,
+ * as `makeSplits` makes them). `checkPublishedIds` first.
+ */
+export function publishedSplits(split: PublishedSplit, seed = 12345, nFolds = 5): Splits {
+  const fold0 = split.folds[0] as Fold;
+  const trainPart = pythonSorted(fold0.train);
+  return { seed, test: pythonSorted(fold0.val), folds: kFold(trainPart, Math.min(nFolds, trainPart.length), seed), published: split.file };
 }

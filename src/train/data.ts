@@ -7,7 +7,9 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { ensureTaskData } from '../data/tasks.js';
+import { ensureTaskData, resolveTask } from '../data/tasks.js';
+import { loadDataset } from '../data/dataset.js';
+import { assertCacheSource } from '../preprocess/source.js';
 import { preprocessDataset } from '../preprocess/pipeline.js';
 import { loadPlans, loadSplits, type Plans } from '../preprocess/plans.js';
 import { loadPreprocessedCase } from '../preprocess/cache.js';
@@ -40,19 +42,28 @@ const caseCache = new Map<string, TrainingCase>();
 
 /** Make sure the task is preprocessed with `profile`; returns its preprocessed folder. */
 export async function ensurePreprocessed(task: string, profile: string, where: DataLocations, seed?: number): Promise<string> {
-  const dir = preprocessedTaskDirectory(preprocessedRoot(where.preprocessed), task);
-  if (existsSync(path.join(dir, 'plans.json')) && existsSync(path.join(dir, 'splits.json'))) {
+  // --data may name the dataset folder itself (with dataset.json) or a raw data root.
+  const dataIsDataset = where.data !== undefined && existsSync(path.join(where.data, 'dataset.json'));
+  const spec = resolveTask(task, where.data !== undefined && !dataIsDataset ? { data: where.data } : {});
+  const dir = preprocessedTaskDirectory(preprocessedRoot(where.preprocessed), spec.id);
+  const ensure: { data?: string; synthDir?: string } = {};
+  if (where.data !== undefined) ensure.data = where.data;
+  if (where.synth !== undefined) ensure.synthDir = where.synth;
+  const cached = existsSync(path.join(dir, 'plans.json')) && existsSync(path.join(dir, 'splits.json'));
+  let datasetDir: string | undefined;
+  try {
+    datasetDir = dataIsDataset ? path.resolve(where.data as string) : await ensureTaskData(spec, ensure);
+  } catch (err) {
+    if (!cached) throw err; // a complete cache may be used where the raw data is not (another machine)
+  }
+  if (cached) {
+    if (datasetDir !== undefined) assertCacheSource(dir, loadDataset(datasetDir)); // a cache of another dataset is refused, never reused
     const plans = loadPlans(dir);
     if (path.basename(plans.profile, '.yaml') === path.basename(profile, '.yaml')) return dir;
     throw new UsageError(`${dir} was preprocessed with profile '${plans.profile}', not '${profile}': use another --preprocessed folder or re-run 'segloss preprocess --task ${task} --profile ${profile}'`);
   }
-  const ensure: { data?: string; synthDir?: string } = {};
-  if (where.data !== undefined) ensure.data = where.data;
-  if (where.synth !== undefined) ensure.synthDir = where.synth;
-  // --data may name the dataset folder itself (with dataset.json) or a raw data root.
-  const datasetDir = where.data !== undefined && existsSync(path.join(where.data, 'dataset.json')) ? path.resolve(where.data) : await ensureTaskData(task, ensure);
-  info(`preprocessing ${task} (${profile} profile) into ${dir} …`);
-  const options: Parameters<typeof preprocessDataset>[0] = { datasetDir, outDir: dir, profile, taskId: task };
+  info(`preprocessing ${spec.id} (${profile} profile) into ${dir} …`);
+  const options: Parameters<typeof preprocessDataset>[0] = { datasetDir: datasetDir as string, outDir: dir, profile, taskId: spec.id, task: spec };
   if (seed !== undefined) options.seed = seed;
   await preprocessDataset(options);
   return dir;

@@ -147,10 +147,10 @@ test('task registry: nine tasks, unknown ids list the valid ones, missing real d
   try {
     process.env['SEGLOSS_DATA'] = path.join(root, 'nowhere');
     delete process.env['nnUNet_raw'];
-    await assert.rejects(ensureTaskData('pancreas'), (e: unknown) => e instanceof InputError && /task pancreas: data not found in .*nowhere\/Pancreas\. Combine NIH Pancreas-CT/.test(e.message) && !e.message.includes('\n'));
+    await assert.rejects(ensureTaskData('pancreas'), (e: unknown) => e instanceof InputError && /task pancreas: data not found in .*nowhere\/Pancreas, .*nowhere\/Task07_Pancreas, .*nowhere\/Dataset007_Pancreas\. Combine NIH Pancreas-CT/.test(e.message) && !e.message.includes('\n'));
     // Hippocampus falls back to ../shared/data next to the package.
     assert.equal(await ensureTaskData('hippocampus'), HIPPO);
-    assert.deepEqual(dataCandidates(getTask('hippocampus'), '/d'), ['/d/Task04_Hippocampus', path.join(root, 'nowhere', 'Task04_Hippocampus'), HIPPO]);
+    assert.deepEqual(dataCandidates(getTask('hippocampus'), '/d'), ['/d/Task04_Hippocampus', '/d/Dataset004_Hippocampus', path.join(root, 'nowhere', 'Task04_Hippocampus'), path.join(root, 'nowhere', 'Dataset004_Hippocampus'), HIPPO]);
   } finally {
     if (saved.data === undefined) delete process.env['SEGLOSS_DATA'];
     else process.env['SEGLOSS_DATA'] = saved.data;

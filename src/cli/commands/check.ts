@@ -121,8 +121,9 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       '\nChecks every case: files exist and read, no NaN/infinite intensities, channels share a grid,\n' +
-        'label shape and spacing (1e-3 relative) match the image, label values are declared in\n' +
-        'dataset.json. All problems are listed at once.\n\n' +
+        'label shape and spacing (1e-3 relative) match the image, the label affine (voxel sizes, axis\n' +
+        'directions, origin) matches the image within np.allclose (1e-8 + 1e-5·|image|), label values\n' +
+        'are declared in dataset.json. All problems are listed at once.\n\n' +
         'Examples:\n  segloss check ../shared/data/Task04_Hippocampus\n  segloss --json check data/toy-liver',
     )
     .action(async (dir: string, _opts: unknown, cmd: Command) => {

@@ -8,7 +8,7 @@ import { UsageError } from '../../util/errors.js';
 import { info, print, printJson, progressBar, warn, formatTable, type Progress } from '../../util/log.js';
 import { preprocessedRoot } from '../../util/paths.js';
 import { preprocessedTaskDirectory } from '../../util/layout.js';
-import { ensureTaskData } from '../../data/tasks.js';
+import { ensureTaskData, resolveTask, taskFromDataset, type TaskSpec } from '../../data/tasks.js';
 import { preprocessDataset, type PreprocessOptions } from '../../preprocess/pipeline.js';
 
 interface PreprocessFlags {
@@ -19,37 +19,44 @@ interface PreprocessFlags {
   profile?: string;
   synthDir?: string;
   splitSeed?: string;
+  force?: boolean;
 }
 
-/** Resolve the raw dataset folder: --data with a dataset.json is the dataset; with --task it may be a data root. */
-async function datasetFolder(flags: PreprocessFlags): Promise<string> {
+/**
+ * The task and its raw dataset folder: --task is any task reference (`resolveTask`); --data with a
+ * dataset.json is the dataset (alone: the task is built from it), otherwise a raw data root.
+ */
+async function taskAndDataset(flags: PreprocessFlags): Promise<{ task: TaskSpec; datasetDir: string }> {
   const dataIsDataset = flags.data !== undefined && existsSync(path.join(flags.data, 'dataset.json'));
   if (flags.task === undefined) {
-    if (flags.data === undefined) throw new UsageError('give --task <id> (a registered task) or --data <dir> (an MSD or nnU-Net dataset folder)');
-    return path.resolve(flags.data);
+    if (flags.data === undefined) throw new UsageError('give --task <task> (a registered id, a task YAML, a dataset folder or an nnU-Net id) or --data <dir> (an MSD or nnU-Net dataset folder)');
+    const task = taskFromDataset(flags.data);
+    return { task, datasetDir: task.dataDir as string };
   }
-  if (dataIsDataset) return path.resolve(flags.data as string);
+  const task = resolveTask(flags.task, flags.data === undefined || dataIsDataset ? {} : { data: flags.data });
+  if (dataIsDataset) return { task, datasetDir: path.resolve(flags.data as string) };
   const ensure: { data?: string; synthDir?: string } = {};
   if (flags.data !== undefined) ensure.data = flags.data;
   if (flags.synthDir !== undefined) ensure.synthDir = flags.synthDir;
-  return ensureTaskData(flags.task, ensure);
+  return { task, datasetDir: await ensureTaskData(task, ensure) };
 }
 
 export function register(program: Command): void {
   program
     .command('preprocess')
     .description('fingerprint, plan (nnU-Net V1 rules), split and preprocess a dataset into a cache of NIfTI cases')
-    .option('--task <id>', 'a registered task (toy tasks are synthesized on first use)')
+    .option('--task <task>', 'a registered task id (toy tasks are synthesized on first use), a task YAML, a dataset folder or an nnU-Net id (Dataset501_Name, 501, Task04_Hippocampus)')
     .option('--data <dir>', 'dataset folder (MSD or nnU-Net layout); with --task also a raw data root like $SEGLOSS_DATA')
     .option('--out <dir>', 'output folder (default $SEGLOSS_PREPROCESSED/<task>)')
     .option('--preprocessed <dir>', 'preprocessed root used for the default --out (env SEGLOSS_PREPROCESSED)')
     .option('--profile <name|file>', 'compute profile: paper, cpu or a YAML file (default cpu)')
     .option('--synth-dir <dir>', 'where toy tasks are synthesized (env SEGLOSS_SYNTH)')
     .option('--split-seed <n>', 'seed of the KFold splits (default 12345, as nnU-Net)')
+    .option('--force', 'rebuild the output folder when it holds a cache of another dataset (default: refuse)')
     .action(async (flags: PreprocessFlags, cmd: Command) => {
       const g = globalOptions(cmd);
-      const datasetDir = await datasetFolder(flags);
-      const name = flags.task ?? path.basename(datasetDir);
+      const { task, datasetDir } = await taskAndDataset(flags);
+      const name = task.id;
       const outDir = path.resolve(flags.out ?? preprocessedTaskDirectory(preprocessedRoot(flags.preprocessed), name));
       const profile = flags.profile ?? 'cpu';
       const options: PreprocessOptions = {
@@ -58,8 +65,10 @@ export function register(program: Command): void {
         profile,
         seed: flags.splitSeed === undefined ? 12345 : parseIntOption('--split-seed')(flags.splitSeed),
         onWarning: warn,
+        taskId: task.id,
+        task,
+        force: flags.force === true,
       };
-      if (flags.task !== undefined) options.taskId = flags.task;
       let bar: Progress | undefined;
       let stage = '';
       let reused = 0;

@@ -13,6 +13,7 @@ import { selectBackend, describeBackend, type BackendRequest } from '../../engin
 import { parseLossOptions } from '../../losses/registry.js';
 import { trainRun, trainWithLrSearch, resolveLearningRates, TRAIN_DEFAULTS, type TrainOptions, type TrainOutcome } from '../../train/trainer.js';
 import { formatLearningRate } from '../../util/layout.js';
+import { resolveTask } from '../../data/tasks.js';
 
 const SPECS: SettingSpec[] = [
   { key: 'task' },
@@ -81,7 +82,8 @@ export function register(program: Command): void {
       const s = resolveSettings(cmd, SPECS, configFile);
       // Flags arrive as strings: apply each setting's parser (which names the option in errors).
       for (const spec of SPECS) if (spec.parse !== undefined && typeof s[spec.key] === 'string') s[spec.key] = spec.parse(s[spec.key] as string);
-      const task = s['task'] as string | undefined;
+      // A task reference (registered id, task YAML, dataset folder, nnU-Net id) names its folders by its id.
+      const task = s['task'] === undefined ? undefined : resolveTask(String(s['task']), s['data'] === undefined ? {} : { data: String(s['data']) }).id;
       const loss = s['loss'] as string | undefined;
       if (task === undefined) throw new UsageError('--task is required (see `segloss synth --help` for the toy tasks)');
       if (loss === undefined) throw new UsageError('--loss is required (see `segloss losses`)');
