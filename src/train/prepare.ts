@@ -67,7 +67,8 @@ function differingKey(a: RunConfig['identity'], b: RunConfig['identity']): keyof
   return undefined;
 }
 
-function stageDirectory(settings: RunSettings, request: StageRequest): string {
+/** The directory a stage trains into (src/util/layout.ts). */
+export function stageDirectory(settings: RunSettings, request: StageRequest): string {
   return request.stage === 'pretrain'
     ? pretrainDirectory(settings.results, settings.task, request.loss.id, settings.fold, settings.seed)
     : runDirectory(settings.results, settings.task, request.loss.id, request.learningRate, settings.fold, settings.seed);
@@ -106,7 +107,7 @@ export async function prepareRun(settings: RunSettings, request: StageRequest): 
   const backend = currentBackend() ?? (await selectBackend(settings.backend));
   const { profile } = settings;
   const dataDir = await ensurePreprocessed(settings.task, profile.planningProfile, settings.where, undefined);
-  const data = await loadRunData(dataDir, settings.fold);
+  const data = await loadRunData(dataDir, settings.fold, settings.selection);
   const loss = request.loss.configure(data);
   const plans = data.plans;
   const spacing = plans.target_spacing_mm;
@@ -122,6 +123,8 @@ export async function prepareRun(settings: RunSettings, request: StageRequest): 
       patchSize: plans.patch_size, batchSize: plans.batch_size, topology: plans.network,
     },
     epochs: settings.epochs,
+    selection: settings.selection,
+    checkpoint: settings.checkpoint,
     profile,
     schedule: { ...profile.schedule, initialLearningRate: learningRate, maxEpochs: settings.epochs },
     loadedPatchSize: loadedPatchSize(plans.patch_size, profile.augmentation, sliceAxis),
@@ -136,6 +139,11 @@ export async function prepareRun(settings: RunSettings, request: StageRequest): 
     segloss: SEGLOSS_VERSION,
   };
   if (previousConfig !== undefined) {
+    // The selection decides which cases train: a run cannot change it half-way (older runs: nested).
+    const previousSelection = previousConfig.selection ?? 'nested';
+    if (previousSelection !== settings.selection) {
+      throw new UsageError(`${runDir} was trained with selection '${previousSelection}', not '${settings.selection}'; use --restart to start it over`);
+    }
     const differs = differingKey(previousConfig.identity, config.identity);
     if (differs !== undefined) {
       throw new UsageError(`${runDir} was trained with another ${differs} (${JSON.stringify(previousConfig.identity[differs])}); use --restart to start it over`);
