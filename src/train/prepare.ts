@@ -12,7 +12,6 @@ import { currentBackend, selectBackend } from '../engine/backend.js';
 import { writeJsonAtomicSync } from '../util/atomic.js';
 import { UsageError } from '../util/errors.js';
 import { pretrainDirectory, runDirectory, RUN_FILES } from '../util/layout.js';
-import { processAlive } from '../util/process.js';
 import { readRunStatus, type RunStatus } from '../util/run-status.js';
 import type { Vec3 } from '../util/vec3.js';
 import { loadedPatchSize } from './augment.js';
@@ -48,11 +47,6 @@ export interface PreparedRun {
 
 export type Preparation = { prepared: PreparedRun } | { finished: TrainOutcome };
 
-/** Another live process (this one does not count: a run it marked 'running' is its own to resume). */
-export function otherProcessAlive(pid: number): boolean {
-  return pid !== process.pid && processAlive(pid);
-}
-
 /** Axis (i = 0, j = 1, k = 2) of the largest spacing: nnU-Net's axis 0 after transpose_forward. */
 function coarsestAxis(spacing: Vec3): number {
   let a = 0;
@@ -87,6 +81,16 @@ function finishedForGood(runDir: string, previous: RunStatus | undefined, hasLat
   return previous?.state === 'failed' && (previous.reason ?? '').startsWith('diverged');
 }
 
+/**
+ * A finished run asked for again with another `--checkpoint`: only the choice of the weights
+ * `predict` tests changes, nothing is retrained.
+ */
+function recordCheckpointChoice(configFile: string, checkpoint: RunSettings['checkpoint']): void {
+  if (!existsSync(configFile)) return;
+  const config = JSON.parse(readFileSync(configFile, 'utf8')) as RunConfig;
+  if ((config.checkpoint ?? 'best') !== checkpoint) writeJsonAtomicSync(configFile, { ...config, checkpoint });
+}
+
 export async function prepareRun(settings: RunSettings, request: StageRequest): Promise<Preparation> {
   const { learningRate } = request;
   const runDir = stageDirectory(settings, request);
@@ -95,14 +99,16 @@ export async function prepareRun(settings: RunSettings, request: StageRequest): 
 
   if (settings.restart) rmSync(runDir, { recursive: true, force: true });
   const previous = readRunStatus(runDir);
-  if (previous?.state === 'running' && previous.pid !== undefined && otherProcessAlive(previous.pid)) {
-    throw new UsageError(`${runDir} is being trained by process ${previous.pid}; wait for it or stop it first`);
-  }
+  // No other process trains this run: the caller holds its lock (./stage.ts). A 'running' status
+  // is then one a killed session left, whatever process its pid belongs to now.
   recoverCheckpoints(runDir);
   const latestDir = path.join(runDir, RUN_FILES.latest);
   const hasLatest = hasCheckpoint(latestDir);
   if (settings.resume && !hasLatest) throw new UsageError(`--resume: ${runDir} has no checkpoint to resume from`);
-  if (finishedForGood(runDir, previous, hasLatest, settings.epochs)) return { finished: runOutcome(identity, previous as RunStatus, true, null) };
+  if (finishedForGood(runDir, previous, hasLatest, settings.epochs)) {
+    recordCheckpointChoice(path.join(runDir, RUN_FILES.config), settings.checkpoint);
+    return { finished: runOutcome(identity, previous as RunStatus, true, null) };
+  }
 
   const backend = currentBackend() ?? (await selectBackend(settings.backend));
   const { profile } = settings;

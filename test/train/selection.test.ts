@@ -77,6 +77,11 @@ test('real runs: config.json records the mode, the checkpoint choice and the cas
   assert.deepEqual([...paperConfig.trainCases].sort(), [...splits.folds[0]!.train, ...splits.folds[0]!.val].sort());
   assert.equal(paperConfig.trainCases.length, 16);
 
+  // A finished run asked for again with another checkpoint choice: recorded, nothing retrained.
+  const again = await trainRun({ ...common, results: path.join(root, 'paper'), selection: 'paper', checkpoint: 'best' });
+  assert.equal(again.skipped, true);
+  assert.equal((JSON.parse(readFileSync(path.join(paper.runDir, RUN_FILES.config), 'utf8')) as RunConfig).checkpoint, 'best');
+
   // The mode decides what trains: a run cannot switch it when resumed.
   await assert.rejects(
     trainRun({ ...common, epochs: 2, results: path.join(root, 'paper') }),
