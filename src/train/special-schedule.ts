@@ -75,7 +75,7 @@ async function pretrainedModel(settings: RunSettings, loss: RunLoss, learningRat
   const dir = runDirectory(settings.results, settings.task, loss.id, learningRate, settings.fold, settings.seed);
   const reason = `pre-training with ${base.id} failed (${failure ?? 'no model'})`;
   await fsp.mkdir(dir, { recursive: true });
-  writeRunStatus(dir, { state: 'failed', reason, epoch: 0, bestValDice: null, seconds: 0 });
+  writeRunStatus(dir, { state: 'failed', reason, epoch: 0, bestValDice: null, seconds: 0, steps: 0, stopReason: 'failed' });
   throw new RuntimeFailure(`${settings.task}/${loss.id}: ${reason}`);
 }
 
