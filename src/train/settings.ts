@@ -116,7 +116,8 @@ export function resolveRunSettings(options: TrainOptions): RunSettings {
   positiveRate('--pretrain-lr', options.pretrainLearningRate);
   if (options.workers !== undefined && !(Number.isInteger(options.workers) && options.workers >= 0)) throw new UsageError(`--workers: expected an integer ≥ 0, got ${options.workers}`);
   if (options.resume === true && options.restart === true) throw new UsageError('--resume and --restart contradict each other: give one');
-  if (options.pretrained !== undefined && !existsSync(options.pretrained)) throw new UsageError(`--pretrained: ${options.pretrained} does not exist`);
+  // --pretrained is not checked here: a base run that does not exist (or diverged) is a result —
+  // the fine-tuning is marked failed with the reason (./special-schedule.ts), as the study reports it.
   checkTaskAndFold(options.task, fold, selection, where);
   return {
     task: options.task,

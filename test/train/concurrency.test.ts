@@ -134,7 +134,6 @@ test('arguments are checked before any work: a fold the split does not have, bad
     [['--checkpoint', 'last'], /--checkpoint: expected best or final, got 'last'/],
     [['--workers', '-2'], /--workers: expected an integer ≥ 0, got -2/],
     [['--lr', '0'], /--lr/],
-    [['--pretrained', path.join(roots.results, 'nothing-here')], /--pretrained: .* does not exist/],
     [['--resume', '--restart'], /--resume and --restart/],
   ];
   for (const [extra, message] of cases) {
