@@ -18,6 +18,7 @@ import { loadDataset, loadCase, type CaseFiles } from '../data/dataset.js';
 import { loadPlans, type Plans } from '../preprocess/plans.js';
 import { splitCaseIds, type SplitName } from './runs.js';
 import { resolveRunDirectory } from '../util/layout.js';
+import { readRunStatus } from '../util/run-status.js';
 import { TRAIN_DEFAULTS } from '../train/settings.js';
 import { preprocessForInference, restoreToOriginal } from '../preprocess/inference.js';
 import { loadModel } from '../model/checkpoint.js';
@@ -67,9 +68,23 @@ interface RunConfigForPrediction {
   identity?: { task?: string; loss?: string; fold?: number };
   profile?: { name?: string };
   preprocessedDir?: string;
+  checkpoint?: CheckpointChoice;
 }
 
-export type CheckpointChoice = 'best' | 'latest';
+/**
+ * Which weights: checkpoint/best; 'final' = checkpoint/latest of a finished run (nnU-Net V1's
+ * model_final_checkpoint); 'latest' = checkpoint/latest whatever the run's state.
+ */
+export type CheckpointChoice = 'best' | 'final' | 'latest';
+
+/** The checkpoint directory of a choice; 'final' requires the run to be done (status.json). */
+export function runCheckpointDirectory(runDir: string, choice: CheckpointChoice): string {
+  if (choice === 'final') {
+    const state = readRunStatus(runDir)?.state;
+    if (state !== 'done') throw new InputError(runDir, `--checkpoint final: the run is not finished (status ${state ?? 'missing'}); its final checkpoint does not exist yet (use best or latest)`);
+  }
+  return path.join(runDir, 'checkpoint', choice === 'best' ? 'best' : 'latest');
+}
 
 export interface PredictCasesOptions {
   /** A run directory, or a loss directory results/<task>/<loss> (the best learning rate of `fold` and `seed` is taken). */
@@ -172,14 +187,15 @@ function readRunConfig(runDir: string): RunConfigForPrediction {
 /** Predict every case of a split or folder with a trained run; writes `<outDir>/<case>.nii.gz`. */
 export async function predictCases(options: PredictCasesOptions): Promise<PredictionReport> {
   if ((options.split === undefined) === (options.inputDir === undefined)) throw new UsageError('give exactly one of --split test|val and --input DIR');
-  const checkpoint = options.checkpoint ?? 'best';
   const fold = options.fold ?? TRAIN_DEFAULTS.fold;
   const runDir = resolveRunDirectory(options.runDir, fold, options.seed ?? TRAIN_DEFAULTS.seed);
   const config = readRunConfig(runDir);
+  // The flag, else the run's own choice (config.json, `train --checkpoint`), else best.
+  const checkpoint = options.checkpoint ?? config.checkpoint ?? 'best';
   const preDir = options.preprocessedDir ?? config.preprocessedDir;
   if (preDir === undefined) throw new InputError(path.join(runDir, 'config.json'), "no 'preprocessedDir' (the folder with plans.json)");
   const plans = loadPlans(preDir);
-  const checkpointDir = path.join(runDir, 'checkpoint', checkpoint);
+  const checkpointDir = runCheckpointDirectory(runDir, checkpoint);
   if (!existsSync(path.join(checkpointDir, 'model.json'))) throw new InputError(checkpointDir, `no model checkpoint (model.json) — has the run saved a '${checkpoint}' checkpoint?`);
 
   // cases: (id, loader)

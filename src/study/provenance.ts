@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import type { LrChoice } from './lr-choice.js';
 
 /** status.json with the fields newer trainers add (CONTRACTS.md); every one may be missing. */
-interface RunStatusFields extends Omit<RunStatus, 'state'> {
+interface RunStatusFields extends Omit<RunStatus, 'state' | 'stopReason'> {
   state: string;
   steps?: number;
   budgetSteps?: number;

@@ -4,14 +4,13 @@
  * status.json for training, results.csv for tests, leaderboard.csv for the ranking; plus the
  * runner's own records (time taken, failure reasons) and lock files (cells running right now).
  */
-import { existsSync, readFileSync, openSync, closeSync, writeSync, rmSync, statSync, mkdirSync } from 'node:fs';
-import * as os from 'node:os';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Cell, GridPaths } from './grid.js';
 import { readRunStatus, type RunStatus } from '../util/run-status.js';
 import { benchmarkStateDirectory } from '../util/layout.js';
 import { writeJsonAtomicSync } from '../util/atomic.js';
-import { processAlive } from '../util/process.js';
+import { lockFileHolder, tryLockFile, type LockHolder } from '../util/lock.js';
 
 export type CellStateName = 'done' | 'failed' | 'running' | 'pending';
 
@@ -87,43 +86,20 @@ export function clearCellRecord(paths: GridPaths, id: string): void {
   rmSync(recordPath(paths, id), { force: true });
 }
 
-interface LockContent {
-  pid: number;
-  host: string;
-  started: string;
-}
+type LockContent = LockHolder;
 
 /** The process holding a cell's lock, when one is alive on this host (or any lock from another host). */
 export function lockHolder(paths: GridPaths, id: string): LockContent | undefined {
-  const file = lockPath(paths, id);
-  if (!existsSync(file)) return undefined;
-  try {
-    const lock = JSON.parse(readFileSync(file, 'utf8')) as LockContent;
-    if (lock.host === os.hostname() && !processAlive(lock.pid)) return undefined;
-    return lock;
-  } catch {
-    return undefined;
-  }
+  return lockFileHolder(lockPath(paths, id));
 }
 
 /**
- * Take a cell's lock (O_EXCL create). A stale lock of a dead process on this host is replaced.
- * Returns a release function, or undefined when another live process holds the lock.
+ * Take a cell's lock (../util/lock.ts: O_EXCL create, a stale lock of a dead process on this host
+ * is taken over). Returns a release function, or undefined when another live process holds it.
  */
 export function acquireCellLock(paths: GridPaths, id: string): (() => void) | undefined {
-  const file = lockPath(paths, id);
-  if (existsSync(file) && lockHolder(paths, id) === undefined) rmSync(file, { force: true });
-  mkdirSync(path.dirname(file), { recursive: true });
-  let fd: number;
-  try {
-    fd = openSync(file, 'wx');
-  } catch {
-    return undefined;
-  }
-  const content: LockContent = { pid: process.pid, host: os.hostname(), started: new Date().toISOString() };
-  writeSync(fd, JSON.stringify(content));
-  closeSync(fd);
-  return () => rmSync(file, { force: true });
+  const lock = tryLockFile(lockPath(paths, id));
+  return 'holder' in lock ? undefined : () => lock.release();
 }
 
 function mtime(file: string): number {

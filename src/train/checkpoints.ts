@@ -61,7 +61,7 @@ export function readCheckpointState(dir: string): CheckpointState {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as CheckpointState;
   } catch (err) {
-    throw new InputError(file, `cannot read checkpoint state: ${errorMessage(err)}`);
+    throw new InputError(file, `cannot read checkpoint state: ${errorMessage(err)}; use --restart to train the run from scratch`);
   }
 }
 

@@ -12,13 +12,17 @@ import { loadDataset } from '../data/dataset.js';
 import { assertCacheSource } from '../preprocess/source.js';
 import { preprocessDataset } from '../preprocess/pipeline.js';
 import { loadPlans, loadSplits, type Plans } from '../preprocess/plans.js';
+import { pythonSorted, type Splits } from '../preprocess/splits.js';
 import { loadPreprocessedCase } from '../preprocess/cache.js';
 import { preprocessedRoot } from '../util/paths.js';
 import { preprocessedTaskDirectory } from '../util/layout.js';
 import { UsageError } from '../util/errors.js';
+import { throwIfInterrupted } from '../util/interrupt.js';
+import { lockDirectoryWaiting } from '../util/lock.js';
 import { info } from '../util/log.js';
 import { classVoxelIndices, type TrainingCase } from './sampler.js';
 import { shareCase } from './batches.js';
+import type { SelectionMode } from './types.js';
 
 export interface DataLocations {
   /** Raw data root (real tasks), overriding $SEGLOSS_DATA. */
@@ -40,33 +44,74 @@ export interface RunData {
 
 const caseCache = new Map<string, TrainingCase>();
 
-/** Make sure the task is preprocessed with `profile`; returns its preprocessed folder. */
+/**
+ * Make sure the task is preprocessed with `profile`; returns its preprocessed folder. The cache's
+ * lock (../util/lock.ts) is held while checking and preprocessing, so two processes never
+ * synthesize or preprocess the same cache at once: the second waits, then finds it made.
+ */
 export async function ensurePreprocessed(task: string, profile: string, where: DataLocations, seed?: number): Promise<string> {
   // --data may name the dataset folder itself (with dataset.json) or a raw data root.
   const dataIsDataset = where.data !== undefined && existsSync(path.join(where.data, 'dataset.json'));
   const spec = resolveTask(task, where.data !== undefined && !dataIsDataset ? { data: where.data } : {});
   const dir = preprocessedTaskDirectory(preprocessedRoot(where.preprocessed), spec.id);
-  const ensure: { data?: string; synthDir?: string } = {};
-  if (where.data !== undefined) ensure.data = where.data;
-  if (where.synth !== undefined) ensure.synthDir = where.synth;
-  const cached = existsSync(path.join(dir, 'plans.json')) && existsSync(path.join(dir, 'splits.json'));
-  let datasetDir: string | undefined;
+  const lock = await lockDirectoryWaiting(dir, {
+    check: throwIfInterrupted,
+    onWait: (holder) => info(`waiting for process ${holder.pid}, which is preprocessing ${dir} …`),
+  });
   try {
-    datasetDir = dataIsDataset ? path.resolve(where.data as string) : await ensureTaskData(spec, ensure);
-  } catch (err) {
-    if (!cached) throw err; // a complete cache may be used where the raw data is not (another machine)
+    const ensure: { data?: string; synthDir?: string } = {};
+    if (where.data !== undefined) ensure.data = where.data;
+    if (where.synth !== undefined) ensure.synthDir = where.synth;
+    const cached = existsSync(path.join(dir, 'plans.json')) && existsSync(path.join(dir, 'splits.json'));
+    let datasetDir: string | undefined;
+    try {
+      datasetDir = dataIsDataset ? path.resolve(where.data as string) : await ensureTaskData(spec, ensure);
+    } catch (err) {
+      if (!cached) throw err; // a complete cache may be used where the raw data is not (another machine)
+    }
+    if (cached) {
+      if (datasetDir !== undefined) assertCacheSource(dir, loadDataset(datasetDir)); // a cache of another dataset is refused, never reused
+      const plans = loadPlans(dir);
+      if (path.basename(plans.profile, '.yaml') === path.basename(profile, '.yaml')) return dir;
+      throw new UsageError(`${dir} was preprocessed with profile '${plans.profile}', not '${profile}': use another --preprocessed folder or re-run 'segloss preprocess --task ${task} --profile ${profile}'`);
+    }
+    info(`preprocessing ${spec.id} (${profile} profile) into ${dir} …`);
+    const options: Parameters<typeof preprocessDataset>[0] = { datasetDir: datasetDir as string, outDir: dir, profile, taskId: spec.id, task: spec };
+    if (seed !== undefined) options.seed = seed;
+    await preprocessDataset(options);
+    return dir;
+  } finally {
+    lock.release();
   }
-  if (cached) {
-    if (datasetDir !== undefined) assertCacheSource(dir, loadDataset(datasetDir)); // a cache of another dataset is refused, never reused
-    const plans = loadPlans(dir);
-    if (path.basename(plans.profile, '.yaml') === path.basename(profile, '.yaml')) return dir;
-    throw new UsageError(`${dir} was preprocessed with profile '${plans.profile}', not '${profile}': use another --preprocessed folder or re-run 'segloss preprocess --task ${task} --profile ${profile}'`);
+}
+
+/** The case ids a run trains on, and those whose validation batches choose its best epoch and rate. */
+export interface SelectionCases {
+  train: string[];
+  choose: string[];
+}
+
+/**
+ * Which cases train and which choose, per selection mode (docs/training.md, "Selection"):
+ *   nested: fold `fold` of the cross-validation of the non-test cases — its training cases train,
+ *           its validation cases choose; the test split is never seen (≈ 64 % / 16 % of a dataset).
+ *   paper:  every non-test case trains (the 80 %: fold 0's `train` list of the study's 5-fold split,
+ *           here the union of the cross-validation's folds), the test split chooses (the 20 %: fold
+ *           0's `val` list) — what nnU-Net V1 `nnUNet_train … 0` did in the study, and optimistic:
+ *           the cases that choose are the cases that are tested.
+ */
+export function selectionCases(splits: Splits, fold: number, selection: SelectionMode, file = 'splits.json'): SelectionCases {
+  if (selection === 'paper') {
+    if (fold !== 0) throw new UsageError(`--fold: selection 'paper' has only fold 0 (the study's 80/20 split), got ${fold}`);
+    if (splits.test.length === 0) throw new UsageError(`--selection paper: ${file} has no test split to choose on (dataset of fewer than 5 cases)`);
+    const train = pythonSorted([...new Set(splits.folds.flatMap((f) => [...f.train, ...f.val]))]);
+    return { train, choose: [...splits.test] };
   }
-  info(`preprocessing ${spec.id} (${profile} profile) into ${dir} …`);
-  const options: Parameters<typeof preprocessDataset>[0] = { datasetDir: datasetDir as string, outDir: dir, profile, taskId: spec.id, task: spec };
-  if (seed !== undefined) options.seed = seed;
-  await preprocessDataset(options);
-  return dir;
+  if (!Number.isInteger(fold) || fold < 0 || fold >= splits.folds.length) {
+    throw new UsageError(`--fold: expected 0 … ${splits.folds.length - 1}, got ${fold}`);
+  }
+  const f = splits.folds[fold]!;
+  return { train: [...f.train], choose: [...f.val] };
 }
 
 async function loadCase(dir: string, id: string, numClasses: number, withMask: boolean): Promise<TrainingCase> {
@@ -81,14 +126,12 @@ async function loadCase(dir: string, id: string, numClasses: number, withMask: b
   return tc;
 }
 
-/** Load the plan and the cases of cross-validation fold `fold`. */
-export async function loadRunData(preprocessedDir: string, fold: number): Promise<RunData> {
+/** Load the plan and the cases that train and choose for `fold` and `selection` (selectionCases). */
+export async function loadRunData(preprocessedDir: string, fold: number, selection: SelectionMode = 'nested'): Promise<RunData> {
   const plans = loadPlans(preprocessedDir);
   const splits = loadSplits(preprocessedDir);
-  if (!Number.isInteger(fold) || fold < 0 || fold >= splits.folds.length) {
-    throw new UsageError(`--fold: expected 0 … ${splits.folds.length - 1}, got ${fold}`);
-  }
-  const f = splits.folds[fold]!;
+  const cases = selectionCases(splits, fold, selection, path.join(preprocessedDir, 'splits.json'));
+  const f = { train: cases.train, val: cases.choose };
   if (f.train.length === 0 || f.val.length === 0) throw new UsageError(`fold ${fold} of ${preprocessedDir} has an empty training or validation set`);
   // The non-zero region matters only when some channel is normalised within it (MaskTransform).
   const withMask = (plans.normalization?.use_nonzero_mask ?? []).some((m) => m);

@@ -14,7 +14,7 @@ import { renderCurveSvg, type CurvePoint } from './curve.js';
 import type { ValidationResult } from './epoch.js';
 import { runLogText } from './run-log.js';
 import { endEpoch } from './schedule.js';
-import { runSeconds, type RunSession } from './session.js';
+import { finishedStopReason, runSeconds, statusCounters, type RunSession } from './session.js';
 import type { EpochLogEntry } from './types.js';
 
 /** When an epoch started, and the batch stream's counters then (for its timing fields). */
@@ -69,12 +69,14 @@ export async function saveEpoch(session: RunSession, entry: EpochLogEntry): Prom
   // The other order would resume past an epoch whose best weights were never written.
   if (entry.newBest) await writeCheckpoint(path.join(runDir, RUN_FILES.best), model, optimizer, state, log);
   await writeCheckpoint(path.join(runDir, RUN_FILES.latest), model, optimizer, state, log);
+  session.checkpointedSteps = optimizer.iterations;
   writeFileAtomicSync(path.join(runDir, RUN_FILES.log), runLogText(log));
   writeFileAtomicSync(path.join(runDir, RUN_FILES.curve), renderCurveSvg(session.title, log.map(toCurvePoint)));
   const done = schedule.stopped || schedule.epoch >= settings.epochs;
+  const counters = statusCounters(session);
   writeRunStatus(runDir, done
-    ? { state: 'done', reason: schedule.stopReason ?? `reached ${settings.epochs} epochs`, epoch: schedule.epoch, bestValDice: schedule.bestValDice, seconds }
-    : { state: 'running', epoch: schedule.epoch, bestValDice: schedule.bestValDice, seconds, pid: process.pid });
+    ? { state: 'done', reason: schedule.stopReason ?? `reached ${settings.epochs} epochs`, epoch: schedule.epoch, bestValDice: schedule.bestValDice, seconds, ...counters, stopReason: finishedStopReason(schedule.stopReason) }
+    : { state: 'running', epoch: schedule.epoch, bestValDice: schedule.bestValDice, seconds, pid: process.pid, ...counters });
   settings.onEpoch?.(entry);
   if (settings.epochSummaries && !outputOptions().json) {
     const dice = entry.valDicePerClass.map((d) => (d === null ? '–' : d.toFixed(3))).join('/');

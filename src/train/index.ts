@@ -9,6 +9,7 @@ export * from './config.js';
 export * from './curve.js';
 export * from './data.js';
 export {
-  trainRun, trainWithLrSearch, resolveLearningRates, readRunLog, recoverCheckpoints, globalDice, TRAIN_DEFAULTS,
-  type TrainOptions, type TrainOutcome, type EpochLogEntry, type RunConfig, type LrSearchOutcome,
+  trainRun, checkTrainOptions, trainWithLrSearch, resolveLearningRates, readRunLog, recoverCheckpoints, globalDice, TRAIN_DEFAULTS,
+  SELECTION_MODES, CHECKPOINT_KINDS,
+  type TrainOptions, type TrainOutcome, type EpochLogEntry, type RunConfig, type LrSearchOutcome, type SelectionMode, type CheckpointKind,
 } from './trainer.js';

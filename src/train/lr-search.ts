@@ -10,9 +10,10 @@ import { warn } from '../util/log.js';
 import { readRunStatus } from '../util/run-status.js';
 import { getLossDefinition } from '../losses/registry.js';
 import { loadTrainingProfile } from './config.js';
-import { resolveRunLoss } from './run-loss.js';
-import { resolveRunSettings } from './settings.js';
-import { trainWithSchedule } from './special-schedule.js';
+import { resolveRunLoss, type RunLoss } from './run-loss.js';
+import { resolveRunSettings, type RunSettings } from './settings.js';
+import { commandRunDirectories, trainWithSchedule } from './special-schedule.js';
+import { lockRunDirectories } from './command-lock.js';
 import type { LrSearchOutcome, TrainOptions, TrainOutcome } from './types.js';
 
 /**
@@ -25,8 +26,20 @@ export async function trainWithLrSearch(options: TrainOptions & { learningRates:
   const loss = resolveRunLoss(options.loss, options.lossOptions);
   const settings = resolveRunSettings(options);
   const { task, fold, seed, results } = settings;
+  for (const lr of options.learningRates) if (!(lr > 0 && Number.isFinite(lr))) throw new UsageError(`--lr: expected positive numbers, got ${lr}`);
+  // Every rate's run directory is locked before any work (see ./command-lock.ts).
+  const release = lockRunDirectories(commandRunDirectories(settings, loss, options.learningRates));
+  try {
+    return await searchLearningRates(settings, loss, options.learningRates);
+  } finally {
+    release();
+  }
+}
+
+async function searchLearningRates(settings: RunSettings, loss: RunLoss, learningRates: readonly number[]): Promise<LrSearchOutcome> {
+  const { task, fold, seed, results } = settings;
   const runs: TrainOutcome[] = [];
-  for (const learningRate of options.learningRates) {
+  for (const learningRate of learningRates) {
     try {
       runs.push(await trainWithSchedule(settings, loss, learningRate));
     } catch (err) {
@@ -51,7 +64,10 @@ export async function trainWithLrSearch(options: TrainOptions & { learningRates:
     loss: loss.id,
     fold,
     seed,
-    criterion: 'mean foreground global Dice of checkpoint/best on the validation batches of the fold',
+    selection: settings.selection,
+    criterion: settings.selection === 'paper'
+      ? 'mean foreground global Dice of checkpoint/best on the validation batches of the test split (selection paper, as the study)'
+      : 'mean foreground global Dice of checkpoint/best on the validation batches of the fold',
     runs: runs.map((r) => ({ learningRate: r.learningRate, status: r.status, reason: r.reason ?? null, bestValDice: r.bestValDice, bestEpoch: r.bestEpoch, epochs: r.epochs, seconds: r.seconds, runDir: r.runDir })),
     best,
   });

@@ -12,7 +12,6 @@ import { currentBackend, selectBackend } from '../engine/backend.js';
 import { writeJsonAtomicSync } from '../util/atomic.js';
 import { UsageError } from '../util/errors.js';
 import { pretrainDirectory, runDirectory, RUN_FILES } from '../util/layout.js';
-import { processAlive } from '../util/process.js';
 import { readRunStatus, type RunStatus } from '../util/run-status.js';
 import type { Vec3 } from '../util/vec3.js';
 import { loadedPatchSize } from './augment.js';
@@ -48,11 +47,6 @@ export interface PreparedRun {
 
 export type Preparation = { prepared: PreparedRun } | { finished: TrainOutcome };
 
-/** Another live process (this one does not count: a run it marked 'running' is its own to resume). */
-export function otherProcessAlive(pid: number): boolean {
-  return pid !== process.pid && processAlive(pid);
-}
-
 /** Axis (i = 0, j = 1, k = 2) of the largest spacing: nnU-Net's axis 0 after transpose_forward. */
 function coarsestAxis(spacing: Vec3): number {
   let a = 0;
@@ -67,7 +61,8 @@ function differingKey(a: RunConfig['identity'], b: RunConfig['identity']): keyof
   return undefined;
 }
 
-function stageDirectory(settings: RunSettings, request: StageRequest): string {
+/** The directory a stage trains into (src/util/layout.ts). */
+export function stageDirectory(settings: RunSettings, request: StageRequest): string {
   return request.stage === 'pretrain'
     ? pretrainDirectory(settings.results, settings.task, request.loss.id, settings.fold, settings.seed)
     : runDirectory(settings.results, settings.task, request.loss.id, request.learningRate, settings.fold, settings.seed);
@@ -86,6 +81,16 @@ function finishedForGood(runDir: string, previous: RunStatus | undefined, hasLat
   return previous?.state === 'failed' && (previous.reason ?? '').startsWith('diverged');
 }
 
+/**
+ * A finished run asked for again with another `--checkpoint`: only the choice of the weights
+ * `predict` tests changes, nothing is retrained.
+ */
+function recordCheckpointChoice(configFile: string, checkpoint: RunSettings['checkpoint']): void {
+  if (!existsSync(configFile)) return;
+  const config = JSON.parse(readFileSync(configFile, 'utf8')) as RunConfig;
+  if ((config.checkpoint ?? 'best') !== checkpoint) writeJsonAtomicSync(configFile, { ...config, checkpoint });
+}
+
 export async function prepareRun(settings: RunSettings, request: StageRequest): Promise<Preparation> {
   const { learningRate } = request;
   const runDir = stageDirectory(settings, request);
@@ -94,19 +99,21 @@ export async function prepareRun(settings: RunSettings, request: StageRequest): 
 
   if (settings.restart) rmSync(runDir, { recursive: true, force: true });
   const previous = readRunStatus(runDir);
-  if (previous?.state === 'running' && previous.pid !== undefined && otherProcessAlive(previous.pid)) {
-    throw new UsageError(`${runDir} is being trained by process ${previous.pid}; wait for it or stop it first`);
-  }
+  // No other process trains this run: the caller holds its lock (./stage.ts). A 'running' status
+  // is then one a killed session left, whatever process its pid belongs to now.
   recoverCheckpoints(runDir);
   const latestDir = path.join(runDir, RUN_FILES.latest);
   const hasLatest = hasCheckpoint(latestDir);
   if (settings.resume && !hasLatest) throw new UsageError(`--resume: ${runDir} has no checkpoint to resume from`);
-  if (finishedForGood(runDir, previous, hasLatest, settings.epochs)) return { finished: runOutcome(identity, previous as RunStatus, true, null) };
+  if (finishedForGood(runDir, previous, hasLatest, settings.epochs)) {
+    recordCheckpointChoice(path.join(runDir, RUN_FILES.config), settings.checkpoint);
+    return { finished: runOutcome(identity, previous as RunStatus, true, null) };
+  }
 
   const backend = currentBackend() ?? (await selectBackend(settings.backend));
   const { profile } = settings;
   const dataDir = await ensurePreprocessed(settings.task, profile.planningProfile, settings.where, undefined);
-  const data = await loadRunData(dataDir, settings.fold);
+  const data = await loadRunData(dataDir, settings.fold, settings.selection);
   const loss = request.loss.configure(data);
   const plans = data.plans;
   const spacing = plans.target_spacing_mm;
@@ -122,6 +129,8 @@ export async function prepareRun(settings: RunSettings, request: StageRequest): 
       patchSize: plans.patch_size, batchSize: plans.batch_size, topology: plans.network,
     },
     epochs: settings.epochs,
+    selection: settings.selection,
+    checkpoint: settings.checkpoint,
     profile,
     schedule: { ...profile.schedule, initialLearningRate: learningRate, maxEpochs: settings.epochs },
     loadedPatchSize: loadedPatchSize(plans.patch_size, profile.augmentation, sliceAxis),
@@ -136,6 +145,11 @@ export async function prepareRun(settings: RunSettings, request: StageRequest): 
     segloss: SEGLOSS_VERSION,
   };
   if (previousConfig !== undefined) {
+    // The selection decides which cases train: a run cannot change it half-way (older runs: nested).
+    const previousSelection = previousConfig.selection ?? 'nested';
+    if (previousSelection !== settings.selection) {
+      throw new UsageError(`${runDir} was trained with selection '${previousSelection}', not '${settings.selection}'; use --restart to start it over`);
+    }
     const differs = differingKey(previousConfig.identity, config.identity);
     if (differs !== undefined) {
       throw new UsageError(`${runDir} was trained with another ${differs} (${JSON.stringify(previousConfig.identity[differs])}); use --restart to start it over`);

@@ -14,7 +14,7 @@ import { UNet3D } from '../model/unet.js';
 import { InputError, InterruptedError, RuntimeFailure, errorMessage } from '../util/errors.js';
 import { formatLearningRate, RUN_FILES } from '../util/layout.js';
 import { Rng } from '../util/rng.js';
-import { readRunStatus, writeRunStatus, type RunStatus } from '../util/run-status.js';
+import { readRunStatus, writeRunStatus, type RunStatus, type StopReason } from '../util/run-status.js';
 import type { BatchConfig } from './batches.js';
 import { AmsgradAdam } from './optimizer.js';
 import type { PreparedRun } from './prepare.js';
@@ -46,6 +46,22 @@ export interface RunSession extends PreparedRun {
   sessionStart: number;
   /** Milliseconds this session waited for batches. */
   sessionWait: number;
+  /** Optimizer steps in checkpoint/latest: where a resumed run continues from. */
+  checkpointedSteps: number;
+}
+
+/** The counters status.json carries at any point: steps done and planned, best epoch so far. */
+export function statusCounters(session: RunSession): Pick<RunStatus, 'steps' | 'budgetSteps' | 'bestEpoch'> {
+  return {
+    steps: session.optimizer.iterations,
+    budgetSteps: session.settings.epochs * session.settings.iterations,
+    bestEpoch: session.schedule.bestEpoch,
+  };
+}
+
+/** Why a finished run stopped, from the schedule's own reason (./schedule.ts). */
+export function finishedStopReason(scheduleReason: string | null): StopReason {
+  return scheduleReason !== null && scheduleReason.startsWith('early stop') ? 'early-stop' : 'budget';
 }
 
 /** Training seconds of the run so far, earlier sessions included. */
@@ -53,10 +69,23 @@ export function runSeconds(session: RunSession): number {
   return session.priorSeconds + (performance.now() - session.sessionStart) / 1000;
 }
 
+/**
+ * Read a resumed run's checkpoint/latest; a damaged one (a checksum mismatch, a missing file) is an
+ * InputError that says how to get out of it.
+ */
+async function readLatest<T>(run: PreparedRun, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    throw new InputError(undefined, `${err.message}; the run cannot resume from this checkpoint: use --restart to train ${run.runDir} from scratch`);
+  }
+}
+
 async function initialModel(run: PreparedRun): Promise<UNet3D> {
   const { plans } = run.data;
   const model = run.resumeFrom !== undefined
-    ? await loadModel(path.join(run.runDir, RUN_FILES.latest))
+    ? await readLatest(run, () => loadModel(path.join(run.runDir, RUN_FILES.latest)))
     : run.request.pretrainFrom !== null ? await loadModel(run.request.pretrainFrom) : new UNet3D(plans.network, { seed: run.config.identity.seed });
   if (JSON.stringify(model.topology) !== JSON.stringify(plans.network)) {
     model.dispose();
@@ -76,7 +105,7 @@ export async function restoreOrInitialise(run: PreparedRun): Promise<RunSession>
   let log: EpochLogEntry[] = [];
   const latestDir = path.join(runDir, RUN_FILES.latest);
   if (run.resumeFrom !== undefined) {
-    const tensors = await loadTensors(latestDir, 'optimizer');
+    const tensors = await readLatest(run, () => loadTensors(latestDir, 'optimizer'));
     try {
       optimizer.setState({ step: run.resumeFrom.optimizerStep, tensors }, path.join(latestDir, 'optimizer.json'));
     } finally {
@@ -109,26 +138,31 @@ export async function restoreOrInitialise(run: PreparedRun): Promise<RunSession>
     priorSeconds,
     sessionStart: performance.now(),
     sessionWait: 0,
+    checkpointedSteps: optimizer.iterations,
   };
-  writeRunStatus(runDir, { state: 'running', epoch: schedule.epoch, bestValDice: schedule.bestValDice, seconds: priorSeconds, pid: process.pid });
+  writeRunStatus(runDir, { state: 'running', epoch: schedule.epoch, bestValDice: schedule.bestValDice, seconds: priorSeconds, pid: process.pid, ...statusCounters(session) });
   return session;
 }
 
 /** Mark the run failed (status.json) with the reason and the epoch it failed in. */
 export function markFailed(session: RunSession, reason: string, epoch: number): void {
-  writeRunStatus(session.runDir, { state: 'failed', reason, epoch, bestValDice: session.schedule.bestValDice, seconds: runSeconds(session) });
+  writeRunStatus(session.runDir, {
+    state: 'failed', reason, epoch, bestValDice: session.schedule.bestValDice, seconds: runSeconds(session), ...statusCounters(session), stopReason: 'failed',
+  });
 }
 
 /**
- * Record how a session that threw ended: an interruption leaves the run unfinished ('running'
- * without a live pid, like after a kill) so that re-running resumes it; a divergence has marked
- * the run failed already; any other error marks it failed with the error.
+ * Record how a session that threw ended: an interruption (SIGINT, SIGTERM) marks the run
+ * 'interrupted', which re-running resumes like an unfinished 'running' run; a divergence has
+ * marked the run failed already; any other error marks it failed with the error.
  */
 export function recordStop(session: RunSession, err: unknown): void {
   if (err instanceof InterruptedError) {
+    // The epoch in progress is lost: the counters are those of the last checkpoint.
     writeRunStatus(session.runDir, {
-      state: 'running', reason: `interrupted in epoch ${session.schedule.epoch}; re-run the same command to resume`, epoch: session.schedule.epoch,
-      bestValDice: session.schedule.bestValDice, seconds: runSeconds(session),
+      state: 'interrupted', reason: `interrupted in epoch ${session.schedule.epoch}; re-run the same command to resume`, epoch: session.schedule.epoch,
+      bestValDice: session.schedule.bestValDice, seconds: runSeconds(session), ...statusCounters(session),
+      steps: session.checkpointedSteps, stopReason: 'interrupted',
     });
   } else if (!(err instanceof RuntimeFailure && errorMessage(err).includes('diverged'))) {
     markFailed(session, `error: ${errorMessage(err).split('\n')[0]}`, session.schedule.epoch);
@@ -151,7 +185,7 @@ export function finishSession(session: RunSession): TrainOutcome {
     const { schedule } = session;
     writeRunStatus(session.runDir, {
       state: 'done', reason: schedule.stopReason ?? `reached ${session.settings.epochs} epochs`, epoch: schedule.epoch, bestValDice: schedule.bestValDice,
-      seconds: session.priorSeconds + sessionMillis / 1000,
+      seconds: session.priorSeconds + sessionMillis / 1000, ...statusCounters(session), stopReason: finishedStopReason(schedule.stopReason),
     });
   }
   return runOutcome(session.identity, readRunStatus(session.runDir) as RunStatus, false, sessionMillis > 0 ? session.sessionWait / sessionMillis : null);

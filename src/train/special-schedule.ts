@@ -13,19 +13,28 @@ import * as path from 'node:path';
 import { InputError, RuntimeFailure } from '../util/errors.js';
 import { pretrainDirectory, resolveRunDirectory, runDirectory, RUN_FILES } from '../util/layout.js';
 import { readRunStatus, writeRunStatus } from '../util/run-status.js';
-import { otherProcessAlive } from './prepare.js';
+import { throwIfInterrupted } from '../util/interrupt.js';
+import { lockDirectoryWaiting } from '../util/lock.js';
+import { info } from '../util/log.js';
 import { resolveRunLoss, type RunLoss } from './run-loss.js';
 import type { RunSettings } from './settings.js';
 import { trainStage } from './stage.js';
 import type { TrainOutcome } from './types.js';
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 /** The loss a pre-training stage trains: a special schedule's base loss, or the loss itself (ce, dice). */
 function pretrainLossOf(loss: RunLoss): RunLoss {
   return loss.schedule === undefined ? loss : resolveRunLoss(loss.schedule.pretrainLoss);
+}
+
+/**
+ * The directories a training command trains into, one per learning rate (undefined: the stage's
+ * default rate): the pre-training's with `pretrainOnly`, else the loss's runs. A special schedule's
+ * shared pre-training is not among them: it is trained, or waited for, when needed.
+ */
+export function commandRunDirectories(settings: RunSettings, loss: RunLoss, learningRates: readonly (number | undefined)[]): string[] {
+  const { results, task, fold, seed } = settings;
+  if (settings.pretrainOnly) return [pretrainDirectory(results, task, pretrainLossOf(loss).id, fold, seed)];
+  return [...new Set(learningRates.map((lr) => runDirectory(results, task, loss.id, lr ?? settings.profile.learningRate, fold, seed)))];
 }
 
 /**
@@ -66,30 +75,33 @@ async function pretrainedModel(settings: RunSettings, loss: RunLoss, learningRat
   const dir = runDirectory(settings.results, settings.task, loss.id, learningRate, settings.fold, settings.seed);
   const reason = `pre-training with ${base.id} failed (${failure ?? 'no model'})`;
   await fsp.mkdir(dir, { recursive: true });
-  writeRunStatus(dir, { state: 'failed', reason, epoch: 0, bestValDice: null, seconds: 0 });
+  writeRunStatus(dir, { state: 'failed', reason, epoch: 0, bestValDice: null, seconds: 0, steps: 0, stopReason: 'failed' });
   throw new RuntimeFailure(`${settings.task}/${loss.id}: ${reason}`);
 }
 
-/** Path of the pre-trained best checkpoint, training it first when needed; null when it failed. */
+/**
+ * Path of the pre-trained best checkpoint, training it first when needed; null when it failed.
+ * Another process pre-training the same model holds its directory's lock: wait for it.
+ */
 async function ensurePretrained(settings: RunSettings, base: RunLoss): Promise<string | null> {
   const dir = pretrainDirectory(settings.results, settings.task, base.id, settings.fold, settings.seed);
-  // Another process may be pre-training the same model: wait for it.
-  for (;;) {
-    const st = readRunStatus(dir);
-    if (st?.state === 'running' && st.pid !== undefined && otherProcessAlive(st.pid)) {
-      await sleep(2000);
-      continue;
+  const lock = await lockDirectoryWaiting(dir, {
+    pollMs: 2000,
+    check: throwIfInterrupted,
+    onWait: (holder) => info(`waiting for process ${holder.pid}, which is pre-training ${dir} …`),
+  });
+  try {
+    if (readRunStatus(dir)?.state !== 'done') {
+      try {
+        // The shared pre-training is neither restarted nor required to exist by the fine-tuning's flags.
+        await trainStage({ ...settings, restart: false, resume: false }, { stage: 'pretrain', loss: base, learningRate: settings.pretrainLearningRate, pretrainFrom: null });
+      } catch (err) {
+        if (err instanceof RuntimeFailure) return null;
+        throw err;
+      }
     }
-    break;
-  }
-  if (readRunStatus(dir)?.state !== 'done') {
-    try {
-      // The shared pre-training is neither restarted nor required to exist by the fine-tuning's flags.
-      await trainStage({ ...settings, restart: false, resume: false }, { stage: 'pretrain', loss: base, learningRate: settings.pretrainLearningRate, pretrainFrom: null });
-    } catch (err) {
-      if (err instanceof RuntimeFailure) return null;
-      throw err;
-    }
+  } finally {
+    lock.release();
   }
   const best = path.join(dir, RUN_FILES.best);
   return existsSync(path.join(best, 'model.json')) ? best : null;

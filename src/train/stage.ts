@@ -14,7 +14,8 @@
  * and — because batches depend only on their index — continues exactly as the uninterrupted run
  * would have (docs/training.md, "Resume, failures, determinism").
  */
-import { prepareRun, type StageRequest } from './prepare.js';
+import { lockDirectory } from '../util/lock.js';
+import { prepareRun, stageDirectory, type StageRequest } from './prepare.js';
 import { closeSession, finishSession, recordStop, restoreOrInitialise } from './session.js';
 import { trainEpoch, validateEpoch } from './epoch.js';
 import { concludeEpoch, saveEpoch, startEpoch } from './epoch-end.js';
@@ -22,12 +23,22 @@ import type { RunSettings } from './settings.js';
 import type { TrainOutcome } from './types.js';
 
 /**
- * Train one stage. Resumes an unfinished run in the same directory; returns at once for a
+ * Train one stage, holding its directory's lock (../util/lock.ts; re-entrant: the command may
+ * hold it already). Resumes an unfinished run in the same directory; returns at once for a
  * finished one. Throws RuntimeFailure after marking the run failed when the loss diverges (a
- * diverged run is not retrained: its outcome is returned, 'failed'), and InterruptedError on
- * Ctrl-C (status stays 'running' without a pid: resumable).
+ * diverged run is not retrained: its outcome is returned, 'failed'), InterruptedError on Ctrl-C
+ * (status 'interrupted': resumable), and InputError (exit 2) when another process holds the lock.
  */
 export async function trainStage(settings: RunSettings, request: StageRequest): Promise<TrainOutcome> {
+  const lock = lockDirectory(stageDirectory(settings, request), 'being trained');
+  try {
+    return await trainLockedStage(settings, request);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLockedStage(settings: RunSettings, request: StageRequest): Promise<TrainOutcome> {
   const preparation = await prepareRun(settings, request);
   if ('finished' in preparation) return preparation.finished;
   const session = await restoreOrInitialise(preparation.prepared);

@@ -10,6 +10,19 @@ import type { ConfiguredLoss, LossOptionValue } from '../losses/registry.js';
 import type { ScheduleConfig } from './schedule.js';
 import type { TrainingProfile } from './config.js';
 
+/**
+ * Which cases train and which choose the best epoch and the learning rate (docs/training.md,
+ * "Selection"): 'nested' trains on the training folds of a cross-validation of the non-test cases
+ * and chooses on its validation fold (the test split is never seen); 'paper' trains on every
+ * non-test case and chooses on the test split, as the study did with nnU-Net V1's fold 0.
+ */
+export type SelectionMode = 'nested' | 'paper';
+export const SELECTION_MODES: readonly SelectionMode[] = ['nested', 'paper'];
+
+/** Which weights a run is tested with: checkpoint/best, or 'final' = checkpoint/latest of the finished run (nnU-Net V1's model_final_checkpoint). */
+export type CheckpointKind = 'best' | 'final';
+export const CHECKPOINT_KINDS: readonly CheckpointKind[] = ['best', 'final'];
+
 export interface TrainOptions {
   task: string;
   /** A loss id of the catalogue (`segloss losses`), or a configured loss object (library use). */
@@ -18,8 +31,12 @@ export interface TrainOptions {
   lossOptions?: Record<string, LossOptionValue>;
   /** Initial learning rate (default: the profile's, 3e-4). */
   learningRate?: number;
-  /** Cross-validation fold (default TRAIN_DEFAULTS.fold, 0). */
+  /** Cross-validation fold (default TRAIN_DEFAULTS.fold, 0); 'paper' selection has fold 0 only. */
   fold?: number;
+  /** Which cases train and which choose (default TRAIN_DEFAULTS.selection, 'nested'). */
+  selection?: SelectionMode;
+  /** Which checkpoint `predict` tests by default (default TRAIN_DEFAULTS.checkpoint, 'best'); recorded in config.json. */
+  checkpoint?: CheckpointKind;
   /** Training profile name or YAML path: 'paper' or 'cpu' (default TRAIN_DEFAULTS.profile, 'cpu'); also the planning profile. */
   profile?: string;
   epochs?: number;
@@ -130,6 +147,10 @@ export interface RunConfig {
     topology: NetworkTopology;
   };
   epochs: number;
+  /** Which cases train (trainCases) and which choose (valCases); absent in older runs: 'nested'. */
+  selection: SelectionMode;
+  /** Which checkpoint `predict` uses unless told otherwise; absent in older runs: 'best'. */
+  checkpoint: CheckpointKind;
   profile: TrainingProfile;
   schedule: ScheduleConfig;
   loadedPatchSize: Vec3;
@@ -137,7 +158,9 @@ export interface RunConfig {
   spacingMm: Vec3;
   numClasses: number;
   preprocessedDir: string;
+  /** Cases the network trains on. */
   trainCases: string[];
+  /** Cases whose validation batches choose checkpoint/best (and, in an LR search, the rate). */
   valCases: string[];
   backend: string;
   workers: number;

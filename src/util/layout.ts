@@ -32,7 +32,8 @@ import { readRunStatus, RUN_STATUS_FILE } from './run-status.js';
  * The files of a run directory:
  *   config.json            the resolved configuration of the run
  *   log.jsonl              one JSON object per finished epoch
- *   status.json            { state: running | done | failed, reason?, epoch?, bestValDice?, seconds?, pid? }
+ *   status.json            { state: running | done | failed | interrupted, reason?, epoch?, bestValDice?, seconds?, pid?,
+ *                          steps?, budgetSteps?, bestEpoch?, stopReason? } (./run-status.ts)
  *   curve.svg              training curve (losses, validation Dice, learning rate)
  *   checkpoint/latest/     model.json + weights.bin, optimizer.json + optimizer.bin, state.json,
  *                          log.jsonl (the log up to this checkpoint: what a resumed run continues)

@@ -51,6 +51,11 @@ test('a short run writes config, log, status, both checkpoints and the curve; Di
   const status = readRunStatus(dir)!;
   assert.equal(status.state, 'done');
   assert.equal(status.epoch, 2);
+  // 2 epochs × 3 iterations, all of the budget; the schedule stopped at the epoch cap.
+  assert.equal(status.steps, 6);
+  assert.equal(status.budgetSteps, 6);
+  assert.equal(status.stopReason, 'budget');
+  assert.equal(status.bestEpoch, out.bestEpoch);
   const bestEntry = log.find((e) => e.epoch === out.bestEpoch)!;
   assert.equal(out.bestValDice, bestEntry.valDice);
   for (const ck of [RUN_FILES.latest, RUN_FILES.best]) {
@@ -350,7 +355,7 @@ test('CLI: several --lr values train one run each, print the table and record th
   assert.equal(cfg.identity.deterministic, undefined);
 });
 
-test('CLI: Ctrl-C (SIGINT) stops between iterations with exit 130 and leaves the run resumable', async () => {
+test("CLI: Ctrl-C (SIGINT) stops between iterations with exit 130, marks the run 'interrupted', and re-running resumes it", async () => {
   const results = path.join(root, 'r8');
   const dir = runDirectory(results, 'toy-liver', 'dice', 3e-4, 0, SEED);
   const child = spawn(process.execPath, [
@@ -366,8 +371,26 @@ test('CLI: Ctrl-C (SIGINT) stops between iterations with exit 130 and leaves the
   child.kill('SIGINT');
   assert.equal(await exited, 130);
   const status = readRunStatus(dir)!;
-  assert.equal(status.state, 'running');
+  assert.equal(status.state, 'interrupted');
+  assert.equal(status.stopReason, 'interrupted');
   assert.equal(status.pid, undefined);
-  assert.match(status.reason ?? '', /^interrupted in epoch \d+/);
-  assert.ok(existsSync(path.join(dir, RUN_FILES.latest, 'state.json')));
+  const m = /^interrupted in epoch (\d+)/.exec(status.reason ?? '');
+  assert.ok(m !== null, status.reason);
+  // The counters are those of checkpoint/latest, where a resumed run continues: the epoch in
+  // progress is not counted.
+  const checkpointed = readRunLog(dir).length;
+  assert.equal(Number(m[1]), checkpointed);
+  assert.equal(status.epoch, checkpointed);
+  assert.equal(status.steps, checkpointed * 4);
+  assert.equal(status.budgetSteps, 20 * 4);
+  const state = JSON.parse(readFileSync(path.join(dir, RUN_FILES.latest, 'state.json'), 'utf8')) as { optimizerStep: number };
+  assert.equal(state.optimizerStep, status.steps);
+  // Resumable like a killed run: re-running (here with a budget already reached) finishes it.
+  const resumed = runSegloss(['--quiet', 'train', '--task', 'toy-liver', '--loss', 'dice', '--epochs', String(checkpointed), '--iterations', '4', '--val-batches', '1',
+    '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', results]);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  const finished = readRunStatus(dir)!;
+  assert.equal(finished.state, 'done');
+  assert.equal(finished.stopReason, 'budget');
+  assert.equal(finished.steps, checkpointed * 4);
 });

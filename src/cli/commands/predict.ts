@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .description('segment cases with a trained run: nnU-Net sliding windows (step 0.5, Gaussian weights), optional mirroring TTA, back to the input geometry')
     .requiredOption('--run <dir>', 'run directory (results/<task>/<loss>/lr-<rate>/fold-<k>/seed-<s>), or a loss directory results/<task>/<loss> (its best learning rate for --fold and the global --seed)')
     .option('--fold <k>', 'fold of the run when --run is a loss directory (default 0)', parseIntOption('--fold'))
-    .addOption(new Option('--checkpoint <which>', 'checkpoint to use (default best)').choices(['best', 'latest']))
+    .addOption(new Option('--checkpoint <which>', "best, final (checkpoint/latest of a finished run, nnU-Net V1's final model) or latest (default: the run's config.json, else best)").choices(['best', 'final', 'latest']))
     .addOption(new Option('--split <name>', "the run's held-out test cases, or its fold's validation cases").choices(['test', 'val']))
     .option('--input <dir>', 'folder of images (<case>.nii.gz, or <case>_0000.nii.gz per channel) instead of --split')
     .requiredOption('--out <dir>', 'where <case>.nii.gz label maps are written')

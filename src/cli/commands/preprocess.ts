@@ -8,6 +8,7 @@ import { UsageError } from '../../util/errors.js';
 import { info, print, printJson, progressBar, warn, formatTable, type Progress } from '../../util/log.js';
 import { preprocessedRoot } from '../../util/paths.js';
 import { preprocessedTaskDirectory } from '../../util/layout.js';
+import { lockDirectory } from '../../util/lock.js';
 import { ensureTaskData, resolveTask, taskFromDataset, type TaskSpec } from '../../data/tasks.js';
 import { preprocessDataset, type PreprocessOptions } from '../../preprocess/pipeline.js';
 
@@ -81,6 +82,8 @@ export function register(program: Command): void {
         if (e.cached === true) reused++;
         bar?.update(e.done, { case: e.caseId });
       };
+      // One process per cache (src/util/lock.ts): a second one exits 2 naming the holder's pid.
+      const lock = lockDirectory(outDir, 'being preprocessed');
       info(`preprocessing ${datasetDir} → ${outDir} (profile ${profile})`);
       const started = Date.now();
       let plans;
@@ -88,6 +91,7 @@ export function register(program: Command): void {
         plans = await preprocessDataset(options);
       } finally {
         bar?.stop();
+        lock.release();
       }
       const seconds = (Date.now() - started) / 1000;
       const summary = {

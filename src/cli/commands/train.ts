@@ -11,7 +11,10 @@ import { RuntimeFailure, UsageError } from '../../util/errors.js';
 import { info, print, printJson, formatTable, warn } from '../../util/log.js';
 import { selectBackend, describeBackend, type BackendRequest } from '../../engine/backend.js';
 import { parseLossOptions } from '../../losses/registry.js';
-import { trainRun, trainWithLrSearch, resolveLearningRates, TRAIN_DEFAULTS, type TrainOptions, type TrainOutcome } from '../../train/trainer.js';
+import {
+  checkTrainOptions, trainRun, trainWithLrSearch, resolveLearningRates, TRAIN_DEFAULTS, CHECKPOINT_KINDS, SELECTION_MODES,
+  type CheckpointKind, type SelectionMode, type TrainOptions, type TrainOutcome,
+} from '../../train/trainer.js';
 import { formatLearningRate } from '../../util/layout.js';
 import { resolveTask } from '../../data/tasks.js';
 
@@ -21,6 +24,8 @@ const SPECS: SettingSpec[] = [
   { key: 'lr' },
   { key: 'fold', default: TRAIN_DEFAULTS.fold, parse: parseIntOption('--fold') },
   { key: 'profile', default: TRAIN_DEFAULTS.profile },
+  { key: 'selection', default: TRAIN_DEFAULTS.selection },
+  { key: 'checkpoint', default: TRAIN_DEFAULTS.checkpoint },
   { key: 'epochs', parse: parseIntOption('--epochs') },
   { key: 'iterations', parse: parseIntOption('--iterations') },
   { key: 'valBatches', parse: parseIntOption('--val-batches') },
@@ -59,6 +64,8 @@ export function register(program: Command): void {
     .option('--loss <id>', 'loss id (see `segloss losses`)')
     .option('--lr <rates>', "initial learning rate(s), comma-separated, or 'search' for the profile's search set (default 3e-4)")
     .option('--fold <k>', 'cross-validation fold whose validation cases choose the checkpoint and rate (default 0)')
+    .option('--selection <mode>', "nested: train on a fold's training cases, choose on its validation cases (default); paper: train on every non-test case and choose on the test split, as the study (optimistic)")
+    .option('--checkpoint <which>', 'best or final: the checkpoint `predict` tests by default, recorded in config.json (default best)')
     .option('--profile <name|file>', 'paper or cpu (training in configs/training/, planning in configs/profiles/; default cpu)')
     .option('--epochs <n>', 'maximum number of epochs (paper 1000, cpu 200)')
     .option('--iterations <n>', 'training batches per epoch (paper 250, cpu 50)')
@@ -95,14 +102,19 @@ export function register(program: Command): void {
       const pretrainLr = s['pretrainLr'] === undefined ? undefined : Number(s['pretrainLr']);
       if (pretrainLr !== undefined && !(pretrainLr > 0)) throw new UsageError(`--pretrain-lr: expected a positive number, got '${String(s['pretrainLr'])}'`);
 
+      const selection = String(s['selection']) as SelectionMode;
+      if (!SELECTION_MODES.includes(selection)) throw new UsageError(`--selection: expected ${SELECTION_MODES.join(' or ')}, got '${selection}'`);
+      const checkpoint = String(s['checkpoint']) as CheckpointKind;
+      if (!CHECKPOINT_KINDS.includes(checkpoint)) throw new UsageError(`--checkpoint: expected ${CHECKPOINT_KINDS.join(' or ')}, got '${checkpoint}'`);
+
       if (s['deterministic'] === true) warn(`--deterministic is deprecated and has no effect: every run is seeded with --seed (now ${g.seed})`);
-      const backend = await selectBackend(g.backend as BackendRequest);
-      info(describeBackend(backend));
       const options: TrainOptions = {
         task,
         loss,
         lossOptions,
         fold: s['fold'] as number,
+        selection,
+        checkpoint,
         profile,
         seed: g.seed,
         resume: s['resume'] === true,
@@ -114,9 +126,13 @@ export function register(program: Command): void {
       if (s['synthDir'] !== undefined) options.synth = String(s['synthDir']);
       if (pretrainLr !== undefined) options.pretrainLearningRate = pretrainLr;
       if (typeof s['pretrained'] === 'string') options.pretrained = path.resolve(s['pretrained']);
+      if (rates !== undefined && rates.length > 1 && options.pretrainOnly === true) throw new UsageError('--pretrain-only trains one model: give a single --lr');
+      // Every argument is checked before the backend starts and before any data work.
+      checkTrainOptions(rates !== undefined && rates.length === 1 ? { ...options, learningRate: rates[0] as number } : options);
+      const backend = await selectBackend(g.backend as BackendRequest);
+      info(describeBackend(backend));
 
       if (rates === undefined || rates.length === 1 || options.pretrainOnly === true) {
-        if (rates !== undefined && rates.length > 1) throw new UsageError('--pretrain-only trains one model: give a single --lr');
         if (rates !== undefined) options.learningRate = rates[0] as number;
         const outcome = await trainRun(options);
         if (g.json) printJson(outcome);
@@ -133,7 +149,7 @@ export function register(program: Command): void {
         print(formatTable(['lr', 'status', 'best val Dice', 'best epoch', 'epochs', 'time', 'data wait', 'note'], search.runs.map(row)));
         print(search.best === null
           ? 'no learning rate produced a model'
-          : `best learning rate on the validation fold ${search.fold}: ${formatLearningRate(search.best.learningRate)} (mean foreground Dice ${search.best.bestValDice.toFixed(4)})`);
+          : `best learning rate on ${selection === 'paper' ? 'the test split (selection paper)' : `the validation fold ${search.fold}`}: ${formatLearningRate(search.best.learningRate)} (mean foreground Dice ${search.best.bestValDice.toFixed(4)})`);
         print(`recorded in ${search.file}`);
       }
       if (search.best === null) throw new RuntimeFailure(`${task}/${loss}: every learning rate failed`);
