@@ -16,6 +16,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { metricDescriptor, metricTitle } from '../eval/metric-descriptors.js';
 import type { MetricTable, Ranking } from './types.js';
 import { schemeName, scoreKey } from './ranking.js';
+import { caseJitter, svgMarkTitles } from './report-cells.js';
 
 export interface Figure {
   /** File name, e.g. `violin_liver_dsc.svg`. */
@@ -54,8 +55,16 @@ function violinBandwidth(values: number[], range: number): number {
 
 export function violinFigure(ranking: Ranking, table: MetricTable): Figure {
   const order = lossOrder(ranking);
-  const values: { loss: string; value: number }[] = [];
-  table.values.forEach((row, l) => row.forEach((value) => values.push({ loss: ranking.losses[l] as string, value })));
+  const values: { loss: string; value: number; jitter: number; tip: string }[] = [];
+  const metricInfo = metricDescriptor(table.metric);
+  table.values.forEach((row, l) =>
+    row.forEach((value, i) => {
+      const loss = ranking.losses[l] as string;
+      const caseId = table.cases[i] as string;
+      // Points fill the middle 70 % of the violin's width.
+      values.push({ loss, value, jitter: 0.35 * caseJitter(caseId), tip: `${loss}, case ${caseId}: ${metricInfo.displayName} ${value.toFixed(metricInfo.digits)}` });
+    }),
+  );
   const all = values.map((v) => v.value);
   const min = Math.min(...all);
   const max = Math.max(...all);
@@ -92,12 +101,25 @@ export function violinFigure(ranking: Ranking, table: MetricTable): Figure {
             { calculate: '-datum.density / 2', as: 'left' },
             { calculate: 'datum.density / 2', as: 'right' },
           ],
-          mark: { type: 'area', orient: 'horizontal', opacity: 0.75 },
+          mark: { type: 'area', orient: 'horizontal', opacity: 0.75, aria: false },
           encoding: {
             y: { field: 'value', type: 'quantitative', title: metricTitle(metric), scale: { domain: [lo, hi], nice: false } },
             x: { field: 'left', type: 'quantitative', title: null, axis: null },
             x2: { field: 'right' },
             color: { field: 'loss', type: 'nominal', legend: null, sort: order },
+          },
+        },
+        {
+          // Every case as a small point, jittered sideways by a hash of its id (same place in every
+          // violin), then the quartile bar and the median. This group's x is the jitter in [-1, 1]
+          // (centre 0, like the density layer's symmetric scale); its scale is independent.
+          layer: [
+        {
+          mark: { type: 'circle', size: 9, color: '#222', opacity: 0.55 },
+          encoding: {
+            y: { field: 'value', type: 'quantitative' },
+            x: { field: 'jitter', type: 'quantitative', scale: { domain: [-1, 1] }, axis: null, title: null },
+            description: { field: 'tip' },
           },
         },
         {
@@ -115,9 +137,11 @@ export function violinFigure(ranking: Ranking, table: MetricTable): Figure {
             x: { datum: 0, type: 'quantitative' },
           },
         },
+          ],
+        },
       ],
+      resolve: { scale: { x: 'independent' } },
     },
-    resolve: { scale: { x: 'shared' } },
     config: BASE_CONFIG,
   };
   const caption =
@@ -125,7 +149,7 @@ export function violinFigure(ranking: Ranking, table: MetricTable): Figure {
     (metric.naPolicy.kind === 'constant'
       ? `N/A counted as ${metric.naPolicy.value}`
       : `infinite ${metric.displayName} drawn at the substitute ${table.substitute?.toFixed(metric.digits)}${metric.unit === '' ? '' : ` ${metric.unit}`}`) +
-    '); white dot = median, bar = interquartile range; losses in leaderboard order.';
+    '); grey points = the cases (spread sideways by a hash of the case id, so a case sits at the same place in every violin), white dot = median, bar = interquartile range; losses in leaderboard order.';
   return { file: `violin_${fileSafe(table.task)}_${fileSafe(table.metric)}.svg`, title, caption, spec };
 }
 
@@ -327,7 +351,7 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const compiled = compile(spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
   try {
-    return await view.toSVG();
+    return svgMarkTitles(await view.toSVG());
   } finally {
     view.finalize();
   }
