@@ -157,6 +157,13 @@ export function leaderboardJson(ranking: Ranking): unknown {
         ? null
         : { resamples: boot.resamples, seed: boot.seed, losses: boot.losses, kendallTau: summarise(boot.kendallTau), kendallTauByTask: Object.fromEntries(Object.entries(boot.kendallTauByTask).map(([t, v]) => [t, summarise(v)])) },
     sources: ranking.sources,
+    replicates: ranking.replicates,
+    replicateRanks: ranking.replicateRanks,
+    topLoss: ranking.topLoss,
+    warnings: ranking.warnings,
+    provenance: ranking.provenance ?? { unknown: true, reason: 'results came from CSV files without provenance.json' },
+    effects: ranking.effects,
+    published: ranking.published ?? null,
   };
 }
 

@@ -72,6 +72,21 @@ function schemeRanking(comparisons: PairwiseComparison[], metrics: MetricName[],
   };
 }
 
+/**
+ * With n paired cases the smallest two-sided exact Wilcoxon p is 2/2^n (every difference of one
+ * sign); when that is ≥ alpha no pair of losses can ever differ significantly.
+ */
+export function noPairCanBeSignificant(nCases: number, alpha: number): boolean {
+  return 2 / 2 ** nCases >= alpha;
+}
+
+/** The one loss with the highest total, or null when several share it. */
+function uniqueFirst(losses: string[], totals: number[]): string | null {
+  const ranks = ranksFromTotals(totals);
+  const first = losses.filter((_, l) => ranks[l] === 1);
+  return first.length === 1 ? (first[0] as string) : null;
+}
+
 /** Rank the losses of the given per-case results (see the file comment and docs/ranking.md). */
 export function rankResults(rows: ResultRow[], options: RankOptions): Ranking {
   const built = buildMetricTables(rows);
@@ -122,6 +137,17 @@ export function rankResults(rows: ResultRow[], options: RankOptions): Ranking {
     leaderboard,
     schemes,
     sources: [...new Set(rows.map((r) => (r.source ?? '').replace(/:\d+$/, '')).filter((s) => s !== ''))],
+    replicates: Object.fromEntries(tasks.map((task) => [task, [{ seed: null, fold: null }]])),
+    replicateRanks: [],
+    effects: [],
+    warnings: [],
+    provenance: null,
+    topLoss: Object.fromEntries(
+      tasks.map((task) => {
+        const nCases = (built.tables.find((t) => t.task === task) as MetricTable).cases.length;
+        return [task, noPairCanBeSignificant(nCases, options.alpha) ? null : uniqueFirst(losses, totalsFor(comparisons, metrics, L, task))];
+      }),
+    ),
   };
   if (options.bootstrap > 0 && L > 1) {
     const chosen = (task: string) => used.filter((t) => t.task === task && metrics.includes(t.metric));

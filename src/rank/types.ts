@@ -1,5 +1,6 @@
 /** Shared types of the ranking stage. The metrics and their properties: src/eval/metric-descriptors.ts. */
 import type { MetricName } from '../eval/metric-descriptors.js';
+import type { ProvenanceEntry } from '../util/provenance.js';
 
 export type { MetricName };
 
@@ -13,6 +14,10 @@ export interface ResultRow {
   value: number;
   /** Foreground label when the file has a `label` column (multi-label tasks); values are averaged over labels. */
   label?: string;
+  /** Seed of the trained network (optional `seed` column); rows differing only in seed/fold are replicates. */
+  seed?: number;
+  /** Validation fold of the trained network (optional `fold` column). */
+  fold?: number;
   /** Where the row came from, `file:line`, for error messages. */
   source?: string;
 }
@@ -26,6 +31,99 @@ export interface RankOptions {
   bootstrap: number;
   /** Seed of the bootstrap's random stream. */
   seed: number;
+  /** How the ranked networks were trained (provenance.json entries), when known. */
+  provenance?: ProvenanceEntry[];
+}
+
+/** One trained network of a loss: its seed and validation fold (null when the results do not say). */
+export interface Replicate {
+  seed: number | null;
+  fold: number | null;
+}
+
+/** The study's ranking computed on one replicate alone. */
+export interface ReplicateRank {
+  seed: number | null;
+  fold: number | null;
+  loss: string;
+  rankScore: number;
+  rank: number;
+}
+
+/** A loss's ranks over the replicates. */
+export interface ReplicateRankSummary {
+  median: number;
+  min: number;
+  max: number;
+  /** Fraction of replicates in which the loss ranks first (ties included). */
+  shareFirst: number;
+  count: number;
+}
+
+/** Effect size of one ordered pair of losses on one task and metric (docs/ranking.md, "Effect sizes"). */
+export interface EffectRow {
+  task: string;
+  metric: MetricName;
+  lossA: string;
+  lossB: string;
+  nCases: number;
+  /** Mean over cases of (a − b) on the ranked values. */
+  meanDiff: number;
+  /** 95 % percentile bootstrap interval of meanDiff. */
+  ciLow: number;
+  ciHigh: number;
+  /** The pair's two-sided Wilcoxon p-value. */
+  pValue: number;
+  significant: boolean;
+}
+
+export type WarningCode = 'too-few-cases' | 'single-replicate' | 'under-trained' | 'unequal-compute' | 'lr-at-grid-edge';
+
+export interface RankWarning {
+  code: WarningCode;
+  message: string;
+  task?: string;
+  loss?: string;
+}
+
+/** How the networks of one (task, loss) were trained, summarised over its replicates. */
+export interface ProvenanceSummary {
+  task: string;
+  loss: string;
+  steps: number;
+  budgetSteps: number;
+  epochs: number;
+  stopReason: string;
+  learningRate: number;
+  lrScores: { learningRate: number; score: number | null }[];
+  replicates: Replicate[];
+  checkpoint: { kind: 'best' | 'final'; epoch: number | null };
+  seconds: number;
+  valCurves: { seed: number; fold: number; points: { epoch: number; valDice: number | null }[] }[];
+}
+
+/** One task × metric × loss of the published comparison. */
+export interface PublishedRow {
+  task: string;
+  metric: MetricName;
+  loss: string;
+  publishedMean: number;
+  mean: number;
+  ciLow: number;
+  ciHigh: number;
+  /** mean − publishedMean. */
+  difference: number;
+  caveat?: string;
+}
+
+export interface PublishedComparison {
+  /** Which table: 'table2' or 'nnunetv2'. */
+  table: string;
+  /** The table's source line. */
+  source: string;
+  rows: PublishedRow[];
+  /** Kendall's τ-b between the published and the reproduced order, per task and metric. */
+  tau: { task: string; metric: MetricName; tau: number; n: number }[];
 }
 
 /** The per-case values of one task and metric after the N/A policy, one row per loss. */
@@ -69,6 +167,8 @@ export interface LeaderboardEntry {
    * descriptor has `tableMean` (DSC, NSD), when the input has them.
    */
   means: Partial<Record<MetricName, Record<string, number>>>;
+  /** The loss's ranks over the replicates (when the ranking has replicates). */
+  replicateRank?: ReplicateRankSummary;
 }
 
 /** A ranking under one choice of metrics (paper §5.1: DSC+NSD, DSC, NSD, HD95). */
@@ -118,4 +218,14 @@ export interface Ranking {
   bootstrap?: BootstrapResult;
   /** Input files the rows were read from (for the report). */
   sources: string[];
+  /** Per task, sorted: the replicates every loss has; [{seed: null, fold: null}] when the input has no seed/fold columns. */
+  replicates: Record<string, Replicate[]>;
+  replicateRanks: ReplicateRank[];
+  effects: EffectRow[];
+  warnings: RankWarning[];
+  /** null = unknown (results from CSV files without provenance). */
+  provenance: ProvenanceSummary[] | null;
+  /** Per task: the loss named best, or null when none can be (too few cases, or a tie for first). */
+  topLoss: Record<string, string | null>;
+  published?: PublishedComparison;
 }
