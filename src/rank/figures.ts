@@ -14,9 +14,9 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { metricDescriptor, metricTitle } from '../eval/metric-descriptors.js';
-import type { MetricTable, Ranking } from './types.js';
+import type { MetricTable, PairwiseComparison, Ranking } from './types.js';
 import { schemeName, scoreKey } from './ranking.js';
-import { caseJitter, svgMarkTitles } from './report-cells.js';
+import { caseJitter, HEAT_CELL_LEGEND, heatCellKind, svgMarkTitles } from './report-cells.js';
 
 export interface Figure {
   /** File name, e.g. `violin_liver_dsc.svg`. */
@@ -337,12 +337,207 @@ export function bootstrapFigure(ranking: Ranking): Figure | undefined {
   };
 }
 
+/**
+ * Significance map of one task and metric (challengeR's `significanceMap`): losses in leaderboard
+ * order on both axes, a cell dark when the row loss is significantly better than the column loss
+ * (p < α, two-sided Wilcoxon, the metric's direction), pale red when it is significantly worse;
+ * each cell's title gives the p-value. Beside it the effect sizes (`Ranking.effects`): each loss's
+ * mean per-case difference to the reference loss (the task's top loss, or the leaderboard's first
+ * when none is named) with its 95 % bootstrap interval.
+ */
+export function significanceFigure(ranking: Ranking, comparison: PairwiseComparison): Figure {
+  const order = lossOrder(ranking);
+  const index = new Map(ranking.losses.map((l, i) => [l, i]));
+  const metric = metricDescriptor(comparison.metric);
+  const cells: { row: string; col: string; kind: string; tip: string }[] = [];
+  for (const row of order) {
+    for (const col of order) {
+      const a = index.get(row) as number;
+      const b = index.get(col) as number;
+      const kind = heatCellKind(comparison, a, b);
+      const legend = HEAT_CELL_LEGEND.find((x) => x.kind === kind) as { label: string };
+      const p = comparison.pvalues[a]?.[b];
+      const pText = p === undefined || Number.isNaN(p) ? 'p n/a' : `p = ${p.toPrecision(3)}`;
+      cells.push({ row, col, kind: legend.label, tip: a === b ? row : `${row} vs ${col}: ${pText} (${legend.label})` });
+    }
+  }
+  const reference = ranking.topLoss[comparison.task] ?? (order[0] as string);
+  const effects: { loss: string; meanDiff: number; ciLow: number; ciHigh: number; tip: string }[] = [];
+  for (const e of ranking.effects) {
+    if (e.task !== comparison.task || e.metric !== comparison.metric || e.lossB !== reference) continue;
+    const d = metric.digits;
+    effects.push({
+      loss: e.lossA,
+      meanDiff: e.meanDiff,
+      ciLow: e.ciLow,
+      ciHigh: e.ciHigh,
+      tip: `${e.lossA} − ${reference}: ${e.meanDiff.toFixed(d)} [${e.ciLow.toFixed(d)}, ${e.ciHigh.toFixed(d)}], ${e.nCases} cases, p = ${e.pValue.toPrecision(3)}`,
+    });
+  }
+  const L = order.length;
+  const cell = L > 20 ? 14 : 20;
+  const y = { field: 'row', type: 'nominal' as const, sort: order, title: 'row loss' };
+  const heat = {
+    width: cell * L,
+    height: cell * L,
+    data: { values: cells },
+    mark: { type: 'rect' as const, stroke: '#fff', strokeWidth: 1 },
+    encoding: {
+      x: { field: 'col', type: 'nominal' as const, sort: order, title: 'column loss', axis: { labelAngle: -50, orient: 'top' as const } },
+      y,
+      color: {
+        field: 'kind',
+        type: 'nominal' as const,
+        title: null,
+        scale: { domain: HEAT_CELL_LEGEND.map((x) => x.label), range: HEAT_CELL_LEGEND.map((x) => x.color) },
+        legend: { orient: 'bottom' as const, columns: 2, symbolStrokeColor: '#999', symbolStrokeWidth: 0.5 },
+      },
+      description: { field: 'tip' },
+    },
+  };
+  const unit = metric.unit === '' ? '' : ` (${metric.unit})`;
+  const forest = {
+    width: 180,
+    height: cell * L,
+    title: { text: `${metric.displayName} difference to ${reference}${unit}`, fontSize: 11 },
+    layer: [
+      { data: { values: [{ zero: 0 }] }, mark: { type: 'rule' as const, color: '#888', strokeDash: [3, 3] }, encoding: { x: { field: 'zero', type: 'quantitative' as const } } },
+      {
+        data: { values: effects },
+        mark: { type: 'rule' as const, strokeWidth: 1.5, color: '#333' },
+        encoding: { y: { ...y, title: null, axis: { labels: false, ticks: false, domain: false } }, x: { field: 'ciLow', type: 'quantitative' as const, title: 'mean difference, 95 % CI' }, x2: { field: 'ciHigh' }, description: { field: 'tip' } },
+      },
+      {
+        data: { values: effects },
+        mark: { type: 'point' as const, filled: true, size: 30, color: '#2c5d98' },
+        encoding: { y: { ...y, title: null }, x: { field: 'meanDiff', type: 'quantitative' as const }, description: { field: 'tip' } },
+      },
+    ],
+  };
+  const title = `${comparison.task} — ${metric.displayName}: significance map and effect sizes`;
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    hconcat: effects.length > 0 ? [heat, forest] : [heat],
+    resolve: { scale: { y: 'shared' } },
+    config: BASE_CONFIG,
+  } as TopLevelSpec;
+  const better = metric.higherIsBetter ? 'higher' : 'lower';
+  return {
+    file: `significance_${fileSafe(comparison.task)}_${fileSafe(comparison.metric)}.svg`,
+    title,
+    caption:
+      `Left: pairwise two-sided Wilcoxon signed-rank tests on the per-case ${metric.displayName} of ${comparison.task}; dark = the row loss is significantly better than the column loss (p < ${ranking.options.alpha}, ${better} is better), pale red = significantly worse; hover a cell for its p-value. Losses in leaderboard order. ` +
+      (effects.length > 0
+        ? `Right: mean per-case difference (row loss − ${reference}) with its 95 % bootstrap interval over cases${ranking.replicates[comparison.task] !== undefined && (ranking.replicates[comparison.task] as unknown[]).length > 1 ? ' and replicates' : ''}.`
+        : 'No effect sizes in this ranking.'),
+    spec,
+  };
+}
+
+/** Validation Dice per epoch of every loss of a task (`ProvenanceSummary.valCurves`), one line per replicate. */
+export function learningCurveFigure(ranking: Ranking, task: string): Figure | undefined {
+  const order = lossOrder(ranking);
+  const values: { loss: string; replicate: string; epoch: number; valDice: number }[] = [];
+  for (const p of ranking.provenance ?? []) {
+    if (p.task !== task) continue;
+    for (const c of p.valCurves) {
+      for (const pt of c.points) if (pt.valDice !== null && Number.isFinite(pt.valDice)) values.push({ loss: p.loss, replicate: `${p.loss} seed ${c.seed} fold ${c.fold}`, epoch: pt.epoch, valDice: pt.valDice });
+    }
+  }
+  if (values.length === 0) return undefined;
+  const title = `${task} — validation learning curves`;
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: 420,
+    height: 240,
+    data: { values },
+    mark: { type: 'line', point: { size: 14 }, strokeWidth: 1.5, opacity: 0.85 },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
+      y: { field: 'valDice', type: 'quantitative', title: 'validation Dice' },
+      color: { field: 'loss', type: 'nominal', sort: order, title: 'loss', scale: { scheme: 'tableau20' } },
+      detail: { field: 'replicate', type: 'nominal' },
+      description: { field: 'replicate' },
+    },
+    config: BASE_CONFIG,
+  };
+  return {
+    file: `learning_curves_${fileSafe(task)}.svg`,
+    title,
+    caption: `Validation Dice after each epoch of every run on ${task} (one line per loss and replicate; the learning rate used for the test), as recorded in each run's provenance.`,
+    spec,
+  };
+}
+
+/** Published vs reproduced mean per loss for one task, one colour per metric, with the diagonal and Kendall's τ-b in the title. */
+export function publishedFigure(ranking: Ranking, task: string): Figure | undefined {
+  const pub = ranking.published;
+  if (pub === undefined) return undefined;
+  const rows = pub.rows.filter((r) => r.task === task);
+  if (rows.length === 0) return undefined;
+  const values = rows.map((r) => ({
+    loss: r.loss,
+    metric: metricDescriptor(r.metric).displayName,
+    published: r.publishedMean,
+    mean: r.mean,
+    ciLow: r.ciLow,
+    ciHigh: r.ciHigh,
+    tip: `${r.loss} ${metricDescriptor(r.metric).displayName}: published ${r.publishedMean.toFixed(4)}, reproduced ${r.mean.toFixed(4)} [${r.ciLow.toFixed(4)}, ${r.ciHigh.toFixed(4)}]`,
+  }));
+  const all = values.flatMap((v) => [v.published, v.ciLow, v.ciHigh]).filter(Number.isFinite);
+  const lo = Math.max(0, Math.floor(Math.min(...all) * 10) / 10);
+  const hi = Math.min(1, Math.ceil(Math.max(...all) * 10) / 10);
+  const domain = lo < hi ? [lo, hi] : [0, 1];
+  const taus = pub.tau.filter((t) => t.task === task).map((t) => `${metricDescriptor(t.metric).displayName} τ = ${Number.isFinite(t.tau) ? t.tau.toFixed(2) : 'n/a'} (${t.n} losses)`);
+  const title = `${task} — published vs reproduced means${taus.length > 0 ? `: ${taus.join(', ')}` : ''}`;
+  const x = { field: 'published', type: 'quantitative' as const, title: `published mean (${pub.table})`, scale: { domain, nice: false } };
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: 300,
+    height: 300,
+    layer: [
+      {
+        data: { values: [{ a: domain[0], b: domain[0] }, { a: domain[1], b: domain[1] }] },
+        mark: { type: 'line', color: '#999', strokeDash: [4, 3] },
+        encoding: { x: { field: 'a', type: 'quantitative', scale: { domain, nice: false }, title: x.title }, y: { field: 'b', type: 'quantitative', scale: { domain, nice: false }, title: 'reproduced mean, 95 % CI' } },
+      },
+      {
+        data: { values },
+        mark: { type: 'rule', opacity: 0.6 },
+        encoding: { x, y: { field: 'ciLow', type: 'quantitative' }, y2: { field: 'ciHigh' }, color: { field: 'metric', type: 'nominal', title: 'metric' } },
+      },
+      {
+        data: { values },
+        mark: { type: 'point', filled: true, size: 40 },
+        encoding: { x, y: { field: 'mean', type: 'quantitative' }, color: { field: 'metric', type: 'nominal', title: 'metric' }, description: { field: 'tip' } },
+      },
+    ],
+    config: BASE_CONFIG,
+  };
+  return {
+    file: `published_${fileSafe(task)}.svg`,
+    title,
+    caption: `Each loss's mean on ${task}: published (${pub.table}; ${pub.source}) against reproduced here, with the reproduced mean's 95 % bootstrap interval; dashed = equality. τ = Kendall's τ-b between the published and the reproduced order of the losses both have.`,
+    spec,
+  };
+}
+
 /** Every figure of a ranking, in report order. */
 export function rankingFigures(ranking: Ranking): Figure[] {
   const figures: Figure[] = [rankScoreFigure(ranking), stabilityFigure(ranking)];
   const boot = bootstrapFigure(ranking);
   if (boot !== undefined) figures.push(boot);
   for (const table of ranking.tables) figures.push(violinFigure(ranking, table));
+  for (const c of ranking.comparisons) figures.push(significanceFigure(ranking, c));
+  for (const task of ranking.tasks) {
+    const curves = learningCurveFigure(ranking, task);
+    if (curves !== undefined) figures.push(curves);
+    const published = publishedFigure(ranking, task);
+    if (published !== undefined) figures.push(published);
+  }
   return figures;
 }
 

@@ -10,6 +10,7 @@ import { bootstrapRanking } from './bootstrap.js';
 import { ranksFromTotals } from './ranks.js';
 import { comparePairs, preparePairs, type PreparedPairs } from './significance.js';
 import { buildMetricTables, naturalCompare } from './tables.js';
+import { labelMeans } from './report-labels.js';
 import type {
   LeaderboardEntry,
   MetricName,
@@ -149,6 +150,7 @@ export function rankResults(rows: ResultRow[], options: RankOptions): Ranking {
       }),
     ),
   };
+  if (built.multiLabel) ranking.labelMeans = labelMeans(rows);
   if (options.bootstrap > 0 && L > 1) {
     const chosen = (task: string) => used.filter((t) => t.task === task && metrics.includes(t.metric));
     ranking.bootstrap = bootstrapRanking(
