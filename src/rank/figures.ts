@@ -362,12 +362,12 @@ export function significanceFigure(ranking: Ranking, comparison: PairwiseCompari
     }
   }
   const reference = ranking.topLoss[comparison.task] ?? (order[0] as string);
-  const effects: { loss: string; meanDiff: number; ciLow: number; ciHigh: number; tip: string }[] = [];
+  const effects: { row: string; meanDiff: number; ciLow: number; ciHigh: number; tip: string }[] = [];
   for (const e of ranking.effects) {
     if (e.task !== comparison.task || e.metric !== comparison.metric || e.lossB !== reference) continue;
     const d = metric.digits;
     effects.push({
-      loss: e.lossA,
+      row: e.lossA,
       meanDiff: e.meanDiff,
       ciLow: e.ciLow,
       ciHigh: e.ciHigh,
