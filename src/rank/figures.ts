@@ -390,7 +390,7 @@ export function significanceFigure(ranking: Ranking, comparison: PairwiseCompari
         type: 'nominal' as const,
         title: null,
         scale: { domain: HEAT_CELL_LEGEND.map((x) => x.label), range: HEAT_CELL_LEGEND.map((x) => x.color) },
-        legend: { orient: 'bottom' as const, columns: 2, symbolStrokeColor: '#999', symbolStrokeWidth: 0.5 },
+        legend: { orient: 'bottom' as const, direction: 'vertical' as const, labelLimit: 0, symbolStrokeColor: '#999', symbolStrokeWidth: 0.5 },
       },
       description: { field: 'tip' },
     },
@@ -429,7 +429,7 @@ export function significanceFigure(ranking: Ranking, comparison: PairwiseCompari
     caption:
       `Left: pairwise two-sided Wilcoxon signed-rank tests on the per-case ${metric.displayName} of ${comparison.task}; dark = the row loss is significantly better than the column loss (p < ${ranking.options.alpha}, ${better} is better), pale red = significantly worse; hover a cell for its p-value. Losses in leaderboard order. ` +
       (effects.length > 0
-        ? `Right: mean per-case difference (row loss − ${reference}) with its 95 % bootstrap interval over cases${ranking.replicates[comparison.task] !== undefined && (ranking.replicates[comparison.task] as unknown[]).length > 1 ? ' and replicates' : ''}.`
+        ? `Right: mean per-case difference (row loss − ${reference}; ${better} is better) with its 95 % bootstrap interval over cases${ranking.replicates[comparison.task] !== undefined && (ranking.replicates[comparison.task] as unknown[]).length > 1 ? ' and replicates' : ''}.`
         : 'No effect sizes in this ranking.'),
     spec,
   };
@@ -513,6 +513,11 @@ export function publishedFigure(ranking: Ranking, task: string): Figure | undefi
         data: { values },
         mark: { type: 'point', filled: true, size: 40 },
         encoding: { x, y: { field: 'mean', type: 'quantitative' }, color: { field: 'metric', type: 'nominal', title: 'metric' }, description: { field: 'tip' } },
+      },
+      {
+        data: { values },
+        mark: { type: 'text', align: 'left', dx: 5, fontSize: 9, color: '#444' },
+        encoding: { x, y: { field: 'mean', type: 'quantitative' }, text: { field: 'loss' } },
       },
     ],
     config: BASE_CONFIG,

@@ -264,6 +264,7 @@ th{background:#f4f4f4;position:sticky;top:0;vertical-align:bottom}
 td:nth-child(2),th:nth-child(2){text-align:left}
 table.plain td:first-child,table.plain th:first-child{text-align:left}
 td.wrap{white-space:normal;text-align:left;min-width:12rem}
+#published-table td:nth-child(-n+3),#published-table th:nth-child(-n+3),#provenance td:nth-child(-n+2),#provenance th:nth-child(-n+2),#provenance td:nth-child(5),#provenance th:nth-child(5){text-align:left}
 #leaderboard tbody tr.top{background:#fff6d5;font-weight:600}
 #leaderboard td.top{background:#fde9a9;font-weight:600}
 td.outside{background:#f8e0da}
