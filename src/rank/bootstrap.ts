@@ -9,13 +9,20 @@
  *
  * A case drawn w times enters the signed-rank test as w tied copies (weights; see wilcoxon.ts),
  * so the resampled tests never sort. Random numbers: `Rng(seed).fork('bootstrap')`.
+ *
+ * Replicates (docs/ranking.md, "Replicates"): for a task with R > 1 replicates per loss each
+ * resample is two-level: first R replicates are drawn with replacement (the same draw for every
+ * loss and metric), each loss's per-case value becomes its mean over the drawn replicates, then the
+ * cases are drawn as above; the pairs are re-sorted for that resample. A task with one replicate
+ * draws exactly the random numbers it drew before, so single-replicate results are unchanged.
  */
 import { Rng } from '../util/rng.js';
 import { throwIfInterrupted } from '../util/interrupt.js';
 import { kendallTauB } from './kendall.js';
 import { quantile, ranksFromTotals } from './ranks.js';
-import { scorePairs, type PreparedPairs } from './significance.js';
-import type { BootstrapResult } from './types.js';
+import { preparePairs, scorePairs, type PreparedPairs } from './significance.js';
+import { replicateValuesOf, weightedReplicateMean } from './effects.js';
+import type { BootstrapResult, MetricTable } from './types.js';
 
 export interface BootstrapInput {
   tasks: string[];
@@ -28,6 +35,14 @@ export interface BootstrapInput {
   /** Full-data overall ranks and per-task ranks (per loss). */
   fullRanks: number[];
   fullTaskRanks: number[][];
+  /** The chosen metrics' tables per task (same order as pairsByTask), for the replicate level. */
+  tablesByTask?: MetricTable[][];
+}
+
+/** The table a replicate draw gives: each loss's per-case mean over the drawn replicates. */
+function resampledTable(table: MetricTable, replicateWeights: Int32Array): MetricTable {
+  const values = replicateValuesOf(table).map((perReplicate) => Array.from(weightedReplicateMean(perReplicate, replicateWeights)));
+  return { task: table.task, metric: table.metric, cases: table.cases, values, naCounts: table.naCounts };
 }
 
 export function bootstrapRanking(input: BootstrapInput, resamples: number, seed: number): BootstrapResult {
@@ -41,19 +56,35 @@ export function bootstrapRanking(input: BootstrapInput, resamples: number, seed:
   const totals = new Float64Array(L);
   const taskTotals = new Float64Array(L);
   const weights = input.caseCounts.map((n) => new Int32Array(n));
+  const replicateCounts = input.tasks.map((_, t) => {
+    const first = input.tablesByTask?.[t]?.[0];
+    return first === undefined ? 1 : (replicateValuesOf(first)[0] as number[][]).length;
+  });
+  const replicateWeights = replicateCounts.map((R) => new Int32Array(R));
   for (let b = 0; b < resamples; b++) {
     if ((b & 63) === 0) throwIfInterrupted();
     totals.fill(0);
     for (let t = 0; t < T; t++) {
       const n = input.caseCounts[t] as number;
       const w = weights[t] as Int32Array;
+      const R = replicateCounts[t] as number;
+      let pairs = input.pairsByTask[t] as PreparedPairs[];
+      if (R > 1) {
+        const rw = replicateWeights[t] as Int32Array;
+        rw.fill(0);
+        for (let i = 0; i < R; i++) {
+          const k = rng.int(R);
+          rw[k] = (rw[k] as number) + 1;
+        }
+        pairs = (input.tablesByTask?.[t] as MetricTable[]).map((table) => preparePairs(resampledTable(table, rw)));
+      }
       w.fill(0);
       for (let i = 0; i < n; i++) {
         const k = rng.int(n);
         w[k] = (w[k] as number) + 1;
       }
       taskTotals.fill(0);
-      for (const prepared of input.pairsByTask[t] as PreparedPairs[]) {
+      for (const prepared of pairs) {
         scorePairs(prepared, input.alpha, w, scores);
         for (let l = 0; l < L; l++) taskTotals[l] = (taskTotals[l] as number) + (scores[l] as number);
       }

@@ -48,11 +48,30 @@ export function rankingRuleText(ranking: Ranking): string {
   );
 }
 
+/** Whether some task has more than one replicate per loss. */
+export function hasReplicates(ranking: Ranking): boolean {
+  return Object.values(ranking.replicates).some((r) => r.length > 1);
+}
+
+/** "2 [1–3], first in 50%" */
+function replicateRankText(e: LeaderboardEntry): string {
+  const r = e.replicateRank;
+  if (r === undefined) return '';
+  return `${round(r.median, 2)} [${r.min}–${r.max}], first in ${round(100 * r.shareFirst, 1)}%`;
+}
+
+/** The warnings as a Markdown block quote (empty when there are none). */
+export function warningsBannerMarkdown(ranking: Ranking): string[] {
+  if (ranking.warnings.length === 0) return [];
+  return ['> **Warnings**', '>', ...ranking.warnings.map((w) => `> - \`${w.code}\`: ${w.message}`), ''];
+}
+
 export function renderLeaderboardMarkdown(ranking: Ranking): string {
   const { header, rows } = leaderboardRows(ranking);
   const lines = [
     '# Leaderboard',
     '',
+    ...warningsBannerMarkdown(ranking),
     rankingRuleText(ranking),
     '',
     `| ${header.join(' | ')} |`,
@@ -68,9 +87,18 @@ export function renderLeaderboardMarkdown(ranking: Ranking): string {
       lines.push(`| ${e.loss} | ${ranking.schemes.map((s) => s.ranks[l]).join(' | ')} |`);
     }
   }
+  if (ranking.replicateRanks.length > 0) {
+    const counts = ranking.tasks.map((t) => `${t}: ${ranking.replicates[t]?.length ?? 0}`).join(', ');
+    lines.push('', `## Replicates (ranking on each replicate alone; replicates per task: ${counts})`, '');
+    lines.push('| loss | rank | median replicate rank | range | share ranked first | replicates |', '| --- | ---: | ---: | --- | ---: | ---: |');
+    for (const e of ranking.leaderboard) {
+      const r = e.replicateRank;
+      if (r !== undefined) lines.push(`| ${e.loss} | ${e.rank} | ${round(r.median, 3)} | [${r.min}, ${r.max}] | ${round(100 * r.shareFirst, 1)}% | ${r.count} |`);
+    }
+  }
   const boot = ranking.bootstrap;
   if (boot !== undefined) {
-    lines.push('', `## Bootstrap (${boot.resamples} resamples of the cases, seed ${boot.seed})`, '');
+    lines.push('', `## Bootstrap (${boot.resamples} resamples of the ${hasReplicates(ranking) ? 'replicates, then the cases' : 'cases'}, seed ${boot.seed})`, '');
     lines.push('| loss | rank | median bootstrap rank | 95% interval |', '| --- | ---: | ---: | --- |');
     for (const e of ranking.leaderboard) {
       const s = boot.losses.find((x) => x.loss === e.loss);
@@ -100,16 +128,18 @@ function tauText(values: number[]): string {
 /** The leaderboard as plain text (the CLI and `segloss benchmark` print it). */
 export function renderLeaderboardText(ranking: Ranking): string {
   const scoreHeads = ranking.tasks.flatMap((t) => ranking.options.metrics.map((m) => `${t}/${m}`));
+  const withReplicates = ranking.replicateRanks.length > 0;
   const rows = ranking.leaderboard.map((e) => [
     e.rank,
     e.loss,
     e.rankScore.toFixed(3),
     ...ranking.tasks.flatMap((t) => ranking.options.metrics.map((m) => e.scores[scoreKey(t, m)] as number)),
+    ...(withReplicates ? [replicateRankText(e)] : []),
   ]);
   const m = schemeName(ranking.options.metrics);
   const lines = [
     `Leaderboard (${ranking.losses.length} losses, ${ranking.tasks.length} task(s), ${m}, Wilcoxon p < ${ranking.options.alpha})`,
-    formatTable(['rank', 'loss', 'rank score', ...scoreHeads], rows),
+    formatTable(['rank', 'loss', 'rank score', ...scoreHeads, ...(withReplicates ? ['replicate rank (median [range])'] : [])], rows),
   ];
   const boot = ranking.bootstrap;
   if (boot !== undefined) {

@@ -1,6 +1,7 @@
 /**
  * Files of a ranking, all written atomically into the output directory:
- * leaderboard.{csv,md,json}, significance.csv, pvalues_<task>_<metric>.csv, table2.md, the SVG
+ * leaderboard.{csv,md,json}, significance.csv, effects.csv, replicate_ranks.csv (with replicates),
+ * pvalues_<task>_<metric>.csv, table2.md, the SVG
  * figures and report.html. See docs/ranking.md for the columns.
  */
 import * as path from 'node:path';
@@ -24,6 +25,22 @@ export function significanceCsv(ranking: Ranking): string {
   return formatCsv(['task', 'metric', 'loss', 'score'], rows);
 }
 
+/** replicate_ranks.csv: the study's ranking on each replicate alone (empty seed/fold = not given). */
+export function replicateRanksCsv(ranking: Ranking): string {
+  return formatCsv(
+    ['seed', 'fold', 'loss', 'rank_score', 'rank'],
+    ranking.replicateRanks.map((r) => [r.seed === null ? '' : r.seed, r.fold === null ? '' : r.fold, r.loss, r.rankScore, r.rank]),
+  );
+}
+
+/** effects.csv: one row per ordered pair of losses, task and metric. */
+export function effectsCsv(ranking: Ranking): string {
+  return formatCsv(
+    ['task', 'metric', 'loss_a', 'loss_b', 'n_cases', 'mean_diff', 'ci_low', 'ci_high', 'p_value', 'significant'],
+    ranking.effects.map((e) => [e.task, e.metric, e.lossA, e.lossB, e.nCases, e.meanDiff, e.ciLow, e.ciHigh, e.pValue, e.significant ? 'true' : 'false']),
+  );
+}
+
 /**
  * Write every output of the ranking into `outDir` (created if needed; existing files of the same
  * names are replaced). Returns the written paths in a stable order.
@@ -42,6 +59,8 @@ export async function writeRankingOutputs(ranking: Ranking, outDir: string): Pro
   await writeJsonAtomic(jsonFile, leaderboardJson(ranking));
   written.push(jsonFile);
   await put('significance.csv', significanceCsv(ranking));
+  await put('effects.csv', effectsCsv(ranking));
+  if (ranking.replicateRanks.length > 0) await put('replicate_ranks.csv', replicateRanksCsv(ranking));
   for (const c of ranking.comparisons) await put(`pvalues_${fileSafe(c.task)}_${fileSafe(c.metric)}.csv`, pvaluesCsv(ranking, c.task, c.metric));
   await put('table2.md', renderTable2Markdown(ranking));
   const figures: RenderedFigure[] = [];

@@ -11,7 +11,12 @@ import { ranksFromTotals } from './ranks.js';
 import { comparePairs, preparePairs, type PreparedPairs } from './significance.js';
 import { buildMetricTables, naturalCompare } from './tables.js';
 import { labelMeans } from './report-labels.js';
+import { computeEffects } from './effects.js';
+import { noPairCanBeSignificant, rankingWarnings } from './warnings.js';
+import { summariseProvenance } from './provenance.js';
+import { compareReplicates, replicateKey, replicateOf, summariseReplicateRanks } from './replicates.js';
 import type {
+  Replicate,
   LeaderboardEntry,
   MetricName,
   MetricTable,
@@ -73,14 +78,6 @@ function schemeRanking(comparisons: PairwiseComparison[], metrics: MetricName[],
   };
 }
 
-/**
- * With n paired cases the smallest two-sided exact Wilcoxon p is 2/2^n (every difference of one
- * sign); when that is ≥ alpha no pair of losses can ever differ significantly.
- */
-export function noPairCanBeSignificant(nCases: number, alpha: number): boolean {
-  return 2 / 2 ** nCases >= alpha;
-}
-
 /** The one loss with the highest total, or null when several share it. */
 function uniqueFirst(losses: string[], totals: number[]): string | null {
   const ranks = ranksFromTotals(totals);
@@ -90,6 +87,43 @@ function uniqueFirst(losses: string[], totals: number[]): string | null {
 
 /** Rank the losses of the given per-case results (see the file comment and docs/ranking.md). */
 export function rankResults(rows: ResultRow[], options: RankOptions): Ranking {
+  const ranking = rankCore(rows, options, true);
+  const allReplicates = distinctReplicates(ranking.replicates);
+  if (Object.values(ranking.replicates).some((r) => r.length > 1)) {
+    // The study's ranking on each replicate alone, over the tasks that have it (its own N/A substitutes).
+    const ranksByLoss = new Map<string, number[]>(ranking.losses.map((l) => [l, []]));
+    for (const rep of allReplicates) {
+      const key = replicateKey(rep);
+      const sub = rankCore(rows.filter((r) => replicateKey(replicateOf(r)) === key), { ...options, metrics: ranking.options.metrics, bootstrap: 0 }, false);
+      for (const e of sub.leaderboard) {
+        ranking.replicateRanks.push({ seed: rep.seed, fold: rep.fold, loss: e.loss, rankScore: e.rankScore, rank: e.rank });
+        ranksByLoss.get(e.loss)?.push(e.rank);
+      }
+    }
+    for (const e of ranking.leaderboard) e.replicateRank = summariseReplicateRanks(ranksByLoss.get(e.loss) ?? []);
+  }
+  ranking.effects = computeEffects(ranking.tables, ranking.comparisons, ranking.losses, options.alpha, options.bootstrap, options.seed);
+  const provenance = options.provenance ?? [];
+  ranking.provenance = provenance.length === 0 ? null : summariseProvenance(provenance, ranking.tasks, ranking.losses);
+  ranking.warnings = rankingWarnings({
+    tasks: ranking.tasks,
+    caseCounts: Object.fromEntries(ranking.tasks.map((t) => [t, ranking.tables.find((x) => x.task === t)?.cases.length ?? 0])),
+    replicates: ranking.replicates,
+    alpha: options.alpha,
+    provenance: ranking.provenance,
+  });
+  return ranking;
+}
+
+/** Every replicate of any task, sorted. */
+function distinctReplicates(byTask: Record<string, Replicate[]>): Replicate[] {
+  const all = new Map<string, Replicate>();
+  for (const reps of Object.values(byTask)) for (const r of reps) all.set(replicateKey(r), r);
+  return [...all.values()].sort(compareReplicates);
+}
+
+/** The ranking itself; `full` adds the bootstrap (the per-replicate rankings skip it). */
+function rankCore(rows: ResultRow[], options: RankOptions, full: boolean): Ranking {
   const built = buildMetricTables(rows);
   const metrics = validateOptions(options, built.metricsAvailable);
   const { tasks, losses } = built;
@@ -138,7 +172,7 @@ export function rankResults(rows: ResultRow[], options: RankOptions): Ranking {
     leaderboard,
     schemes,
     sources: [...new Set(rows.map((r) => (r.source ?? '').replace(/:\d+$/, '')).filter((s) => s !== ''))],
-    replicates: Object.fromEntries(tasks.map((task) => [task, [{ seed: null, fold: null }]])),
+    replicates: built.replicates,
     replicateRanks: [],
     effects: [],
     warnings: [],
@@ -150,8 +184,8 @@ export function rankResults(rows: ResultRow[], options: RankOptions): Ranking {
       }),
     ),
   };
-  if (built.multiLabel) ranking.labelMeans = labelMeans(rows);
-  if (options.bootstrap > 0 && L > 1) {
+  if (full && built.multiLabel) ranking.labelMeans = labelMeans(rows);
+  if (full && options.bootstrap > 0 && L > 1) {
     const chosen = (task: string) => used.filter((t) => t.task === task && metrics.includes(t.metric));
     ranking.bootstrap = bootstrapRanking(
       {
@@ -162,6 +196,7 @@ export function rankResults(rows: ResultRow[], options: RankOptions): Ranking {
         alpha: options.alpha,
         fullRanks: main.ranks,
         fullTaskRanks: tasks.map((task) => ranksFromTotals(totalsFor(comparisons, metrics, L, task))),
+        tablesByTask: tasks.map((task) => chosen(task)),
       },
       options.bootstrap,
       options.seed,

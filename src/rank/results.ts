@@ -1,16 +1,20 @@
 /**
  * Reading per-case results in the long format `task,loss,case,metric,value` (what
  * `segloss evaluate` writes as results.csv; the format challengeR reads), with an optional
- * `label` column for multi-label tasks. Extra columns are ignored.
+ * `label` column for multi-label tasks and optional integer `seed` and `fold` columns (which
+ * trained network the row comes from; rows differing only in seed/fold are replicates,
+ * docs/ranking.md "Replicates"). Other extra columns are ignored.
  *
  * Per-row checks (errors name `file:line`): the five columns exist, the metric is one of
  * src/eval/metric-descriptors.ts, value is a number, `nan`, `inf` (or empty = N/A) within the
  * metric's bounds (DSC/NSD within [0, 1] or N/A, HD95 ≥ 0 or N/A/inf), no duplicate (task, loss,
- * case, metric[, label]).
+ * case, metric[, label][, seed, fold]), no record with more fields than the header. Echoed cell
+ * values are cut and escaped (`printable`, src/util/text.ts) so a message stays one short line.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { InputError, errorMessage } from '../util/errors.js';
+import { printable } from '../util/text.js';
 import { parseCsv } from './csv.js';
 import { isMetricName, isValidValue, metricDescriptor, METRIC_NAMES, validRangeText } from '../eval/metric-descriptors.js';
 import type { ResultRow } from './types.js';
@@ -25,6 +29,16 @@ export function parseValue(raw: string): number | undefined {
   if (t === 'inf' || t === '+inf' || t === 'infinity' || t === '+infinity') return Infinity;
   if (t === '-inf' || t === '-infinity') return -Infinity;
   if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) return undefined;
+  return Number(t);
+}
+
+/** An optional integer column (`seed`, `fold`): empty = absent; anything else must be an integer. */
+function parseIntegerCell(raw: string, name: string, file: string, where: string): number | undefined {
+  const t = raw.trim();
+  if (t === '') return undefined;
+  if (!/^[+-]?\d+$/.test(t) || !Number.isSafeInteger(Number(t))) {
+    throw new InputError(file, `${where}: ${name} '${printable(t)}' is not an integer`);
+  }
   return Number(t);
 }
 
@@ -46,10 +60,13 @@ export function parseResultsCsv(text: string, file: string): ResultRow[] {
   }
   const [iTask, iLoss, iCase, iMetric, iValue] = REQUIRED_COLUMNS.map(column) as [number, number, number, number, number];
   const iLabel = column('label');
+  const iSeed = column('seed');
+  const iFold = column('fold');
+  if (records.length === 1) throw new InputError(file, `no data rows (only the header on line ${headerRecord.line})`);
   const rows: ResultRow[] = [];
   for (const rec of records.slice(1)) {
     const where = `line ${rec.line}`;
-    if (rec.fields.length < header.length) {
+    if (rec.fields.length !== header.length) {
       throw new InputError(file, `${where}: ${rec.fields.length} field(s), the header has ${header.length}`);
     }
     const cell = (i: number) => (rec.fields[i] as string).trim();
@@ -60,13 +77,17 @@ export function parseResultsCsv(text: string, file: string): ResultRow[] {
       if (v === '') throw new InputError(file, `${where}: empty ${name}`);
     }
     const metric = cell(iMetric).toLowerCase();
-    if (!isMetricName(metric)) throw new InputError(file, `${where}: unknown metric '${cell(iMetric)}' (expected one of ${METRIC_NAMES.join(', ')})`);
+    if (!isMetricName(metric)) throw new InputError(file, `${where}: unknown metric '${printable(cell(iMetric))}' (expected one of ${METRIC_NAMES.join(', ')})`);
     const value = parseValue(cell(iValue));
-    if (value === undefined) throw new InputError(file, `${where}: value '${cell(iValue)}' is not a number, nan or inf`);
+    if (value === undefined) throw new InputError(file, `${where}: value '${printable(cell(iValue))}' is not a number, nan or inf`);
     const descriptor = metricDescriptor(metric);
-    if (!isValidValue(descriptor, value)) throw new InputError(file, `${where}: ${metric} must be ${validRangeText(descriptor)} (got ${cell(iValue)})`);
+    if (!isValidValue(descriptor, value)) throw new InputError(file, `${where}: ${metric} must be ${validRangeText(descriptor)} (got ${printable(cell(iValue))})`);
     const row: ResultRow = { task, loss, case: caseId, metric, value, source: `${file}:${rec.line}` };
     if (iLabel >= 0) row.label = cell(iLabel);
+    const seed = iSeed >= 0 ? parseIntegerCell(cell(iSeed), 'seed', file, where) : undefined;
+    const fold = iFold >= 0 ? parseIntegerCell(cell(iFold), 'fold', file, where) : undefined;
+    if (seed !== undefined) row.seed = seed;
+    if (fold !== undefined) row.fold = fold;
     rows.push(row);
   }
   return rows;

@@ -136,6 +136,11 @@ export interface MetricTable {
   values: number[][];
   /** na[lossIndex] = number of label values that were N/A (NaN or ±inf) before the policy. */
   naCounts: number[];
+  /**
+   * replicateValues[lossIndex][replicateIndex][caseIndex]: the same per replicate (replicates in the
+   * order of `Ranking.replicates[task]`); `values` is their mean over replicates.
+   */
+  replicateValues?: number[][][];
   /** For metrics whose N/A substitute depends on the data (HD95: largest finite HD95 of the task + 1 mm): that value. */
   substitute?: number;
 }

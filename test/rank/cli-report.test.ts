@@ -24,7 +24,7 @@ test('segloss rank writes every output listed in the issue', () => {
   assert.match(cliStdout, /^1\s+A\s+0\.750/m);
   const files = readdirSync(out).sort();
   const expected = [
-    'bootstrap_ranks.svg', 'leaderboard.csv', 'leaderboard.json', 'leaderboard.md',
+    'bootstrap_ranks.svg', 'effects.csv', 'leaderboard.csv', 'leaderboard.json', 'leaderboard.md',
     'pvalues_t1_dsc.csv', 'pvalues_t1_hd95.csv', 'pvalues_t1_nsd.csv', 'pvalues_t2_dsc.csv', 'pvalues_t2_hd95.csv', 'pvalues_t2_nsd.csv',
     'rank_scores.svg', 'report.html', 'significance.csv',
     'significance_t1_dsc.svg', 'significance_t1_hd95.svg', 'significance_t1_nsd.svg', 'significance_t2_dsc.svg', 'significance_t2_hd95.svg', 'significance_t2_nsd.svg',

@@ -3,8 +3,9 @@ import type { Command } from 'commander';
 import * as path from 'node:path';
 import { globalOptions } from '../context.js';
 import { parseIntOption, parseListOption, parseNumberOption } from '../settings.js';
-import { info, print, printJson } from '../../util/log.js';
-import { readResultsCsv } from '../../rank/results.js';
+import { info, print, printJson, warn } from '../../util/log.js';
+import { readResultsCsv, resolveResultsFiles } from '../../rank/results.js';
+import { readProvenanceFile, type ProvenanceEntry } from '../../util/provenance.js';
 import { DEFAULT_RANK_OPTIONS, rankResults } from '../../rank/ranking.js';
 import { writeRankingOutputs } from '../../rank/outputs.js';
 import { leaderboardJson, renderLeaderboardText } from '../../rank/leaderboard.js';
@@ -30,14 +31,19 @@ export function register(program: Command): void {
     .action(async (flags: RankFlags, cmd: Command) => {
       const g = globalOptions(cmd);
       const rows = readResultsCsv(flags.results);
+      // provenance.json beside each results.csv read (written by `segloss evaluate` and the benchmark).
+      const provenance: ProvenanceEntry[] = [];
+      for (const dir of new Set(resolveResultsFiles(flags.results).map((f) => path.dirname(f)))) provenance.push(...(readProvenanceFile(dir) ?? []));
       const options = {
         metrics: flags.metrics ?? DEFAULT_RANK_OPTIONS.metrics,
         alpha: flags.alpha ?? DEFAULT_RANK_OPTIONS.alpha,
         bootstrap: flags.bootstrap ?? DEFAULT_RANK_OPTIONS.bootstrap,
         seed: g.seed,
+        provenance,
       };
       info(`ranking ${rows.length} result rows${options.bootstrap > 0 ? ` (bootstrap: ${options.bootstrap} resamples, seed ${options.seed})` : ''}`);
       const ranking = rankResults(rows, options);
+      for (const w of ranking.warnings) warn(`[${w.code}] ${w.message}`);
       const outDir = path.resolve(flags.out);
       const files = await writeRankingOutputs(ranking, outDir);
       if (g.json) {
