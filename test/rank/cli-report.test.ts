@@ -67,7 +67,14 @@ test('segloss rank --json prints the leaderboard; bad input exits 2 naming the r
 test('report.html loads in headless Chromium without console errors and the first leaderboard row names the top loss', async (t) => {
   runOnce();
   assert.equal(cliStatus, 0, cliStderr);
-  const check = await checkReportInBrowser(path.join(out, 'report.html'));
+  const probe = `({
+    warnings: document.querySelector('#warnings')?.textContent ?? '',
+    provenance: document.querySelector('#provenance-unknown')?.textContent ?? '',
+    maps: document.querySelectorAll('figure[id^="fig-significance_"] svg').length,
+    violinPoints: Array.from(document.querySelectorAll('figure[id^="fig-violin_"] svg title')).filter((x) => /, case c\\d:/.test(x.textContent)).length,
+    topRow: Array.from(document.querySelectorAll('#leaderboard tr.top td:nth-child(2)')).map((td) => td.textContent),
+  })`;
+  const check = await checkReportInBrowser(path.join(out, 'report.html'), probe);
   if (check === undefined) {
     if (process.env['CI'] === 'true') assert.fail(`${CHROMIUM} is missing: CI must install Debian's chromium (apt-get install -y chromium)`);
     t.skip(`${CHROMIUM} not installed (the test fails instead when CI=true)`);
@@ -75,6 +82,12 @@ test('report.html loads in headless Chromium without console errors and the firs
   }
   assert.deepEqual(check.problems, []);
   assert.equal(check.firstLoss, 'A');
+  const p = check.probe as { warnings: string; provenance: string; maps: number; violinPoints: number; topRow: string[] };
+  assert.match(p.warnings, /single-replicate one trained network per loss/);
+  assert.match(p.provenance, /^Provenance unknown: /);
+  assert.equal(p.maps, 2 * 3, 'a significance map per task × metric');
+  assert.equal(p.violinPoints, 2 * 3 * 3 * 6, 'every case of every loss on every violin');
+  assert.deepEqual(p.topRow, ['A']);
   // Rank scores, stability, bootstrap, then per task × metric a violin and a significance map.
   assert.equal(check.figures, 3 + 2 * 3 * 2);
   // Every inline SVG has page-unique ids (clip paths would otherwise point into other figures).

@@ -92,6 +92,17 @@ test('leaderboard highlight: the single rank-1 loss, and none when no task names
   assert.match(html, /top loss per task: t1: none named; t2: none named/);
 });
 
+test('four cases (no pair can reach p < 0.05): the too-few-cases warning is in the banner and no loss is highlighted as top', () => {
+  const rows = readResultsCsv([HAND]).filter((r) => ['c1', 'c2', 'c3', 'c4'].includes(r.case));
+  const r = rankResults(rows, { metrics: ['dsc', 'nsd'], alpha: 0.05, bootstrap: 0, seed: 1 });
+  assert.deepEqual(r.topLoss, { t1: null, t2: null });
+  const html = renderReportHtml(r, []);
+  assert.match(html, /<div id="warnings"[^>]*>.*<li><code>too-few-cases<\/code> /s);
+  assert.doesNotMatch(html, /class="top"/);
+  assert.match(html, /top loss per task: t1: none named; t2: none named/);
+  assert.match(html, /<p>Top loss: none named \(too few cases/);
+});
+
 test('without provenance the report says so; without published numbers it has no such section; warnings are listed with their codes', () => {
   const r = hand();
   r.warnings = [{ code: 'single-replicate', message: 'one replicate per loss: differences may be training noise' }];
@@ -101,7 +112,7 @@ test('without provenance the report says so; without published numbers it has no
   assert.match(html, /<div id="warnings"[^>]*><b>1 warning: [^<]*<\/b><ul><li><code>single-replicate<\/code> one replicate per loss: differences may be training noise<\/li><\/ul><\/div>/);
   // The banner comes before the leaderboard.
   assert.ok(html.indexOf('id="warnings"') < html.indexOf('id="leaderboard"'));
-  assert.doesNotMatch(renderReportHtml(hand(), []), /id="warnings"/);
+  assert.doesNotMatch(renderReportHtml({ ...hand(), warnings: [] }, []), /id="warnings"/);
 });
 
 /** The hand-made ranking with every optional part of the report filled in. */
