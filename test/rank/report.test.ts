@@ -103,6 +103,17 @@ test('four cases (no pair can reach p < 0.05): the too-few-cases warning is in t
   assert.match(html, /<p>Top loss: none named \(too few cases/);
 });
 
+test('with replicates the leaderboard shows the replicate rank median [min–max] and the share of replicates ranked first', () => {
+  // Two seeds with identical values: each replicate alone is the hand-derived ranking (A 1, B 2, C 2).
+  const rows = readResultsCsv([HAND]).flatMap((r) => [{ ...r, seed: 1 }, { ...r, seed: 2 }]);
+  const r = rankResults(rows, { metrics: ['dsc', 'nsd'], alpha: 0.05, bootstrap: 0, seed: 1 });
+  const html = renderReportHtml(r, []);
+  const head = /<table id="leaderboard"><thead>(.*?)<\/thead>/s.exec(html)?.[1] ?? '';
+  assert.match(head, /replicate rank<br>median \[min–max\]<\/th><th[^>]*>ranked first<br>in replicates<\/th><\/tr>$/);
+  assert.match(html, /<tr class="top"><td>1<\/td><td>A<\/td><td>0\.750<\/td>.*?<td>1 \[1–1\]<\/td><td>100 % of 2<\/td><\/tr>/);
+  assert.match(html, /<tr><td>2<\/td><td>B<\/td><td>0\.500<\/td>.*?<td>2 \[2–2\]<\/td><td>0 % of 2<\/td><\/tr>/);
+});
+
 test('without provenance the report says so; without published numbers it has no such section; warnings are listed with their codes', () => {
   const r = hand();
   r.warnings = [{ code: 'single-replicate', message: 'one replicate per loss: differences may be training noise' }];
