@@ -2,7 +2,10 @@
  * The ranking figures as SVG, from Vega-Lite specifications compiled to Vega and rendered
  * headlessly in Node (`vega.View.toSVG`, renderer 'none'; no browser, no canvas):
  * - violin plots of per-case values per task and metric (paper Figs. 2, 4, 6, 8), losses in
- *   leaderboard order, with the median (dot) and interquartile range (bar);
+ *   leaderboard order, with every case as a point, the median (dot) and interquartile range (bar);
+ * - per task and metric a significance map (challengeR's `significanceMap`) with the effect sizes
+ *   beside it; per task the validation learning curves (when provenance is known) and the
+ *   published-vs-reproduced scatter (when published numbers are given);
  * - the rank score chart (Fig. 10): each loss's rank score as a bar stacked from its
  *   task × metric significance scores divided by |T|·|J|;
  * - the stability chart (Fig. 11): each loss's rank under the chosen metrics and under each single
@@ -546,7 +549,10 @@ export function rankingFigures(ranking: Ranking): Figure[] {
   return figures;
 }
 
-/** Compile a Vega-Lite spec and render it to an SVG string (headless, no browser). */
+/**
+ * Compile a Vega-Lite spec and render it to an SVG string (headless, no browser); each data mark's
+ * `description` becomes an SVG <title> (a tooltip without a script).
+ */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const compiled = compile(spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
