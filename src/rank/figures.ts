@@ -19,7 +19,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { metricDescriptor, metricTitle } from '../eval/metric-descriptors.js';
 import type { MetricTable, PairwiseComparison, Ranking } from './types.js';
 import { schemeName, scoreKey } from './ranking.js';
-import { caseJitter, HEAT_CELL_LEGEND, heatCellKind, svgMarkTitles } from './report-cells.js';
+import { caseJitter, compactSvgTranslations, HEAT_CELL_LEGEND, heatCellKind, svgMarkTitles } from './report-cells.js';
 
 export interface Figure {
   /** File name, e.g. `violin_liver_dsc.svg`. */
@@ -55,6 +55,9 @@ function violinBandwidth(values: number[], range: number): number {
   const scott = 1.06 * sd * Math.pow(n, -1 / 5);
   return Math.max(scott / 2, range / 100, 1e-6);
 }
+
+/** Above this many points a violin figure's points get no tooltip (27 losses × 100 cases would add ~0.3 MB per figure). */
+export const MAX_POINT_TOOLTIPS = 1500;
 
 export function violinFigure(ranking: Ranking, table: MetricTable): Figure {
   const order = lossOrder(ranking);
@@ -118,11 +121,12 @@ export function violinFigure(ranking: Ranking, table: MetricTable): Figure {
           // (centre 0, like the density layer's symmetric scale); its scale is independent.
           layer: [
         {
-          mark: { type: 'circle', size: 9, color: '#222', opacity: 0.55 },
+          mark: { type: 'circle', size: 9, color: '#222', opacity: 0.55, aria: values.length <= MAX_POINT_TOOLTIPS },
           encoding: {
             y: { field: 'value', type: 'quantitative' },
             x: { field: 'jitter', type: 'quantitative', scale: { domain: [-1, 1] }, axis: null, title: null },
-            description: { field: 'tip' },
+            // A tooltip per point only while the figure stays small (each adds ~100 bytes).
+            ...(values.length <= MAX_POINT_TOOLTIPS ? { description: { field: 'tip' } } : {}),
           },
         },
         {
@@ -374,7 +378,8 @@ export function significanceFigure(ranking: Ranking, comparison: PairwiseCompari
       meanDiff: e.meanDiff,
       ciLow: e.ciLow,
       ciHigh: e.ciHigh,
-      tip: `${e.lossA} − ${reference}: ${e.meanDiff.toFixed(d)} [${e.ciLow.toFixed(d)}, ${e.ciHigh.toFixed(d)}], ${e.nCases} cases, p = ${e.pValue.toPrecision(3)}`,
+      // No interval without bootstrap resamples (`--bootstrap 0`): the bounds are NaN.
+      tip: `${e.lossA} − ${reference}: ${e.meanDiff.toFixed(d)} ${Number.isFinite(e.ciLow) && Number.isFinite(e.ciHigh) ? `[${e.ciLow.toFixed(d)}, ${e.ciHigh.toFixed(d)}]` : '(no interval: no bootstrap)'}, ${e.nCases} cases, p = ${Number.isFinite(e.pValue) ? e.pValue.toPrecision(3) : 'n/a'}`,
     });
   }
   const L = order.length;
@@ -557,7 +562,7 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const compiled = compile(spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
   try {
-    return svgMarkTitles(await view.toSVG());
+    return compactSvgTranslations(svgMarkTitles(await view.toSVG()));
   } finally {
     view.finalize();
   }

@@ -60,3 +60,12 @@ function escapeXml(text: string): string {
 export function svgMarkTitles(svg: string): string {
   return svg.replace(/<(path|rect|circle|text)(\s[^>]*?aria-label="([^"]*)"[^>]*?role="graphics-symbol"[^>]*?)\/>/g, (_m, tag: string, attrs: string, label: string) => `<${tag}${attrs}><title>${escapeXml(label)}</title></${tag}>`);
 }
+
+/**
+ * Round the offsets of `transform="translate(x,y)"` to 0.01 px (Vega writes full double precision):
+ * invisible on screen, and a violin with thousands of points shrinks by a fifth.
+ */
+export function compactSvgTranslations(svg: string): string {
+  const round = (v: string) => String(Math.round(Number(v) * 100) / 100);
+  return svg.replace(/translate\((-?[0-9.e+-]+),(-?[0-9.e+-]+)\)/g, (_m, x: string, y: string) => `translate(${round(x)},${round(y)})`);
+}

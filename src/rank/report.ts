@@ -137,6 +137,9 @@ function warningsBanner(ranking: Ranking): string {
   return `<div id="warnings" class="warnings" role="note"><b>${ranking.warnings.length} warning${ranking.warnings.length > 1 ? 's' : ''}: read before trusting the ranking</b><ul>${items}</ul></div>`;
 }
 
+/** A 95 % interval, or why there is none (bootstrap intervals are NaN with `--bootstrap 0`). */
+const ciText = (low: number, high: number, digits: number): string => (Number.isFinite(low) && Number.isFinite(high) ? `[${low.toFixed(digits)}, ${high.toFixed(digits)}]` : '[n/a: no bootstrap]');
+
 const seconds = (s: number): string => (!Number.isFinite(s) ? 'n/a' : s < 120 ? `${s.toFixed(0)} s` : s < 7200 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`);
 const rate = (lr: number): string => (Number.isFinite(lr) ? Number(lr.toPrecision(3)).toExponential() : 'n/a');
 
@@ -193,7 +196,7 @@ function publishedSection(ranking: Ranking, scatter: string): string {
     metricDescriptor(r.metric).displayName,
     escapeHtml(r.loss),
     r.publishedMean.toFixed(4),
-    `${r.mean.toFixed(4)} [${r.ciLow.toFixed(4)}, ${r.ciHigh.toFixed(4)}]`,
+    `${num(r.mean, 4)} ${ciText(r.ciLow, r.ciHigh, 4)}`,
     { html: `${r.difference >= 0 ? '+' : ''}${r.difference.toFixed(4)}`, cls: r.publishedMean < r.ciLow || r.publishedMean > r.ciHigh ? 'outside' : undefined, title: r.publishedMean < r.ciLow || r.publishedMean > r.ciHigh ? 'published mean outside the reproduced 95 % interval' : undefined } as Cell,
     { html: escapeHtml(r.caveat ?? ''), cls: 'wrap' },
   ]);
@@ -246,7 +249,7 @@ function effectsTable(ranking: Ranking, task: string, metric: MetricName): strin
     `<details><summary>Effect sizes, ${metricDescriptor(metric).displayName}: mean per-case difference a − b with 95 % bootstrap interval (every pair)</summary>` +
     table(
       ['loss a', 'loss b', 'cases', 'mean a − b', '95% CI', 'p', 'significant'],
-      rows.map((e) => [escapeHtml(e.lossA), escapeHtml(e.lossB), String(e.nCases), e.meanDiff.toFixed(d), `[${e.ciLow.toFixed(d)}, ${e.ciHigh.toFixed(d)}]`, num(e.pValue, 4), e.significant ? 'yes' : 'no']),
+      rows.map((e) => [escapeHtml(e.lossA), escapeHtml(e.lossB), String(e.nCases), num(e.meanDiff, d), ciText(e.ciLow, e.ciHigh, d), num(e.pValue, 4), e.significant ? 'yes' : 'no']),
       ' class="plain effects"',
     ) +
     '</details>'

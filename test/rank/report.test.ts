@@ -7,7 +7,7 @@ import { readResultsCsv } from '../../src/rank/results.js';
 import { rankResults } from '../../src/rank/ranking.js';
 import { writeRankingOutputs } from '../../src/rank/outputs.js';
 import { highlightedLoss, renderReportHtml } from '../../src/rank/report.js';
-import { caseJitter, heatCellKind, svgMarkTitles } from '../../src/rank/report-cells.js';
+import { caseJitter, compactSvgTranslations, heatCellKind, svgMarkTitles } from '../../src/rank/report-cells.js';
 import { labelMeans } from '../../src/rank/report-labels.js';
 import type { EffectRow, PairwiseComparison, ProvenanceSummary, Ranking, ResultRow } from '../../src/rank/types.js';
 
@@ -51,6 +51,13 @@ test('case jitter: a function of the case id only, spread over [-1, 1]', () => {
   assert.ok(Math.abs(mean) < 0.15, `mean offset ${mean} near 0`);
   // Neighbouring ids (last character differs) do not sit side by side.
   assert.ok(Math.abs(caseJitter('c1') - caseJitter('c2')) > 0.05);
+});
+
+test('compactSvgTranslations rounds translate offsets to 0.01 px and nothing else', () => {
+  assert.equal(
+    compactSvgTranslations('<path transform="translate(16.666874250913242,190.43200000000002)" d="M1.5,0.123456"/><g transform="translate(-0.004,3)">'),
+    '<path transform="translate(16.67,190.43)" d="M1.5,0.123456"/><g transform="translate(0,3)">',
+  );
 });
 
 test('svgMarkTitles turns a mark description into a <title> child and leaves other elements alone', () => {
@@ -124,6 +131,8 @@ test('without provenance the report says so; without published numbers it has no
   // The banner comes before the leaderboard.
   assert.ok(html.indexOf('id="warnings"') < html.indexOf('id="leaderboard"'));
   assert.doesNotMatch(renderReportHtml({ ...hand(), warnings: [] }, []), /id="warnings"/);
+  // Effect sizes without bootstrap resamples have a mean difference (A − B on t1 DSC = 0.28/6) but no interval.
+  assert.match(html, /<tr><td>A<\/td><td>B<\/td><td>6<\/td><td>0\.0467<\/td><td>\[n\/a: no bootstrap\]<\/td><td>0\.0313<\/td><td>yes<\/td><\/tr>/);
 });
 
 /** The hand-made ranking with every optional part of the report filled in. */
