@@ -174,13 +174,13 @@ function provenanceSection(ranking: Ranking, curves: string): string {
       rate(p.learningRate),
       { html: tried || '—', cls: 'wrap' },
       escapeHtml(replicateText(p)),
-      `${escapeHtml(p.checkpoint.kind)}${p.checkpoint.epoch === null ? '' : ` (epoch ${p.checkpoint.epoch})`}`,
+      `${escapeHtml(p.checkpoint.kind)}${p.checkpoint.epoch !== null ? ` (epoch ${p.checkpoint.epoch})` : p.replicates.length > 1 ? ' (epochs differ)' : ''}`,
       seconds(p.seconds),
     ];
   });
   return (
     head +
-    '<p>Per task and loss, summed over its replicates where they differ: optimizer steps (including any pre-training stage) against the planned budget, epochs, why training stopped, the learning rate used for the test and the validation score of every rate searched (used rate in bold), the replicates, the checkpoint tested, and the wall time.</p>' +
+    '<p>Per task and loss: optimizer steps (including any pre-training stage) against the planned budget and epochs (the largest over its replicates), why training stopped, the learning rate used for the test and the validation score of every rate searched (mean over replicates; used rate in bold), the replicates, the checkpoint tested (its epoch when every replicate agrees), and the wall time (summed over replicates).</p>' +
     table(['task', 'loss', 'steps / budget', 'epochs', 'stop reason', 'learning rate', 'rates tried: validation score', 'replicates', 'checkpoint', 'time'], rows, ' class="plain" id="provenance"') +
     curves
   );
