@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CHROMIUM, REPO_ROOT, checkReportInBrowser, tempDir } from '../helpers.js';
+import { CHROMIUM, REPO_ROOT, checkReportInBrowser, runSegloss, tempDir } from '../helpers.js';
 import { readResultsCsv } from '../../src/rank/results.js';
 import { rankResults } from '../../src/rank/ranking.js';
 import { writeRankingOutputs } from '../../src/rank/outputs.js';
@@ -261,4 +261,49 @@ test('report.html with warnings, effects, provenance and published numbers rende
   assert.deepEqual(p.publishedRows[1], ['t1', 'DSC', 'B', '0.8800', '0.8767 [0.8700, 0.8850]', '-0.0033', 'a caveat <b>escaped</b>']);
   assert.equal(p.publishedScatter, 1);
   assert.match(p.tau ?? '', /t1 DSC: τ = 1\.000 over 3 losses/);
+});
+
+test('segloss rank on run folders with provenance.json and two seeds: the report shows the provenance rows, learning curves and replicate ranks', async (t) => {
+  const dir = tempDir('segloss-report-prov-');
+  const [header, ...lines] = readFileSync(HAND, 'utf8').trim().split('\n');
+  for (const seed of [1, 2]) {
+    const runDir = path.join(dir, 'runs', `seed-${seed}`);
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(path.join(runDir, 'results.csv'), [`${header},seed,fold`, ...lines.map((l) => `${l},${seed},0`)].join('\n') + '\n');
+    const entries = ['t1', 't2'].flatMap((task) =>
+      ['A', 'B', 'C'].map((loss, l) => ({
+        task, loss, seed, fold: 0, learningRate: 3e-4,
+        lrScores: [{ learningRate: 3e-3, score: 0.5 }, { learningRate: 3e-4, score: 0.6 + 0.01 * seed }, { learningRate: 3e-5, score: 0.4 }],
+        steps: 1000, budgetSteps: 1000, epochs: 4, stopReason: 'budget', checkpoint: { kind: 'best', epoch: 3 }, seconds: 60 + l,
+        valCurve: [1, 2, 3, 4].map((epoch) => ({ epoch, valDice: epoch === 4 ? 0.5 : 0.1 * epoch + 0.02 * l })),
+      })),
+    );
+    writeFileSync(path.join(runDir, 'provenance.json'), JSON.stringify({ version: 1, entries }));
+  }
+  const out = path.join(dir, 'ranking');
+  const r = runSegloss(['rank', '--results', path.join(dir, 'runs'), '--out', out, '--bootstrap', '20']);
+  assert.equal(r.status, 0, r.stderr);
+  const probe = `({
+    provenance: Array.from(document.querySelectorAll('#provenance tbody tr')).map((tr) => Array.from(tr.cells).map((c) => c.textContent)),
+    curves: Array.from(document.querySelectorAll('figure[id^="fig-learning_curves_"] svg')).length,
+    header: Array.from(document.querySelectorAll('#leaderboard thead th')).map((th) => th.textContent),
+    first: Array.from(document.querySelectorAll('#leaderboard tbody tr:first-child td')).map((td) => td.textContent),
+    unknown: document.querySelector('#provenance-unknown') !== null,
+  })`;
+  const check = await checkReportInBrowser(path.join(out, 'report.html'), probe);
+  if (check === undefined) {
+    if (process.env['CI'] === 'true') assert.fail(`${CHROMIUM} is missing: CI must install Debian's chromium (apt-get install -y chromium)`);
+    t.skip(`${CHROMIUM} not installed (the test fails instead when CI=true)`);
+    return;
+  }
+  assert.deepEqual(check.problems, []);
+  const p = check.probe as { provenance: string[][]; curves: number; header: string[]; first: string[]; unknown: boolean };
+  assert.equal(p.unknown, false);
+  assert.equal(p.provenance.length, 6);
+  // Scores of a rate: mean over the two seeds (0.61 and 0.62); time: summed over them.
+  assert.deepEqual(p.provenance[0], ['t1', 'A', '1000 / 1000 (100 %)', '4', 'budget', '3e-4', '3e-5: 0.400, 3e-4: 0.615, 3e-3: 0.500', '2 (seed 1, 2; fold 0)', 'best (epoch 3)', '2.0 min']);
+  assert.equal(p.curves, 2);
+  assert.ok(p.header.includes('replicate rankmedian [min–max]') && p.header.includes('ranked firstin replicates'), p.header.join(' | '));
+  assert.deepEqual(p.first.slice(0, 2), ['1', 'A']);
+  assert.deepEqual(p.first.slice(-3, -1), ['1 [1–1]', '100 % of 2']);
 });
