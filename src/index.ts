@@ -24,6 +24,8 @@ export { wilcoxon } from './rank/wilcoxon.js';
 export { kendallTauB } from './rank/kendall.js';
 export type { WilcoxonResult } from './rank/wilcoxon.js';
 export type { ResultRow, RankOptions, Ranking, LeaderboardEntry, SchemeRanking, BootstrapResult, PairwiseComparison, MetricTable } from './rank/types.js';
+export type { Replicate, ReplicateRank, ReplicateRankSummary, EffectRow, WarningCode, RankWarning, ProvenanceSummary, PublishedRow, PublishedComparison } from './rank/types.js';
+export { chooseTable, comparePublished, readPublishedTable } from './rank/published.js';
 export { computeSurfaceDistances, compareLabel, labelExtents } from './eval/surface.js';
 export type { SurfaceDistances, LabelData, LabelExtent, LabelComparison } from './eval/surface.js';
 export { dsc, nsd, hd95, robustHausdorff, directedPercentile, averageSurfaceDistance, pairwiseSum } from './eval/metrics.js';

@@ -61,6 +61,10 @@ export function bootstrapRanking(input: BootstrapInput, resamples: number, seed:
     return first === undefined ? 1 : (replicateValuesOf(first)[0] as number[][]).length;
   });
   const replicateWeights = replicateCounts.map((R) => new Int32Array(R));
+  // A draw of R replicates with replacement has at most C(2R−1, R) distinct outcomes (10 for R = 3,
+  // 126 for R = 5): the pairs prepared for an outcome are kept and reused by later resamples.
+  const preparedByDraw = input.tasks.map(() => new Map<string, PreparedPairs[]>());
+  const MAX_CACHED_DRAWS = 512;
   for (let b = 0; b < resamples; b++) {
     if ((b & 63) === 0) throwIfInterrupted();
     totals.fill(0);
@@ -76,7 +80,15 @@ export function bootstrapRanking(input: BootstrapInput, resamples: number, seed:
           const k = rng.int(R);
           rw[k] = (rw[k] as number) + 1;
         }
-        pairs = (input.tablesByTask?.[t] as MetricTable[]).map((table) => preparePairs(resampledTable(table, rw)));
+        const cache = preparedByDraw[t] as Map<string, PreparedPairs[]>;
+        const key = rw.join(',');
+        const cached = cache.get(key);
+        if (cached !== undefined) {
+          pairs = cached;
+        } else {
+          pairs = (input.tablesByTask?.[t] as MetricTable[]).map((table) => preparePairs(resampledTable(table, rw)));
+          if (cache.size < MAX_CACHED_DRAWS) cache.set(key, pairs);
+        }
       }
       w.fill(0);
       for (let i = 0; i < n; i++) {

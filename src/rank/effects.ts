@@ -65,9 +65,9 @@ export function weightedReplicateMean(perReplicate: number[][], replicateWeights
 
 /** Bootstrap distribution of each loss's mean over cases (and replicates): means[loss][resample]. */
 export function bootstrapLossMeans(table: MetricTable, resamples: number, rng: Rng): Float64Array[] {
-  const reps = replicateValuesOf(table);
+  const reps = replicateValuesOf(table).map((perReplicate) => perReplicate.map((x) => Float64Array.from(x)));
   const L = reps.length;
-  const R = (reps[0] as number[][]).length;
+  const R = (reps[0] as Float64Array[]).length;
   const n = table.cases.length;
   const means = Array.from({ length: L }, () => new Float64Array(resamples));
   const rw = new Int32Array(R).fill(1);
@@ -76,10 +76,18 @@ export function bootstrapLossMeans(table: MetricTable, resamples: number, rng: R
     if ((b & 63) === 0) throwIfInterrupted();
     drawResample(rng, rw, cw);
     for (let l = 0; l < L; l++) {
-      const x = weightedReplicateMean(reps[l] as number[][], rw);
-      let s = 0;
-      for (let i = 0; i < n; i++) s += (cw[i] as number) * (x[i] as number);
-      (means[l] as Float64Array)[b] = s / n;
+      // mean over drawn cases of the mean over drawn replicates = Σ_r w_r Σ_i c_i x_ri / (R n).
+      const perReplicate = reps[l] as Float64Array[];
+      let total = 0;
+      for (let r = 0; r < R; r++) {
+        const w = rw[r] as number;
+        if (w === 0) continue;
+        const x = perReplicate[r] as Float64Array;
+        let part = 0;
+        for (let i = 0; i < n; i++) part += (cw[i] as number) * (x[i] as number);
+        total += w * part;
+      }
+      (means[l] as Float64Array)[b] = total / (R * n);
     }
   }
   return means;
@@ -106,6 +114,8 @@ export function computeEffects(
     const table = tables.find((t) => t.task === c.task && t.metric === c.metric) as MetricTable;
     const n = table.cases.length;
     const boot = resamples > 0 ? bootstrapLossMeans(table, resamples, new Rng(seed).fork(`effects/${c.task}/${c.metric}`)) : undefined;
+    // Intervals for a < b; (b, a) is the mirror image [−high, −low] (percentiles of the negated sample).
+    const intervals = new Map<number, [number, number]>();
     for (let a = 0; a < L; a++) {
       for (let b = 0; b < L; b++) {
         if (a === b) continue;
@@ -116,11 +126,18 @@ export function computeEffects(
         let ciLow = NaN;
         let ciHigh = NaN;
         if (boot !== undefined) {
-          const ma = boot[a] as Float64Array;
-          const mb = boot[b] as Float64Array;
-          const d = new Float64Array(resamples);
-          for (let k = 0; k < resamples; k++) d[k] = (ma[k] as number) - (mb[k] as number);
-          [ciLow, ciHigh] = percentileInterval(d);
+          const lo = Math.min(a, b);
+          const hi = Math.max(a, b);
+          let interval = intervals.get(lo * L + hi);
+          if (interval === undefined) {
+            const ma = boot[lo] as Float64Array;
+            const mb = boot[hi] as Float64Array;
+            const d = new Float64Array(resamples);
+            for (let k = 0; k < resamples; k++) d[k] = (ma[k] as number) - (mb[k] as number);
+            interval = percentileInterval(d);
+            intervals.set(lo * L + hi, interval);
+          }
+          [ciLow, ciHigh] = a < b ? interval : [-interval[1], -interval[0]];
         }
         const pValue = (c.pvalues[a] as number[])[b] as number;
         rows.push({

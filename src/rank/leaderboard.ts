@@ -96,6 +96,16 @@ export function renderLeaderboardMarkdown(ranking: Ranking): string {
       if (r !== undefined) lines.push(`| ${e.loss} | ${e.rank} | ${round(r.median, 3)} | [${r.min}, ${r.max}] | ${round(100 * r.shareFirst, 1)}% | ${r.count} |`);
     }
   }
+  const pub = ranking.published;
+  if (pub !== undefined) {
+    lines.push('', `## Published comparison (${pub.table}: ${pub.source})`, '');
+    lines.push('| task | metric | loss | published | reproduced | 95% interval | difference | caveat |', '| --- | --- | --- | ---: | ---: | --- | ---: | --- |');
+    for (const r of pub.rows) {
+      lines.push(`| ${r.task} | ${r.metric} | ${r.loss} | ${round(r.publishedMean, 4)} | ${round(r.mean, 4)} | [${round(r.ciLow, 4)}, ${round(r.ciHigh, 4)}] | ${round(r.difference, 4)} | ${r.caveat ?? ''} |`);
+    }
+    lines.push('', "Kendall's τ-b between the published and the reproduced order of the losses both have:", '');
+    for (const t of pub.tau) lines.push(`- ${t.task} ${t.metric}: τ = ${Number.isNaN(t.tau) ? 'undefined' : round(t.tau, 3)} (${t.n} losses)`);
+  }
   const boot = ranking.bootstrap;
   if (boot !== undefined) {
     lines.push('', `## Bootstrap (${boot.resamples} resamples of the ${hasReplicates(ranking) ? 'replicates, then the cases' : 'cases'}, seed ${boot.seed})`, '');

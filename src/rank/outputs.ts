@@ -1,7 +1,7 @@
 /**
  * Files of a ranking, all written atomically into the output directory:
  * leaderboard.{csv,md,json}, significance.csv, effects.csv, replicate_ranks.csv (with replicates),
- * pvalues_<task>_<metric>.csv, table2.md, the SVG
+ * published.csv (with --published), pvalues_<task>_<metric>.csv, table2.md, the SVG
  * figures and report.html. See docs/ranking.md for the columns.
  */
 import * as path from 'node:path';
@@ -41,6 +41,14 @@ export function effectsCsv(ranking: Ranking): string {
   );
 }
 
+/** published.csv: published vs reproduced means (when the ranking has a published comparison). */
+export function publishedCsv(ranking: Ranking): string {
+  return formatCsv(
+    ['task', 'metric', 'loss', 'published_mean', 'mean', 'ci_low', 'ci_high', 'difference'],
+    (ranking.published?.rows ?? []).map((r) => [r.task, r.metric, r.loss, r.publishedMean, r.mean, r.ciLow, r.ciHigh, r.difference]),
+  );
+}
+
 /**
  * Write every output of the ranking into `outDir` (created if needed; existing files of the same
  * names are replaced). Returns the written paths in a stable order.
@@ -61,6 +69,7 @@ export async function writeRankingOutputs(ranking: Ranking, outDir: string): Pro
   await put('significance.csv', significanceCsv(ranking));
   await put('effects.csv', effectsCsv(ranking));
   if (ranking.replicateRanks.length > 0) await put('replicate_ranks.csv', replicateRanksCsv(ranking));
+  if (ranking.published !== undefined) await put('published.csv', publishedCsv(ranking));
   for (const c of ranking.comparisons) await put(`pvalues_${fileSafe(c.task)}_${fileSafe(c.metric)}.csv`, pvaluesCsv(ranking, c.task, c.metric));
   await put('table2.md', renderTable2Markdown(ranking));
   const figures: RenderedFigure[] = [];

@@ -3,6 +3,10 @@
  * over all tasks t and the chosen metrics j, (1 / (|T|·|J|)) Σ_t Σ_j score_tj(loss); losses are
  * ranked by descending rank score, ties sharing the better rank. Stability (paper §5.1): the same
  * ranking from each single metric beside the chosen combination, and a bootstrap over cases.
+ *
+ * Beside the rule (docs/ranking.md): replicates (rows differing only in seed/fold) are averaged
+ * per case before it, and ranked one by one for the replicate ranks; effect sizes per pair;
+ * provenance summaries and the warnings a reader needs (./warnings.ts).
  */
 import { UsageError } from '../util/errors.js';
 import { DEFAULT_RANK_METRICS, isMetricName, metricDescriptor, METRIC_DESCRIPTORS, METRIC_NAMES } from '../eval/metric-descriptors.js';

@@ -8,6 +8,9 @@ import { readResultsCsv, resolveResultsFiles } from '../../rank/results.js';
 import { readProvenanceFile, type ProvenanceEntry } from '../../util/provenance.js';
 import { DEFAULT_RANK_OPTIONS, rankResults } from '../../rank/ranking.js';
 import { writeRankingOutputs } from '../../rank/outputs.js';
+import { chooseTable, comparePublished, PUBLISHED_TABLE_NAMES, type PublishedTableName } from '../../rank/published.js';
+import { UsageError } from '../../util/errors.js';
+import { printable } from '../../util/text.js';
 import { leaderboardJson, renderLeaderboardText } from '../../rank/leaderboard.js';
 import { DEFAULT_RANK_METRICS, METRIC_NAMES } from '../../eval/metric-descriptors.js';
 
@@ -17,6 +20,15 @@ interface RankFlags {
   metrics?: string[];
   alpha?: number;
   bootstrap?: number;
+  published?: string | boolean;
+}
+
+/** `--published` alone = auto; otherwise one of the shipped tables or auto. */
+function publishedChoice(value: string | boolean | undefined): PublishedTableName | 'auto' | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true || value === 'auto') return 'auto';
+  if ((PUBLISHED_TABLE_NAMES as readonly string[]).includes(value)) return value as PublishedTableName;
+  throw new UsageError(`--published: expected ${PUBLISHED_TABLE_NAMES.join(', ')} or auto, got '${printable(value)}'`);
 }
 
 export function register(program: Command): void {
@@ -28,8 +40,10 @@ export function register(program: Command): void {
     .option('--metrics <list>', `metrics of the rank score, comma separated, of ${METRIC_NAMES.join(', ')} (default ${DEFAULT_RANK_METRICS.join(',')})`, parseListOption)
     .option('--alpha <p>', 'significance level of the two-sided Wilcoxon test (default 0.05)', parseNumberOption('--alpha'))
     .option('--bootstrap <n>', 'bootstrap resamples of the cases for the stability analysis, 0 = none (default 1000)', parseIntOption('--bootstrap'))
+    .option('--published [table]', `compare with the study's published means: ${PUBLISHED_TABLE_NAMES.join(', ')} or auto (default auto); writes published.csv`)
     .action(async (flags: RankFlags, cmd: Command) => {
       const g = globalOptions(cmd);
+      const published = publishedChoice(flags.published);
       const rows = readResultsCsv(flags.results);
       // provenance.json beside each results.csv read (written by `segloss evaluate` and the benchmark).
       const provenance: ProvenanceEntry[] = [];
@@ -44,6 +58,11 @@ export function register(program: Command): void {
       info(`ranking ${rows.length} result rows${options.bootstrap > 0 ? ` (bootstrap: ${options.bootstrap} resamples, seed ${options.seed})` : ''}`);
       const ranking = rankResults(rows, options);
       for (const w of ranking.warnings) warn(`[${w.code}] ${w.message}`);
+      if (published !== undefined) {
+        const table = chooseTable(ranking, published);
+        if (table === undefined) warn('--published auto: no task and loss of the results is in a published table; no comparison written');
+        else ranking.published = comparePublished(ranking, table, options.bootstrap, options.seed);
+      }
       const outDir = path.resolve(flags.out);
       const files = await writeRankingOutputs(ranking, outDir);
       if (g.json) {
