@@ -522,11 +522,16 @@ export function publishedFigure(ranking: Ranking, task: string): Figure | undefi
         mark: { type: 'point', filled: true, size: 40 },
         encoding: { x, y: { field: 'mean', type: 'quantitative' }, color: { field: 'metric', type: 'nominal', title: 'metric' }, description: { field: 'tip' } },
       },
-      {
-        data: { values },
-        mark: { type: 'text', align: 'left', dx: 5, fontSize: 9, color: '#444' },
-        encoding: { x, y: { field: 'mean', type: 'quantitative' }, text: { field: 'loss' } },
-      },
+      // Loss names beside the points while they stay legible; otherwise in each point's tooltip only.
+      ...(values.length <= 12
+        ? [
+            {
+              data: { values },
+              mark: { type: 'text' as const, align: 'left' as const, dx: 5, fontSize: 9, color: '#444' },
+              encoding: { x, y: { field: 'mean', type: 'quantitative' as const }, text: { field: 'loss' } },
+            },
+          ]
+        : []),
     ],
     config: BASE_CONFIG,
   };

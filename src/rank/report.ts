@@ -234,7 +234,7 @@ function perLabelTable(ranking: Ranking, task: string): string {
   ]);
   return (
     `<h3>Per label (mean over cases${hasReplicates(ranking) ? ' and replicates' : ''}, after the N/A policy; best in bold)</h3>` +
-    table(['loss', ...cols.map(({ metric, label }) => `${metricDescriptor(metric).displayName}<br>label ${escapeHtml(label)}`)], rows, ` class="plain per-label" id="per-label-${escapeHtml(task)}"`)
+    table(['loss', ...cols.map(({ metric, label }) => `${metricDescriptor(metric).displayName}<br>label ${escapeHtml(label)}`)], rows, ` class="plain per-label" id="per-label-${escapeHtml(fileSafe(task))}"`)
   );
 }
 
@@ -312,7 +312,7 @@ export function renderReportHtml(ranking: Ranking, figures: RenderedFigure[]): s
 
   // Per task: significance scores, significance maps with effect sizes, violins, per-label means, details.
   for (const task of ranking.tasks) {
-    const parts: string[] = [`<h2 id="task-${escapeHtml(task)}">Task ${escapeHtml(task)}</h2>`];
+    const parts: string[] = [`<h2 id="task-${escapeHtml(fileSafe(task))}">Task ${escapeHtml(task)}</h2>`];
     const comps = ranking.comparisons.filter((c) => c.task === task);
     const top = ranking.topLoss[task];
     parts.push(`<p>Top loss: ${top === null || top === undefined ? 'none named (too few cases for any test to be significant, or a tie for first)' : `<b>${escapeHtml(top)}</b>`}.</p>`);
@@ -354,7 +354,7 @@ export function renderReportHtml(ranking: Ranking, figures: RenderedFigure[]): s
     ['provenance-section', 'Provenance'],
     ...(published !== '' ? [['published-section', 'Published vs reproduced']] : []),
     ['table2', 'Table 2'],
-    ...ranking.tasks.map((t) => [`task-${t}`, t]),
+    ...ranking.tasks.map((t) => [`task-${fileSafe(t)}`, t]),
   ];
   return `<!DOCTYPE html>
 <html lang="en">

@@ -307,3 +307,35 @@ test('segloss rank on run folders with provenance.json and two seeds: the report
   assert.deepEqual(p.first.slice(0, 2), ['1', 'A']);
   assert.deepEqual(p.first.slice(-3, -1), ['1 [1–1]', '100 % of 2']);
 });
+
+test('segloss rank --published on the published means themselves: every difference 0, every τ 1, one scatter per task', async (t) => {
+  const out = tempDir('segloss-report-pub-');
+  const input = path.join(REPO_ROOT, 'test', 'fixtures', 'rank', 'published-table2-means.csv');
+  const r = runSegloss(['rank', '--results', input, '--out', out, '--bootstrap', '0', '--published', 'table2']);
+  assert.equal(r.status, 0, r.stderr);
+  const probe = `({
+    rows: Array.from(document.querySelectorAll('#published-table tbody tr')).map((tr) => Array.from(tr.cells).map((c) => c.textContent)),
+    tau: Array.from(document.querySelectorAll('#published-tau li')).map((li) => li.textContent),
+    scatters: Array.from(document.querySelectorAll('figure[id^="fig-published_"] svg')).length,
+    navTasks: Array.from(document.querySelectorAll('nav a')).map((a) => a.getAttribute('href')).filter((h) => h.startsWith('#task-')).map((h) => document.querySelector(h) !== null),
+  })`;
+  const check = await checkReportInBrowser(path.join(out, 'report.html'), probe);
+  if (check === undefined) {
+    if (process.env['CI'] === 'true') assert.fail(`${CHROMIUM} is missing: CI must install Debian's chromium (apt-get install -y chromium)`);
+    t.skip(`${CHROMIUM} not installed (the test fails instead when CI=true)`);
+    return;
+  }
+  assert.deepEqual(check.problems, []);
+  const p = check.probe as { rows: string[][]; tau: string[]; scatters: number; navTasks: boolean[] };
+  // 20 losses × 4 tasks × DSC/NSD, each reproduced mean equal to the published one.
+  assert.equal(p.rows.length, 20 * 4 * 2);
+  for (const row of p.rows) {
+    assert.equal(row[5], '+0.0000', row.join(' | '));
+    assert.equal(row[4]?.split(' ')[0], row[3]);
+  }
+  assert.equal(p.tau.length, 4 * 2);
+  assert.ok(p.tau.every((x) => / τ = 1\.000 over 20 losses$/.test(x)), p.tau.join('; '));
+  assert.equal(p.scatters, 4);
+  // Task anchors work for names with spaces ("Liver Tumor").
+  assert.deepEqual(p.navTasks, [true, true, true, true]);
+});
