@@ -12,7 +12,7 @@ import { fileSafe, type Figure } from './figures.js';
 import { scoreKey } from './ranking.js';
 import { buildTable2 } from './table2.js';
 import { METRIC_DESCRIPTORS, metricDescriptor } from '../eval/metric-descriptors.js';
-import type { LeaderboardEntry, MetricName, ProvenanceSummary, Ranking } from './types.js';
+import type { LeaderboardEntry, MetricName, ProvenanceSummary, PublishedRow, Ranking } from './types.js';
 
 export interface RenderedFigure extends Figure {
   svg: string;
@@ -186,6 +186,13 @@ function provenanceSection(ranking: Ranking, curves: string): string {
   );
 }
 
+/** reproduced − published, shaded when the published mean lies outside the reproduced 95 % interval. */
+function differenceCell(r: PublishedRow): Cell {
+  const html = `${r.difference >= 0 ? '+' : ''}${r.difference.toFixed(4)}`;
+  const outside = r.publishedMean < r.ciLow || r.publishedMean > r.ciHigh;
+  return outside ? { html, cls: 'outside', title: 'published mean outside the reproduced 95 % interval' } : html;
+}
+
 function publishedSection(ranking: Ranking, scatter: string): string {
   const pub = ranking.published;
   if (pub === undefined) return '';
@@ -197,7 +204,7 @@ function publishedSection(ranking: Ranking, scatter: string): string {
     escapeHtml(r.loss),
     r.publishedMean.toFixed(4),
     `${num(r.mean, 4)} ${ciText(r.ciLow, r.ciHigh, 4)}`,
-    { html: `${r.difference >= 0 ? '+' : ''}${r.difference.toFixed(4)}`, cls: r.publishedMean < r.ciLow || r.publishedMean > r.ciHigh ? 'outside' : undefined, title: r.publishedMean < r.ciLow || r.publishedMean > r.ciHigh ? 'published mean outside the reproduced 95 % interval' : undefined } as Cell,
+    differenceCell(r),
     { html: escapeHtml(r.caveat ?? ''), cls: 'wrap' },
   ]);
   const taus = pub.tau.map((t) => `<li>${escapeHtml(t.task)} ${metricDescriptor(t.metric).displayName}: τ = ${Number.isFinite(t.tau) ? t.tau.toFixed(3) : 'n/a'} over ${t.n} losses</li>`).join('');

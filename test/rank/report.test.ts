@@ -224,6 +224,7 @@ test('report.html with warnings, effects, provenance and published numbers rende
     publishedRows: Array.from(document.querySelectorAll('#published-table tbody tr')).map((tr) => Array.from(tr.cells).map((c) => c.textContent)),
     publishedScatter: document.querySelectorAll('#published-section ~ figure[id="fig-published_t1"] svg, figure#fig-published_t1 svg').length,
     tau: document.querySelector('#published-tau')?.textContent ?? null,
+    outside: Array.from(document.querySelectorAll('#published-table td.outside')).map((td) => td.parentElement.cells[2].textContent),
   })`;
   const check = await checkReportInBrowser(path.join(demoOut, 'report.html'), probe);
   if (check === undefined) {
@@ -236,7 +237,7 @@ test('report.html with warnings, effects, provenance and published numbers rende
   assert.ok(check.overflowPx <= 0, `page is ${check.overflowPx}px wider than the window`);
   const p = check.probe as {
     warnings: string | null; warningsBeforeLeaderboard: boolean; leaderboardHeader: string[]; leaderboardRows: string[][]; topCells: string[]; rawHidden: boolean[];
-    significanceMaps: [string, number, boolean][]; violinPoints: number; provenanceRows: string[][]; curves: string[]; publishedRows: string[][]; publishedScatter: number; tau: string | null;
+    significanceMaps: [string, number, boolean][]; violinPoints: number; provenanceRows: string[][]; curves: string[]; publishedRows: string[][]; publishedScatter: number; tau: string | null; outside: string[];
   };
   assert.match(p.warnings ?? '', /2 warnings/);
   assert.match(p.warnings ?? '', /single-replicate one replicate per loss: differences may be training noise/);
@@ -261,6 +262,8 @@ test('report.html with warnings, effects, provenance and published numbers rende
   assert.deepEqual(p.publishedRows[1], ['t1', 'DSC', 'B', '0.8800', '0.8767 [0.8700, 0.8850]', '-0.0033', 'a caveat <b>escaped</b>']);
   assert.equal(p.publishedScatter, 1);
   assert.match(p.tau ?? '', /t1 DSC: τ = 1\.000 over 3 losses/);
+  // A's published 0.9 lies below its interval [0.91, 0.94]; B's and C's lie inside theirs.
+  assert.deepEqual(p.outside, ['A']);
 });
 
 test('segloss rank on run folders with provenance.json and two seeds: the report shows the provenance rows, learning curves and replicate ranks', async (t) => {
