@@ -131,10 +131,25 @@ function rawLeaderboard(ranking: Ranking): string {
   );
 }
 
+/**
+ * The warnings banner. Warnings of one code are grouped so that the leaderboard stays near the top
+ * (a grid of many losses can raise one warning per run): a code with several warnings shows the
+ * first and folds the rest away.
+ */
 function warningsBanner(ranking: Ranking): string {
   if (ranking.warnings.length === 0) return '';
-  const items = ranking.warnings.map((w) => `<li><code>${escapeHtml(w.code)}</code> ${escapeHtml(w.message)}</li>`).join('\n');
-  return `<div id="warnings" class="warnings" role="note"><b>${ranking.warnings.length} warning${ranking.warnings.length > 1 ? 's' : ''}: read before trusting the ranking</b><ul>${items}</ul></div>`;
+  const groups = new Map<string, string[]>();
+  for (const w of ranking.warnings) groups.set(w.code, [...(groups.get(w.code) ?? []), w.message]);
+  const items = [...groups]
+    .map(([code, messages]) => {
+      const head = `<code>${escapeHtml(code)}</code> ${escapeHtml(messages[0] as string)}`;
+      if (messages.length === 1) return `<li>${head}</li>`;
+      const rest = messages.slice(1).map((m) => `<li>${escapeHtml(m)}</li>`).join('');
+      return `<li>${head} <details><summary>${messages.length - 1} more <code>${escapeHtml(code)}</code></summary><ul>${rest}</ul></details></li>`;
+    })
+    .join('\n');
+  const n = ranking.warnings.length;
+  return `<div id="warnings" class="warnings" role="note"><b>${n} warning${n > 1 ? 's' : ''}: read before trusting the ranking</b><ul>${items}</ul></div>`;
 }
 
 /** A 95 % interval, or why there is none (bootstrap intervals are NaN with `--bootstrap 0`). */
@@ -279,7 +294,7 @@ td.wrap{white-space:normal;text-align:left;min-width:12rem}
 #leaderboard td.top{background:#fde9a9;font-weight:600}
 td.outside{background:#f8e0da}
 .warnings{background:#fff4e5;border:1px solid #f0b35b;border-left:6px solid #e08a00;padding:.5rem 1rem;margin:1rem 0}
-.warnings ul{margin:.3rem 0 0;padding-left:1.2rem}.warnings code{background:#fde3bf;padding:0 .25rem;border-radius:3px}
+.warnings ul{margin:.3rem 0 0;padding-left:1.2rem}.warnings details{display:inline;margin:0}.warnings summary{font-weight:400;color:#8a5300;display:inline}.warnings code{background:#fde3bf;padding:0 .25rem;border-radius:3px}
 figure{margin:1rem 0;overflow-x:auto}figure svg{max-width:100%;height:auto}
 figcaption{font-size:.85rem;color:#444;max-width:60rem}.file{color:#888}
 details{margin:.4rem 0}summary{cursor:pointer;font-weight:600}

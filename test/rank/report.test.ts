@@ -121,6 +121,23 @@ test('with replicates the leaderboard shows the replicate rank median [min–max
   assert.match(html, /<tr><td>2<\/td><td>B<\/td><td>0\.500<\/td>.*?<td>2 \[2–2\]<\/td><td>0 % of 2<\/td><\/tr>/);
 });
 
+test('warnings of one code are grouped: the first shown, the others folded away', () => {
+  const r = hand();
+  r.warnings = [
+    { code: 'lr-at-grid-edge', message: 'A on t1: edge' },
+    { code: 'single-replicate', message: 'one replicate' },
+    { code: 'lr-at-grid-edge', message: 'B on t1: edge' },
+    { code: 'lr-at-grid-edge', message: 'C on t1: edge' },
+  ];
+  const banner = /<div id="warnings"[^>]*>(.*?)<\/div>/s.exec(renderReportHtml(r, []))?.[1] ?? '';
+  assert.equal(
+    banner,
+    '<b>4 warnings: read before trusting the ranking</b><ul>' +
+      '<li><code>lr-at-grid-edge</code> A on t1: edge <details><summary>2 more <code>lr-at-grid-edge</code></summary><ul><li>B on t1: edge</li><li>C on t1: edge</li></ul></details></li>\n' +
+      '<li><code>single-replicate</code> one replicate</li></ul>',
+  );
+});
+
 test('without provenance the report says so; without published numbers it has no such section; warnings are listed with their codes', () => {
   const r = hand();
   r.warnings = [{ code: 'single-replicate', message: 'one replicate per loss: differences may be training noise' }];
