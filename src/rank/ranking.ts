@@ -108,7 +108,9 @@ export function rankResults(rows: ResultRow[], options: RankOptions): Ranking {
   }
   ranking.effects = computeEffects(ranking.tables, ranking.comparisons, ranking.losses, options.alpha, options.bootstrap, options.seed);
   const provenance = options.provenance ?? [];
-  ranking.provenance = provenance.length === 0 ? null : summariseProvenance(provenance, ranking.tasks, ranking.losses);
+  const summaries = summariseProvenance(provenance, ranking.tasks, ranking.losses);
+  // Entries that match no ranked task and loss leave the provenance unknown.
+  ranking.provenance = summaries.length === 0 ? null : summaries;
   ranking.warnings = rankingWarnings({
     tasks: ranking.tasks,
     caseCounts: Object.fromEntries(ranking.tasks.map((t) => [t, ranking.tables.find((x) => x.task === t)?.cases.length ?? 0])),

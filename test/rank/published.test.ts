@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT, runSegloss, tempDir } from '../helpers.js';
 import { rankResults } from '../../src/rank/ranking.js';
@@ -95,6 +95,12 @@ test('segloss rank --published writes published.csv; a table without the tasks e
   const bad = runSegloss(['rank', '--results', toy, '--out', out, '--bootstrap', '0', '--metrics', 'dsc', '--published', 'nnunetv2']);
   assert.equal(bad.status, 2, bad.stderr);
   assert.match(bad.stderr, /--published nnunetv2: no task × metric × loss of the results is in the published table/);
+  const synthetic = path.join(dir, 'synthetic.csv');
+  writeFileSync(synthetic, 'task,loss,case,metric,value\ntoy-liver,dice,c1,dsc,0.5\ntoy-liver,ce,c1,dsc,0.4\n');
+  const auto = runSegloss(['rank', '--results', synthetic, '--out', path.join(dir, 'auto'), '--bootstrap', '0', '--metrics', 'dsc', '--published']);
+  assert.equal(auto.status, 0, auto.stderr);
+  assert.match(auto.stderr, /warning: --published auto: no task and loss of the results is in a published table/);
+  assert.ok(!existsSync(path.join(dir, 'auto', 'published.csv')));
   const wrong = runSegloss(['rank', '--results', toy, '--out', out, '--published', 'table9']);
   assert.equal(wrong.status, 2);
   assert.match(wrong.stderr, /--published: expected table2, nnunetv2 or auto, got 'table9'/);

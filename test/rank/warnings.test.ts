@@ -156,6 +156,8 @@ test('leaderboard.json: provenance unknown without provenance.json, the list wit
   const plain = leaderboardJson(rankResults(rows(6), opts)) as { provenance: unknown; warnings: RankWarning[] };
   assert.deepEqual(plain.provenance, { unknown: true, reason: 'results came from CSV files without provenance.json' });
   assert.equal(plain.warnings[0]?.code, 'single-replicate');
+  const elsewhere = leaderboardJson(rankResults(rows(6), { ...opts, provenance: [entry({ task: 'other' })] })) as { provenance: unknown };
+  assert.deepEqual(elsewhere.provenance, { unknown: true, reason: 'results came from CSV files without provenance.json' });
   const known = leaderboardJson(rankResults(rows(6), { ...opts, provenance: healthy() })) as { provenance: { loss: string; steps: number }[] };
   assert.deepEqual(known.provenance.map((p) => [p.loss, p.steps]), [['A', 1000], ['B', 1000]]);
 });

@@ -35,11 +35,11 @@ export function register(program: Command): void {
   program
     .command('rank')
     .description('rank losses from per-case results (task,loss,case,metric,value) with the study\'s Wilcoxon significance scheme; writes leaderboards, Table 2, figures and report.html')
-    .requiredOption('--results <paths...>', 'results CSV files, or run/evaluation directories searched recursively for results.csv')
+    .requiredOption('--results <paths...>', 'results CSV files, or run/evaluation directories searched recursively for results.csv (a provenance.json beside one is read too)')
     .requiredOption('--out <dir>', 'output directory')
     .option('--metrics <list>', `metrics of the rank score, comma separated, of ${METRIC_NAMES.join(', ')} (default ${DEFAULT_RANK_METRICS.join(',')})`, parseListOption)
     .option('--alpha <p>', 'significance level of the two-sided Wilcoxon test (default 0.05)', parseNumberOption('--alpha'))
-    .option('--bootstrap <n>', 'bootstrap resamples of the cases for the stability analysis, 0 = none (default 1000)', parseIntOption('--bootstrap'))
+    .option('--bootstrap <n>', 'bootstrap resamples of the cases (and replicates) for the stability analysis and the effect-size intervals, 0 = none (default 1000)', parseIntOption('--bootstrap'))
     .option('--published [table]', `compare with the study's published means: ${PUBLISHED_TABLE_NAMES.join(', ')} or auto (default auto); writes published.csv`)
     .action(async (flags: RankFlags, cmd: Command) => {
       const g = globalOptions(cmd);
