@@ -168,7 +168,7 @@ function replicateText(p: ProvenanceSummary): string {
 function provenanceSection(ranking: Ranking, curves: string): string {
   const head = '<h2 id="provenance-section">How the networks were trained</h2>';
   if (ranking.provenance === null) {
-    return `${head}<p id="provenance-unknown">Provenance unknown: these results came from CSV files without <code>provenance.json</code> beside them, so the training behind them (optimizer steps, epochs, learning rate, seeds, checkpoint, time) is not recorded and cannot be compared.</p>`;
+    return `${head}<p id="provenance-unknown">Provenance unknown: no <code>provenance.json</code> beside these results describes their tasks and losses (results from plain CSV files), so the training behind them (optimizer steps, epochs, learning rate, seeds, checkpoint, time) is not recorded and cannot be compared.</p>`;
   }
   const order = new Map(ranking.leaderboard.map((e, i) => [e.loss, i]));
   const entries = [...ranking.provenance].sort((a, b) => ranking.tasks.indexOf(a.task) - ranking.tasks.indexOf(b.task) || (order.get(a.loss) ?? 0) - (order.get(b.loss) ?? 0));
