@@ -47,13 +47,15 @@ export interface ReportCheck {
   svgIds: string[];
   /** How many pixels the page is wider than a 1366-px laptop window. */
   overflowPx: number;
+  /** The value of the caller's `probe` expression, evaluated in the page after load. */
+  probe?: unknown;
 }
 
 /**
  * Open a report.html in headless Chromium (Debian's, driven by playwright-core). Returns undefined
  * when Chromium is not installed; callers fail in CI (CI=true) and skip locally.
  */
-export async function checkReportInBrowser(file: string): Promise<ReportCheck | undefined> {
+export async function checkReportInBrowser(file: string, probe?: string): Promise<ReportCheck | undefined> {
   const { existsSync } = await import('node:fs');
   if (!existsSync(CHROMIUM)) return undefined;
   const { chromium } = await import('playwright-core');
@@ -77,7 +79,8 @@ export async function checkReportInBrowser(file: string): Promise<ReportCheck | 
     const figures = await page.locator('figure svg').count();
     const svgIds = (await page.evaluate('Array.from(document.querySelectorAll("svg [id]")).map((e) => e.id)')) as string[];
     const overflowPx = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
-    return { problems, firstLoss, figures, svgIds, overflowPx };
+    const probed = probe === undefined ? undefined : await page.evaluate(probe);
+    return { problems, firstLoss, figures, svgIds, overflowPx, probe: probed };
   } finally {
     await browser.close();
   }

@@ -2,7 +2,10 @@
  * The ranking figures as SVG, from Vega-Lite specifications compiled to Vega and rendered
  * headlessly in Node (`vega.View.toSVG`, renderer 'none'; no browser, no canvas):
  * - violin plots of per-case values per task and metric (paper Figs. 2, 4, 6, 8), losses in
- *   leaderboard order, with the median (dot) and interquartile range (bar);
+ *   leaderboard order, with every case as a point, the median (dot) and interquartile range (bar);
+ * - per task and metric a significance map (challengeR's `significanceMap`) with the effect sizes
+ *   beside it; per task the validation learning curves (when provenance is known) and the
+ *   published-vs-reproduced scatter (when published numbers are given);
  * - the rank score chart (Fig. 10): each loss's rank score as a bar stacked from its
  *   task × metric significance scores divided by |T|·|J|;
  * - the stability chart (Fig. 11): each loss's rank under the chosen metrics and under each single
@@ -14,8 +17,9 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { metricDescriptor, metricTitle } from '../eval/metric-descriptors.js';
-import type { MetricTable, Ranking } from './types.js';
+import type { MetricTable, PairwiseComparison, Ranking } from './types.js';
 import { schemeName, scoreKey } from './ranking.js';
+import { caseJitter, compactSvgTranslations, HEAT_CELL_LEGEND, heatCellKind, svgMarkTitles } from './report-cells.js';
 
 export interface Figure {
   /** File name, e.g. `violin_liver_dsc.svg`. */
@@ -52,10 +56,21 @@ function violinBandwidth(values: number[], range: number): number {
   return Math.max(scott / 2, range / 100, 1e-6);
 }
 
+/** Above this many points a violin figure's points get no tooltip (27 losses × 100 cases would add ~0.3 MB per figure). */
+export const MAX_POINT_TOOLTIPS = 1500;
+
 export function violinFigure(ranking: Ranking, table: MetricTable): Figure {
   const order = lossOrder(ranking);
-  const values: { loss: string; value: number }[] = [];
-  table.values.forEach((row, l) => row.forEach((value) => values.push({ loss: ranking.losses[l] as string, value })));
+  const values: { loss: string; value: number; jitter: number; tip: string }[] = [];
+  const metricInfo = metricDescriptor(table.metric);
+  table.values.forEach((row, l) =>
+    row.forEach((value, i) => {
+      const loss = ranking.losses[l] as string;
+      const caseId = table.cases[i] as string;
+      // Points fill the middle 70 % of the violin's width.
+      values.push({ loss, value, jitter: 0.35 * caseJitter(caseId), tip: `${loss}, case ${caseId}: ${metricInfo.displayName} ${value.toFixed(metricInfo.digits)}` });
+    }),
+  );
   const all = values.map((v) => v.value);
   const min = Math.min(...all);
   const max = Math.max(...all);
@@ -92,12 +107,26 @@ export function violinFigure(ranking: Ranking, table: MetricTable): Figure {
             { calculate: '-datum.density / 2', as: 'left' },
             { calculate: 'datum.density / 2', as: 'right' },
           ],
-          mark: { type: 'area', orient: 'horizontal', opacity: 0.75 },
+          mark: { type: 'area', orient: 'horizontal', opacity: 0.75, aria: false },
           encoding: {
             y: { field: 'value', type: 'quantitative', title: metricTitle(metric), scale: { domain: [lo, hi], nice: false } },
             x: { field: 'left', type: 'quantitative', title: null, axis: null },
             x2: { field: 'right' },
             color: { field: 'loss', type: 'nominal', legend: null, sort: order },
+          },
+        },
+        {
+          // Every case as a small point, jittered sideways by a hash of its id (same place in every
+          // violin), then the quartile bar and the median. This group's x is the jitter in [-1, 1]
+          // (centre 0, like the density layer's symmetric scale); its scale is independent.
+          layer: [
+        {
+          mark: { type: 'circle', size: 9, color: '#222', opacity: 0.55, aria: values.length <= MAX_POINT_TOOLTIPS },
+          encoding: {
+            y: { field: 'value', type: 'quantitative' },
+            x: { field: 'jitter', type: 'quantitative', scale: { domain: [-1, 1] }, axis: null, title: null },
+            // A tooltip per point only while the figure stays small (each adds ~100 bytes).
+            ...(values.length <= MAX_POINT_TOOLTIPS ? { description: { field: 'tip' } } : {}),
           },
         },
         {
@@ -115,9 +144,11 @@ export function violinFigure(ranking: Ranking, table: MetricTable): Figure {
             x: { datum: 0, type: 'quantitative' },
           },
         },
+          ],
+        },
       ],
+      resolve: { scale: { x: 'independent' } },
     },
-    resolve: { scale: { x: 'shared' } },
     config: BASE_CONFIG,
   };
   const caption =
@@ -125,7 +156,7 @@ export function violinFigure(ranking: Ranking, table: MetricTable): Figure {
     (metric.naPolicy.kind === 'constant'
       ? `N/A counted as ${metric.naPolicy.value}`
       : `infinite ${metric.displayName} drawn at the substitute ${table.substitute?.toFixed(metric.digits)}${metric.unit === '' ? '' : ` ${metric.unit}`}`) +
-    '); white dot = median, bar = interquartile range; losses in leaderboard order.';
+    '); grey points = the cases (spread sideways by a hash of the case id, so a case sits at the same place in every violin), white dot = median, bar = interquartile range; losses in leaderboard order.';
   return { file: `violin_${fileSafe(table.task)}_${fileSafe(table.metric)}.svg`, title, caption, spec };
 }
 
@@ -313,21 +344,230 @@ export function bootstrapFigure(ranking: Ranking): Figure | undefined {
   };
 }
 
+/**
+ * Significance map of one task and metric (challengeR's `significanceMap`): losses in leaderboard
+ * order on both axes, a cell dark when the row loss is significantly better than the column loss
+ * (p < α, two-sided Wilcoxon, the metric's direction), pale red when it is significantly worse;
+ * each cell's title gives the p-value. Beside it the effect sizes (`Ranking.effects`): each loss's
+ * mean per-case difference to the reference loss (the task's top loss, or the leaderboard's first
+ * when none is named) with its 95 % bootstrap interval.
+ */
+export function significanceFigure(ranking: Ranking, comparison: PairwiseComparison): Figure {
+  const order = lossOrder(ranking);
+  const index = new Map(ranking.losses.map((l, i) => [l, i]));
+  const metric = metricDescriptor(comparison.metric);
+  const cells: { row: string; col: string; kind: string; tip: string }[] = [];
+  for (const row of order) {
+    for (const col of order) {
+      const a = index.get(row) as number;
+      const b = index.get(col) as number;
+      const kind = heatCellKind(comparison, a, b);
+      const legend = HEAT_CELL_LEGEND.find((x) => x.kind === kind) as { label: string };
+      const p = comparison.pvalues[a]?.[b];
+      const pText = p === undefined || Number.isNaN(p) ? 'p n/a' : `p = ${p.toPrecision(3)}`;
+      cells.push({ row, col, kind: legend.label, tip: a === b ? row : `${row} vs ${col}: ${pText} (${legend.label})` });
+    }
+  }
+  const reference = ranking.topLoss[comparison.task] ?? (order[0] as string);
+  const effects: { row: string; meanDiff: number; ciLow: number; ciHigh: number; tip: string }[] = [];
+  for (const e of ranking.effects) {
+    if (e.task !== comparison.task || e.metric !== comparison.metric || e.lossB !== reference) continue;
+    const d = metric.digits;
+    effects.push({
+      row: e.lossA,
+      meanDiff: e.meanDiff,
+      ciLow: e.ciLow,
+      ciHigh: e.ciHigh,
+      // No interval without bootstrap resamples (`--bootstrap 0`): the bounds are NaN.
+      tip: `${e.lossA} − ${reference}: ${e.meanDiff.toFixed(d)} ${Number.isFinite(e.ciLow) && Number.isFinite(e.ciHigh) ? `[${e.ciLow.toFixed(d)}, ${e.ciHigh.toFixed(d)}]` : '(no interval: no bootstrap)'}, ${e.nCases} cases, p = ${Number.isFinite(e.pValue) ? e.pValue.toPrecision(3) : 'n/a'}`,
+    });
+  }
+  const L = order.length;
+  const cell = L > 20 ? 14 : 20;
+  const y = { field: 'row', type: 'nominal' as const, sort: order, title: 'row loss' };
+  const heat = {
+    width: cell * L,
+    height: cell * L,
+    data: { values: cells },
+    mark: { type: 'rect' as const, stroke: '#fff', strokeWidth: 1 },
+    encoding: {
+      x: { field: 'col', type: 'nominal' as const, sort: order, title: 'column loss', axis: { labelAngle: -50, orient: 'top' as const } },
+      y,
+      color: {
+        field: 'kind',
+        type: 'nominal' as const,
+        title: null,
+        scale: { domain: HEAT_CELL_LEGEND.map((x) => x.label), range: HEAT_CELL_LEGEND.map((x) => x.color) },
+        legend: { orient: 'bottom' as const, direction: 'vertical' as const, labelLimit: 0, symbolStrokeColor: '#999', symbolStrokeWidth: 0.5 },
+      },
+      description: { field: 'tip' },
+    },
+  };
+  const unit = metric.unit === '' ? '' : ` (${metric.unit})`;
+  const forest = {
+    width: 180,
+    height: cell * L,
+    title: { text: `${metric.displayName} difference to ${reference}${unit}`, fontSize: 11 },
+    layer: [
+      { data: { values: [{ zero: 0 }] }, mark: { type: 'rule' as const, color: '#888', strokeDash: [3, 3] }, encoding: { x: { field: 'zero', type: 'quantitative' as const } } },
+      {
+        data: { values: effects },
+        mark: { type: 'rule' as const, strokeWidth: 1.5, color: '#333' },
+        encoding: { y: { ...y, title: null, axis: { labels: false, ticks: false, domain: false } }, x: { field: 'ciLow', type: 'quantitative' as const, title: 'mean difference, 95 % CI' }, x2: { field: 'ciHigh' }, description: { field: 'tip' } },
+      },
+      {
+        data: { values: effects },
+        mark: { type: 'point' as const, filled: true, size: 30, color: '#2c5d98' },
+        encoding: { y: { ...y, title: null }, x: { field: 'meanDiff', type: 'quantitative' as const }, description: { field: 'tip' } },
+      },
+    ],
+  };
+  const title = `${comparison.task} — ${metric.displayName}: significance map and effect sizes`;
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    hconcat: effects.length > 0 ? [heat, forest] : [heat],
+    resolve: { scale: { y: 'shared' } },
+    config: BASE_CONFIG,
+  } as TopLevelSpec;
+  const better = metric.higherIsBetter ? 'higher' : 'lower';
+  return {
+    file: `significance_${fileSafe(comparison.task)}_${fileSafe(comparison.metric)}.svg`,
+    title,
+    caption:
+      `Left: pairwise two-sided Wilcoxon signed-rank tests on the per-case ${metric.displayName} of ${comparison.task}; dark = the row loss is significantly better than the column loss (p < ${ranking.options.alpha}, ${better} is better), pale red = significantly worse; hover a cell for its p-value. Losses in leaderboard order. ` +
+      (effects.length > 0
+        ? `Right: mean per-case difference (row loss − ${reference}; ${better} is better) with its 95 % bootstrap interval over cases${ranking.replicates[comparison.task] !== undefined && (ranking.replicates[comparison.task] as unknown[]).length > 1 ? ' and replicates' : ''}.`
+        : 'No effect sizes in this ranking.'),
+    spec,
+  };
+}
+
+/** Validation Dice per epoch of every loss of a task (`ProvenanceSummary.valCurves`), one line per replicate. */
+export function learningCurveFigure(ranking: Ranking, task: string): Figure | undefined {
+  const order = lossOrder(ranking);
+  const values: { loss: string; replicate: string; epoch: number; valDice: number }[] = [];
+  for (const p of ranking.provenance ?? []) {
+    if (p.task !== task) continue;
+    for (const c of p.valCurves) {
+      for (const pt of c.points) if (pt.valDice !== null && Number.isFinite(pt.valDice)) values.push({ loss: p.loss, replicate: `${p.loss} seed ${c.seed} fold ${c.fold}`, epoch: pt.epoch, valDice: pt.valDice });
+    }
+  }
+  if (values.length === 0) return undefined;
+  const title = `${task} — validation learning curves`;
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: 420,
+    height: 240,
+    data: { values },
+    mark: { type: 'line', point: { size: 14 }, strokeWidth: 1.5, opacity: 0.85 },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
+      y: { field: 'valDice', type: 'quantitative', title: 'validation Dice' },
+      color: { field: 'loss', type: 'nominal', sort: order, title: 'loss', scale: { scheme: 'tableau20' } },
+      detail: { field: 'replicate', type: 'nominal' },
+      description: { field: 'replicate' },
+    },
+    config: BASE_CONFIG,
+  };
+  return {
+    file: `learning_curves_${fileSafe(task)}.svg`,
+    title,
+    caption: `Validation Dice after each epoch of every run on ${task} (one line per loss and replicate; the learning rate used for the test), as recorded in each run's provenance.`,
+    spec,
+  };
+}
+
+/** Published vs reproduced mean per loss for one task, one colour per metric, with the diagonal and Kendall's τ-b in the title. */
+export function publishedFigure(ranking: Ranking, task: string): Figure | undefined {
+  const pub = ranking.published;
+  if (pub === undefined) return undefined;
+  const rows = pub.rows.filter((r) => r.task === task);
+  if (rows.length === 0) return undefined;
+  const values = rows.map((r) => ({
+    loss: r.loss,
+    metric: metricDescriptor(r.metric).displayName,
+    published: r.publishedMean,
+    mean: r.mean,
+    ciLow: r.ciLow,
+    ciHigh: r.ciHigh,
+    tip: `${r.loss} ${metricDescriptor(r.metric).displayName}: published ${r.publishedMean.toFixed(4)}, reproduced ${r.mean.toFixed(4)} [${r.ciLow.toFixed(4)}, ${r.ciHigh.toFixed(4)}]`,
+  }));
+  const all = values.flatMap((v) => [v.published, v.ciLow, v.ciHigh]).filter(Number.isFinite);
+  const lo = Math.max(0, Math.floor(Math.min(...all) * 10) / 10);
+  const hi = Math.min(1, Math.ceil(Math.max(...all) * 10) / 10);
+  const domain = lo < hi ? [lo, hi] : [0, 1];
+  const taus = pub.tau.filter((t) => t.task === task).map((t) => `${metricDescriptor(t.metric).displayName} τ = ${Number.isFinite(t.tau) ? t.tau.toFixed(2) : 'n/a'} (${t.n} losses)`);
+  const title = `${task} — published vs reproduced means${taus.length > 0 ? `: ${taus.join(', ')}` : ''}`;
+  const x = { field: 'published', type: 'quantitative' as const, title: `published mean (${pub.table})`, scale: { domain, nice: false } };
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: 300,
+    height: 300,
+    layer: [
+      {
+        data: { values: [{ a: domain[0], b: domain[0] }, { a: domain[1], b: domain[1] }] },
+        mark: { type: 'line', color: '#999', strokeDash: [4, 3] },
+        encoding: { x: { field: 'a', type: 'quantitative', scale: { domain, nice: false }, title: x.title }, y: { field: 'b', type: 'quantitative', scale: { domain, nice: false }, title: 'reproduced mean, 95 % CI' } },
+      },
+      {
+        data: { values },
+        mark: { type: 'rule', opacity: 0.6 },
+        encoding: { x, y: { field: 'ciLow', type: 'quantitative' }, y2: { field: 'ciHigh' }, color: { field: 'metric', type: 'nominal', title: 'metric' } },
+      },
+      {
+        data: { values },
+        mark: { type: 'point', filled: true, size: 40 },
+        encoding: { x, y: { field: 'mean', type: 'quantitative' }, color: { field: 'metric', type: 'nominal', title: 'metric' }, description: { field: 'tip' } },
+      },
+      // Loss names beside the points while they stay legible; otherwise in each point's tooltip only.
+      ...(values.length <= 12
+        ? [
+            {
+              data: { values },
+              mark: { type: 'text' as const, align: 'left' as const, dx: 5, fontSize: 9, color: '#444' },
+              encoding: { x, y: { field: 'mean', type: 'quantitative' as const }, text: { field: 'loss' } },
+            },
+          ]
+        : []),
+    ],
+    config: BASE_CONFIG,
+  };
+  return {
+    file: `published_${fileSafe(task)}.svg`,
+    title,
+    caption: `Each loss's mean on ${task}: published (${pub.table}; ${pub.source}) against reproduced here, with the reproduced mean's 95 % bootstrap interval; dashed = equality. τ = Kendall's τ-b between the published and the reproduced order of the losses both have.`,
+    spec,
+  };
+}
+
 /** Every figure of a ranking, in report order. */
 export function rankingFigures(ranking: Ranking): Figure[] {
   const figures: Figure[] = [rankScoreFigure(ranking), stabilityFigure(ranking)];
   const boot = bootstrapFigure(ranking);
   if (boot !== undefined) figures.push(boot);
   for (const table of ranking.tables) figures.push(violinFigure(ranking, table));
+  for (const c of ranking.comparisons) figures.push(significanceFigure(ranking, c));
+  for (const task of ranking.tasks) {
+    const curves = learningCurveFigure(ranking, task);
+    if (curves !== undefined) figures.push(curves);
+    const published = publishedFigure(ranking, task);
+    if (published !== undefined) figures.push(published);
+  }
   return figures;
 }
 
-/** Compile a Vega-Lite spec and render it to an SVG string (headless, no browser). */
+/**
+ * Compile a Vega-Lite spec and render it to an SVG string (headless, no browser); each data mark's
+ * `description` becomes an SVG <title> (a tooltip without a script).
+ */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const compiled = compile(spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
   try {
-    return await view.toSVG();
+    return compactSvgTranslations(svgMarkTitles(await view.toSVG()));
   } finally {
     view.finalize();
   }

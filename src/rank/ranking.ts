@@ -14,6 +14,7 @@ import { bootstrapRanking } from './bootstrap.js';
 import { ranksFromTotals } from './ranks.js';
 import { comparePairs, preparePairs, type PreparedPairs } from './significance.js';
 import { buildMetricTables, naturalCompare } from './tables.js';
+import { labelMeans } from './report-labels.js';
 import { computeEffects } from './effects.js';
 import { noPairCanBeSignificant, rankingWarnings } from './warnings.js';
 import { summariseProvenance } from './provenance.js';
@@ -189,6 +190,7 @@ function rankCore(rows: ResultRow[], options: RankOptions, full: boolean): Ranki
       }),
     ),
   };
+  if (full && built.multiLabel) ranking.labelMeans = labelMeans(rows);
   if (full && options.bootstrap > 0 && L > 1) {
     const chosen = (task: string) => used.filter((t) => t.task === task && metrics.includes(t.metric));
     ranking.bootstrap = bootstrapRanking(

@@ -233,4 +233,17 @@ export interface Ranking {
   /** Per task: the loss named best, or null when none can be (too few cases, or a tie for first). */
   topLoss: Record<string, string | null>;
   published?: PublishedComparison;
+  /** Multi-label input only: each loss's mean per label (report-labels.ts), for the report's per-label view. */
+  labelMeans?: LabelMean[];
+}
+
+/** A loss's mean of one metric for one label of a task, over cases and replicates, after the N/A policy. */
+export interface LabelMean {
+  task: string;
+  metric: MetricName;
+  label: string;
+  loss: string;
+  mean: number;
+  /** Number of values averaged (cases × replicates). */
+  n: number;
 }

@@ -26,7 +26,9 @@ test('segloss rank writes every output listed in the issue', () => {
   const expected = [
     'bootstrap_ranks.svg', 'effects.csv', 'leaderboard.csv', 'leaderboard.json', 'leaderboard.md',
     'pvalues_t1_dsc.csv', 'pvalues_t1_hd95.csv', 'pvalues_t1_nsd.csv', 'pvalues_t2_dsc.csv', 'pvalues_t2_hd95.csv', 'pvalues_t2_nsd.csv',
-    'rank_scores.svg', 'report.html', 'significance.csv', 'stability.svg', 'table2.md',
+    'rank_scores.svg', 'report.html', 'significance.csv',
+    'significance_t1_dsc.svg', 'significance_t1_hd95.svg', 'significance_t1_nsd.svg', 'significance_t2_dsc.svg', 'significance_t2_hd95.svg', 'significance_t2_nsd.svg',
+    'stability.svg', 'table2.md',
     'violin_t1_dsc.svg', 'violin_t1_hd95.svg', 'violin_t1_nsd.svg', 'violin_t2_dsc.svg', 'violin_t2_hd95.svg', 'violin_t2_nsd.svg',
   ];
   assert.deepEqual(files, expected);
@@ -65,7 +67,14 @@ test('segloss rank --json prints the leaderboard; bad input exits 2 naming the r
 test('report.html loads in headless Chromium without console errors and the first leaderboard row names the top loss', async (t) => {
   runOnce();
   assert.equal(cliStatus, 0, cliStderr);
-  const check = await checkReportInBrowser(path.join(out, 'report.html'));
+  const probe = `({
+    warnings: document.querySelector('#warnings')?.textContent ?? '',
+    provenance: document.querySelector('#provenance-unknown')?.textContent ?? '',
+    maps: document.querySelectorAll('figure[id^="fig-significance_"] svg').length,
+    violinPoints: Array.from(document.querySelectorAll('figure[id^="fig-violin_"] svg title')).filter((x) => /, case c\\d:/.test(x.textContent)).length,
+    topRow: Array.from(document.querySelectorAll('#leaderboard tr.top td:nth-child(2)')).map((td) => td.textContent),
+  })`;
+  const check = await checkReportInBrowser(path.join(out, 'report.html'), probe);
   if (check === undefined) {
     if (process.env['CI'] === 'true') assert.fail(`${CHROMIUM} is missing: CI must install Debian's chromium (apt-get install -y chromium)`);
     t.skip(`${CHROMIUM} not installed (the test fails instead when CI=true)`);
@@ -73,7 +82,14 @@ test('report.html loads in headless Chromium without console errors and the firs
   }
   assert.deepEqual(check.problems, []);
   assert.equal(check.firstLoss, 'A');
-  assert.equal(check.figures, 9);
+  const p = check.probe as { warnings: string; provenance: string; maps: number; violinPoints: number; topRow: string[] };
+  assert.match(p.warnings, /single-replicate one trained network per loss/);
+  assert.match(p.provenance, /^Provenance unknown: /);
+  assert.equal(p.maps, 2 * 3, 'a significance map per task × metric');
+  assert.equal(p.violinPoints, 2 * 3 * 3 * 6, 'every case of every loss on every violin');
+  assert.deepEqual(p.topRow, ['A']);
+  // Rank scores, stability, bootstrap, then per task × metric a violin and a significance map.
+  assert.equal(check.figures, 3 + 2 * 3 * 2);
   // Every inline SVG has page-unique ids (clip paths would otherwise point into other figures).
   assert.equal(new Set(check.svgIds).size, check.svgIds.length);
   // Readable on a laptop: the page itself does not scroll sideways (wide tables scroll in their boxes).
@@ -106,5 +122,11 @@ test('segloss rank ranks what segloss synth + evaluate wrote for a toy multi-lab
   // Every label of every case of the empty predictions has an infinite HD95.
   const hd = j.naCounts.find((n) => n.metric === 'hd95');
   assert.ok((hd?.counts['empty'] ?? 0) >= 6 && hd?.counts['perfect'] === 0);
-  assert.ok(existsSync(path.join(dir, 'ranking', 'report.html')));
+  // The per-label view: the perfect predictions score DSC 1 on every label (best, in bold), the empty ones 0.
+  const html = readFileSync(path.join(dir, 'ranking', 'report.html'), 'utf8');
+  const perLabel = /<table class="plain per-label" id="per-label-toy-multiorgan">(.*?)<\/table>/s.exec(html)?.[1] ?? '';
+  const labelCount = (perLabel.match(/DSC<br>label /g) ?? []).length;
+  assert.ok(labelCount >= 2, `${labelCount} labels`);
+  assert.match(perLabel, new RegExp(`<tr><td>perfect</td>${'<td><b>1</b></td>'.repeat(labelCount)}`));
+  assert.match(perLabel, new RegExp(`<tr><td>empty</td>${'<td>0</td>'.repeat(labelCount)}`));
 });
