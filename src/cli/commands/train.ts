@@ -8,8 +8,12 @@ import * as path from 'node:path';
 import { globalOptions } from '../context.js';
 import { parseIntOption, resolveSettings, parseListOption, type SettingSpec } from '../settings.js';
 import { RuntimeFailure, UsageError } from '../../util/errors.js';
-import { info, print, printJson, formatTable, warn } from '../../util/log.js';
-import { selectBackend, describeBackend, type BackendRequest } from '../../engine/backend.js';
+import { info, print, printJson, warn } from '../../util/log.js';
+import { selectBackend, type BackendRequest } from '../../engine/backend.js';
+import { resolveRunLoss } from '../../train/run-loss.js';
+import { resolveRunSettings } from '../../train/settings.js';
+import { backendBanner } from '../banner.js';
+import { formatTableFit } from '../width.js';
 import { parseLossOptions } from '../../losses/registry.js';
 import { trainRun, trainWithLrSearch, resolveLearningRates, TRAIN_DEFAULTS, type TrainOptions, type TrainOutcome } from '../../train/trainer.js';
 import { formatLearningRate } from '../../util/layout.js';
@@ -94,8 +98,6 @@ export function register(program: Command): void {
       if (pretrainLr !== undefined && !(pretrainLr > 0)) throw new UsageError(`--pretrain-lr: expected a positive number, got '${String(s['pretrainLr'])}'`);
 
       if (s['deterministic'] === true) warn(`--deterministic is deprecated and has no effect: every run is seeded with --seed (now ${g.seed})`);
-      const backend = await selectBackend(g.backend as BackendRequest);
-      info(describeBackend(backend));
       const options: TrainOptions = {
         task,
         loss,
@@ -112,6 +114,10 @@ export function register(program: Command): void {
       if (s['synthDir'] !== undefined) options.synth = String(s['synthDir']);
       if (pretrainLr !== undefined) options.pretrainLearningRate = pretrainLr;
       if (typeof s['pretrained'] === 'string') options.pretrained = path.resolve(s['pretrained']);
+      // usage errors (loss, its options, profile, counts) before the backend banner
+      resolveRunLoss(loss, lossOptions);
+      resolveRunSettings(options);
+      info(backendBanner(await selectBackend(g.backend as BackendRequest)));
 
       if (rates === undefined || rates.length === 1 || options.pretrainOnly === true) {
         if (rates !== undefined && rates.length > 1) throw new UsageError('--pretrain-only trains one model: give a single --lr');
@@ -119,7 +125,7 @@ export function register(program: Command): void {
         const outcome = await trainRun(options);
         if (g.json) printJson(outcome);
         else {
-          print(formatTable(['lr', 'status', 'best val Dice', 'best epoch', 'epochs', 'time', 'data wait', 'note'], [row(outcome)]));
+          print(formatTableFit(['lr', 'status', 'best val Dice', 'best epoch', 'epochs', 'time', 'data wait', 'note'], [row(outcome)]));
           print(`run: ${outcome.runDir}`);
         }
         if (outcome.status === 'failed') throw new RuntimeFailure(`${task}/${loss}: ${outcome.reason ?? 'training failed'}`);
@@ -128,7 +134,7 @@ export function register(program: Command): void {
       const search = await trainWithLrSearch({ ...options, learningRates: rates });
       if (g.json) printJson(search);
       else {
-        print(formatTable(['lr', 'status', 'best val Dice', 'best epoch', 'epochs', 'time', 'data wait', 'note'], search.runs.map(row)));
+        print(formatTableFit(['lr', 'status', 'best val Dice', 'best epoch', 'epochs', 'time', 'data wait', 'note'], search.runs.map(row)));
         print(search.best === null
           ? 'no learning rate produced a model'
           : `best learning rate on the validation fold ${search.fold}: ${formatLearningRate(search.best.learningRate)} (mean foreground Dice ${search.best.bestValDice.toFixed(4)})`);
