@@ -81,6 +81,7 @@ function show(value: unknown): string {
 /** What a schema accepts, in words, for "expected …" messages. */
 function expected(schema: Schema, root: Schema): string {
   const s = resolve(schema, root);
+  if (s.const !== undefined) return show(s.const);
   if (s.enum !== undefined) return `one of ${s.enum.map((v) => String(v)).join(', ')}`;
   if (s.anyOf !== undefined) return s.anyOf.map((b) => expected(b, root)).join(' or ');
   const types = s.type === undefined ? [] : Array.isArray(s.type) ? s.type : [s.type];
@@ -146,7 +147,8 @@ export function firstProblem(value: unknown, schema: Schema, root: Schema = sche
       const pattern = Object.entries(s.patternProperties ?? {}).find(([re]) => new RegExp(re, 'u').test(key))?.[1];
       const sub = prop ?? pattern ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
       if (sub === undefined) {
-        if (s.additionalProperties === false) return `${child}: unknown key '${key}' (valid: ${known.join(', ')})`;
+        const valid = [...known, ...Object.keys(s.patternProperties ?? {}).map((re) => `keys matching ${re}`)];
+        if (s.additionalProperties === false) return `${child}: unknown key '${key}' (valid: ${valid.join(', ')})`;
         continue;
       }
       const p = firstProblem(v, sub, root, child);

@@ -15,6 +15,7 @@ import { resolveRunSettings } from '../../train/settings.js';
 import { backendBanner } from '../banner.js';
 import { formatTableFit } from '../width.js';
 import { parseLossOptions } from '../../losses/registry.js';
+import { lossOptionsFromConfig } from '../../losses/options.js';
 import { trainRun, trainWithLrSearch, resolveLearningRates, TRAIN_DEFAULTS, type TrainOptions, type TrainOutcome } from '../../train/trainer.js';
 import { formatLearningRate } from '../../util/layout.js';
 
@@ -35,6 +36,7 @@ const SPECS: SettingSpec[] = [
   { key: 'results' },
   { key: 'synthDir' },
   { key: 'lossOpt', default: [] },
+  { key: 'lossOptions' },
   { key: 'resume', default: false },
   { key: 'restart', default: false },
   { key: 'deterministic', default: false },
@@ -78,11 +80,11 @@ export function register(program: Command): void {
     .option('--preprocessed <dir>', 'preprocessed root (env SEGLOSS_PREPROCESSED, default ./.segloss/preprocessed)')
     .option('--results <dir>', 'results root (env SEGLOSS_RESULTS, default ./results)')
     .option('--synth-dir <dir>', 'where toy tasks are synthesized (env SEGLOSS_SYNTH)')
-    .option('--config <file>', 'YAML file with any of these settings (flags win)')
+    .option('--config <file>', 'YAML file with any of these settings in snake_case, plus loss_options: {name: value} (flags win; configs/schema/train.schema.json)')
     .action(async (_flags: unknown, cmd: Command) => {
       const g = globalOptions(cmd);
       const configFile = cmd.opts<{ config?: string }>().config;
-      const s = resolveSettings(cmd, SPECS, configFile);
+      const s = resolveSettings(cmd, SPECS, configFile, 'train');
       // Flags arrive as strings: apply each setting's parser (which names the option in errors).
       for (const spec of SPECS) if (spec.parse !== undefined && typeof s[spec.key] === 'string') s[spec.key] = spec.parse(s[spec.key] as string);
       const task = s['task'] as string | undefined;
@@ -93,7 +95,11 @@ export function register(program: Command): void {
       const lrRaw = s['lr'] === undefined ? undefined : String(s['lr']);
       const rates = resolveLearningRates(lrRaw, loss, profile);
       const lossOpt = s['lossOpt'];
-      const lossOptions = parseLossOptions(Array.isArray(lossOpt) ? lossOpt.map(String) : typeof lossOpt === 'string' ? parseListOption(lossOpt) : []);
+      // the file's loss_options mapping, then --loss-opt pairs (file or flags), the latter winning
+      const lossOptions = {
+        ...lossOptionsFromConfig(s['lossOptions'], `${configFile ?? '--config'}: loss_options`),
+        ...parseLossOptions(Array.isArray(lossOpt) ? lossOpt.map(String) : typeof lossOpt === 'string' ? parseListOption(lossOpt) : []),
+      };
       const pretrainLr = s['pretrainLr'] === undefined ? undefined : Number(s['pretrainLr']);
       if (pretrainLr !== undefined && !(pretrainLr > 0)) throw new UsageError(`--pretrain-lr: expected a positive number, got '${String(s['pretrainLr'])}'`);
 
