@@ -62,25 +62,31 @@ export function truncate(text: string, width: number): string {
 
 const GAP = 2;
 
-/** Narrowest a column is made: its header, or 8 characters when the header is shorter. */
-function minimumWidth(header: string): number {
-  return Math.max(header.length, 8);
-}
-
 /**
- * Column widths for `cells` within `width`: the natural widths, then the widest column narrowed
- * one character at a time until the row fits or every column is at its minimum.
+ * Column widths for `rows` within `width`: the natural widths, then the widest column narrowed one
+ * character at a time until the row fits. Prose columns (cells with spaces, which wrap between
+ * words) give way first, down to 12 characters; identifiers (ids, file::Class) only after them,
+ * down to 8; the first column, which names the row, counts as an identifier. A column never gets narrower than its header.
  */
 export function fitColumnWidths(header: string[], rows: string[][], width: number): number[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  // the first column names the row: it keeps its width as long as possible
+  const prose = header.map((_, i) => i > 0 && rows.some((r) => (r[i] ?? '').trim().includes(' ')));
   const total = () => widths.reduce((a, b) => a + b, 0) + GAP * (widths.length - 1);
-  while (total() > width) {
-    let widest = -1;
-    for (let i = 0; i < widths.length; i++) {
-      if (widths[i]! > minimumWidth(header[i]!) && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
+  const passes: ((i: number) => number | undefined)[] = [
+    (i) => (prose[i] ? Math.max(header[i]!.length, 12) : undefined),
+    (i) => Math.max(header[i]!.length, 8),
+  ];
+  for (const minimum of passes) {
+    while (total() > width) {
+      let widest = -1;
+      for (let i = 0; i < widths.length; i++) {
+        const min = minimum(i);
+        if (min !== undefined && widths[i]! > min && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
+      }
+      if (widest < 0) break;
+      widths[widest]!--;
     }
-    if (widest < 0) break;
-    widths[widest]!--;
   }
   return widths;
 }

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { globalOptions } from '../context.js';
 import { selectBackend } from '../../engine/backend.js';
-import { print, printJson, info } from '../../util/log.js';
+import { print, printJson, info, formatTable } from '../../util/log.js';
 import { formatTableFit, outputColumns, wrapText } from '../width.js';
 import { RuntimeFailure, UsageError } from '../../util/errors.js';
 import { getLossDefinition, listLosses, type LossOptionSpec } from '../../losses/registry.js';
@@ -81,7 +81,7 @@ export function register(program: Command): void {
       if (g.json) printJson(report);
       else {
         print(
-          formatTableFit(
+          formatTable(
             ['reference', 'segloss', 'passed', 'failed', 'skipped', 'worst abs', 'worst rel', 'note'],
             report.losses.map((s) => [
               s.referenceLoss,
