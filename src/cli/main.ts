@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { SeglossError, EXIT_BAD_INPUT, EXIT_RUNTIME, errorMessage } from '../util/errors.js';
 import { installInterruptHandlers } from '../util/interrupt.js';
+import { installTerminalRestore, restoreTerminal } from './terminal.js';
 import { BACKEND_REQUESTS } from '../engine/backend.js';
 import { DEFAULT_SEED } from '../util/rng.js';
 import { SEGLOSS_VERSION } from '../util/version.js';
@@ -61,12 +62,15 @@ export function buildProgram(): Command {
 /** Run the CLI; returns the exit code instead of exiting so that tests can call it. */
 export async function runCli(argv: string[]): Promise<number> {
   installInterruptHandlers();
+  installTerminalRestore();
   const program = buildProgram();
   const verbose = argv.includes('--verbose');
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
+    // a bar left running by the failed step would redraw over the message and keep wrap off
+    restoreTerminal();
     if (err instanceof CommanderError) {
       // Help and version "errors" are successful exits; commander has already printed its message.
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
@@ -81,5 +85,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
     else process.stderr.write('(run with --verbose for the stack trace)\n');
     return EXIT_RUNTIME;
+  } finally {
+    restoreTerminal();
   }
 }

@@ -6,11 +6,13 @@
 import type { Command } from 'commander';
 import { InputError, UsageError, errorMessage } from '../util/errors.js';
 import { readYamlFile } from '../util/yaml.js';
+import { validateConfig, type ConfigKind } from '../util/config-schema.js';
+import { warn } from '../util/log.js';
 
-export type SettingValue = string | number | boolean | string[] | number[];
+export type SettingValue = string | number | boolean | string[] | number[] | Record<string, unknown>;
 
 export interface SettingSpec {
-  /** camelCase key as commander stores it and as YAML accepts it (kebab-case also accepted in YAML). */
+  /** camelCase key as commander stores it; YAML takes its snake_case form (valBatches → val_batches). */
   key: string;
   /** Environment variable that sets it, if any. */
   env?: string;
@@ -22,26 +24,56 @@ export function kebabToCamel(key: string): string {
   return key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
+export function snakeToCamel(key: string): string {
+  return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+export function camelToSnake(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/**
+ * The YAML keys of a settings file in the one dialect of segloss's config files, snake_case (the
+ * names of MONAI and nnU-Net where they exist). camelCase and kebab-case keys of earlier versions
+ * are renamed with a one-line deprecation warning each; a key given in two spellings is an error.
+ */
+export function snakeCaseKeys(file: string, yaml: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [rawKey, value] of Object.entries(yaml)) {
+    const key = camelToSnake(rawKey).replace(/-/g, '_');
+    if (key !== rawKey) {
+      if (Object.prototype.hasOwnProperty.call(yaml, key)) throw new InputError(file, `${rawKey} and ${key} are the same setting; give only ${key}`);
+      warn(`${file}: setting ${rawKey} is deprecated; use ${key}`);
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
 /**
  * Resolve settings for a command. `cmd` is the commander command after parsing; its options must
  * be declared without commander defaults so that an explicit flag can be told from a default.
+ * A YAML file is checked against the published schema of `kind` (configs/schema/) after its keys
+ * are brought to snake_case.
  */
 export function resolveSettings(
   cmd: Command,
   specs: readonly SettingSpec[],
   yamlFile?: string,
+  kind?: ConfigKind,
 ): Record<string, SettingValue | undefined> {
   const result: Record<string, SettingValue | undefined> = {};
   for (const s of specs) result[s.key] = s.default;
 
   if (yamlFile !== undefined) {
-    const yaml = readYamlFile(yamlFile);
+    const yaml = snakeCaseKeys(yamlFile, readYamlFile(yamlFile));
+    if (kind !== undefined) validateConfig(kind, yamlFile, yaml);
     const known = new Map(specs.map((s) => [s.key, s]));
     for (const [rawKey, value] of Object.entries(yaml)) {
-      const key = kebabToCamel(rawKey);
+      const key = snakeToCamel(rawKey);
       const spec = known.get(key);
       if (spec === undefined) {
-        throw new InputError(yamlFile, `unknown setting '${rawKey}' (valid: ${specs.map((s) => s.key).join(', ')})`);
+        throw new InputError(yamlFile, `unknown setting '${rawKey}' (valid: ${specs.map((s) => camelToSnake(s.key)).join(', ')})`);
       }
       result[key] = typeof value === 'string' && spec.parse ? spec.parse(value) : (value as SettingValue);
     }

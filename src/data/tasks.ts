@@ -160,7 +160,7 @@ function registry(): Map<string, TaskSpec> {
   }
   for (const f of files) {
     const file = path.join(TASKS_DIR, f);
-    const spec = parseTask(file, readYamlFile(file));
+    const spec = parseTask(file, readYamlFile(file, 'task'));
     map.set(spec.id, spec);
   }
   cache = map;

@@ -79,7 +79,7 @@ export function loadProfile(profile: string, names: readonly string[] = []): Pro
   if (!existsSync(file)) {
     throw new UsageError(`unknown profile '${profile}' (no ${file}; use paper, cpu or a path to a YAML file)`);
   }
-  const raw = readYamlFile(file);
+  const raw = readYamlFile(file, 'planning-profile');
   const result: Profile = {
     ...NNUNET_V1_DEFAULTS,
     name: file.startsWith(PROFILE_DIR + path.sep) ? path.basename(file).replace(/\.ya?ml$/, '') : file,

@@ -95,7 +95,7 @@ export function loadTrainingProfile(profile: string): TrainingProfile {
   if (!existsSync(file)) {
     throw new UsageError(`--profile: no training profile '${profile}' (${file} does not exist; built in: paper, cpu)`);
   }
-  const raw = readYamlFile(file);
+  const raw = readYamlFile(file, 'training-profile');
   const r = new Reader(file);
   for (const k of Object.keys(raw)) if (!TOP_KEYS.includes(k)) r.fail(k, `unknown key (valid: ${TOP_KEYS.join(', ')})`);
   const opt = r.obj(raw, 'optimizer', ['beta1', 'beta2', 'epsilon', 'weight_decay']);

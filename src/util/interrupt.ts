@@ -4,6 +4,7 @@
  * Because every output is written atomically, an immediate exit never leaves a partial file.
  */
 import { InterruptedError } from './errors.js';
+import { stopProgressBars } from './log.js';
 
 let requested = false;
 let installed = false;
@@ -21,7 +22,9 @@ export function installInterruptHandlers(): void {
   const handler = (signal: NodeJS.Signals) => {
     if (requested) process.exit(130);
     requested = true;
-    process.stderr.write(`\n${signal}: stopping at the next safe point (press Ctrl-C again to quit now)\n`);
+    // the bar ends its line and gives back wrap and cursor, so the message gets a line of its own
+    const barsStopped = stopProgressBars();
+    process.stderr.write(`${barsStopped > 0 ? '' : '\n'}${signal}: stopping at the next safe point (press Ctrl-C again to quit now)\n`);
     for (const listener of listeners) listener(signal);
   };
   process.on('SIGINT', handler);

@@ -54,6 +54,26 @@ export interface Progress {
   stop(): void;
 }
 
+/**
+ * Bars running now. cli-progress turns line wrap and the cursor off while a bar runs and back on
+ * only in stop(); an interrupt, an error or process.exit between the two must stop them all
+ * (stopProgressBars), or the user's terminal stays without wrap and cursor.
+ */
+const activeBars = new Set<() => void>();
+let terminalModesTouched = false;
+
+/** Stop every running bar (each ends its line and restores wrap and cursor); returns how many. */
+export function stopProgressBars(): number {
+  const stops = [...activeBars];
+  for (const stop of stops) stop();
+  return stops.length;
+}
+
+/** Whether a bar has ever run in this process (so the terminal modes may need restoring). */
+export function progressBarsStarted(): boolean {
+  return terminalModesTouched;
+}
+
 /** A progress bar on stderr when it is a terminal and output is not quiet; otherwise a no-op. */
 export function progressBar(total: number, label: string, fields: string[] = []): Progress {
   if (output.quiet || output.json || process.stderr.isTTY !== true) {
@@ -73,10 +93,22 @@ export function progressBar(total: number, label: string, fields: string[] = [])
   );
   const initial: Record<string, string> = {};
   for (const f of fields) initial[f] = '-';
+  terminalModesTouched = true;
   bar.start(total, 0, initial);
+  let running = true;
+  const stop = (): void => {
+    if (!running) return;
+    running = false;
+    activeBars.delete(stop);
+    bar.stop();
+  };
+  activeBars.add(stop);
   return {
-    update: (value, payload) => bar.update(value, payload ?? {}),
-    stop: () => bar.stop(),
+    // after stop (e.g. by an interrupt) an update must not redraw the bar under a message
+    update: (value, payload) => {
+      if (running) bar.update(value, payload ?? {});
+    },
+    stop,
   };
 }
 

@@ -2,9 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { InputError, errorMessage } from './errors.js';
+import { validateConfig, type ConfigKind } from './config-schema.js';
 
-/** Read a YAML file into a plain object, or raise a one-line InputError naming the file. */
-export function readYamlFile(file: string): Record<string, unknown> {
+/**
+ * Read a YAML file into a plain object, or raise a one-line InputError naming the file. With a
+ * `kind`, the file is also checked against configs/schema/<kind>.schema.json.
+ */
+export function readYamlFile(file: string, kind?: ConfigKind): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -17,7 +21,8 @@ export function readYamlFile(file: string): Record<string, unknown> {
   } catch (err) {
     throw new InputError(file, `invalid YAML: ${errorMessage(err).split('\n')[0]}`);
   }
-  if (value === null || value === undefined) return {};
+  if (value === null || value === undefined) value = {};
   if (typeof value !== 'object' || Array.isArray(value)) throw new InputError(file, 'expected a mapping of settings at the top level');
+  if (kind !== undefined) validateConfig(kind, file, value);
   return value as Record<string, unknown>;
 }

@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { globalOptions } from '../context.js';
 import { parseIntOption } from '../settings.js';
 import { planBenchmark, type BenchmarkPlan } from '../../study/plan.js';
+import { resolveConfigPath } from '../../study/config.js';
+import { readYamlFile } from '../../util/yaml.js';
 import { runGrid } from '../../study/runner.js';
 import { benchmarkStateDir, cellState, retriedByNextRun, type CellState } from '../../study/state.js';
 import { rankingDir, type Cell } from '../../study/grid.js';
@@ -38,6 +40,8 @@ interface BenchmarkFlags {
 
 function plan(flags: BenchmarkFlags, cmd: Command): BenchmarkPlan {
   const g = globalOptions(cmd);
+  // the published schema first (one line naming file and key), then the benchmark's own checks
+  readYamlFile(resolveConfigPath(flags.config), 'benchmark');
   return planBenchmark({
     config: flags.config,
     only: flags.only,

@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 import { globalOptions } from '../context.js';
 import { selectBackend } from '../../engine/backend.js';
-import { print, printJson, formatTable, info } from '../../util/log.js';
+import { print, printJson, info, formatTable } from '../../util/log.js';
+import { formatTableFit, outputColumns, wrapText } from '../width.js';
 import { RuntimeFailure, UsageError } from '../../util/errors.js';
 import { getLossDefinition, listLosses, type LossOptionSpec } from '../../losses/registry.js';
 import { verifyReferenceFile } from '../../losses/verify.js';
@@ -33,13 +34,15 @@ export function register(program: Command): void {
           printJson(def);
           return;
         }
-        print(`${def.id}${def.aliases.length > 0 ? ` (also ${def.aliases.join(', ')})` : ''}: ${def.name} — ${def.family}, paper ${def.paperEquation}, ${def.role}`);
-        print(`reference: ${def.reference}`);
-        print(`notes:     ${def.notes}`);
+        const width = outputColumns();
+        const say = (text: string, indent = '') => print(wrapText(text, width, indent).join('\n'));
+        say(`${def.id}${def.aliases.length > 0 ? ` (also ${def.aliases.join(', ')})` : ''}: ${def.name} — ${def.family}, paper ${def.paperEquation}, ${def.role}`);
+        say(`reference: ${def.reference}`, '           ');
+        say(`notes:     ${def.notes}`, '           ');
         if (def.options.length === 0) print('options:   none');
         else {
           print('');
-          print(formatTable(['option', 'type', 'default', 'description'], def.options.map((o) => [o.name, o.type === 'choice' ? o.choices!.join('|') : o.type, o.default === undefined ? '(unset)' : String(o.default), o.description])));
+          print(formatTableFit(['option', 'type', 'default', 'description'], def.options.map((o) => [o.name, o.type === 'choice' ? o.choices!.join('|') : o.type, o.default === undefined ? '(unset)' : String(o.default), o.description])));
         }
         return;
       }
@@ -49,7 +52,7 @@ export function register(program: Command): void {
         return;
       }
       print(
-        formatTable(
+        formatTableFit(
           ['id', 'family', 'paper', 'role', 'options (defaults)', 'reference'],
           defs.map((d) => [
             d.aliases.length > 0 ? `${d.id} (${d.aliases.join(', ')})` : d.id,
@@ -62,7 +65,7 @@ export function register(program: Command): void {
         ),
       );
       print('');
-      print(`${defs.length} losses. Override options with --loss-opt name=value; details: segloss losses <id>.`);
+      print(wrapText(`${defs.length} losses. Override options with --loss-opt name=value; details: segloss losses <id>.`, outputColumns()).join('\n'));
     });
 
   losses

@@ -3,9 +3,11 @@ import { Command, Option } from 'commander';
 import { globalOptions } from '../context.js';
 import { parseIntOption, parseNumberOption } from '../settings.js';
 import { predictCases, type CheckpointChoice } from '../../eval/predict.js';
-import { selectBackend, describeBackend } from '../../engine/backend.js';
+import { selectBackend } from '../../engine/backend.js';
+import { backendBanner } from '../banner.js';
+import { formatTableFit } from '../width.js';
 import { RuntimeFailure, UsageError } from '../../util/errors.js';
-import { formatTable, info, print, printJson, progressBar, warn } from '../../util/log.js';
+import { info, print, printJson, progressBar, warn } from '../../util/log.js';
 
 export function register(program: Command): void {
   program
@@ -26,8 +28,7 @@ export function register(program: Command): void {
       const g = globalOptions(cmd);
       if ((opts.split === undefined) === (opts.input === undefined)) throw new UsageError('give exactly one of --split test|val and --input DIR');
       if (opts.step !== undefined && !(opts.step > 0 && opts.step <= 1)) throw new UsageError('--step: expected a fraction in (0, 1]');
-      const backend = await selectBackend(g.backend);
-      info(describeBackend(backend));
+      info(backendBanner(await selectBackend(g.backend)));
       let bar: ReturnType<typeof progressBar> | undefined;
       const report = await predictCases({
         runDir: opts.run,
@@ -50,7 +51,7 @@ export function register(program: Command): void {
       (bar as ReturnType<typeof progressBar> | undefined)?.stop();
       if (g.json) printJson(report);
       else {
-        print(formatTable(['case', 'seconds', 'result'], report.cases.map((c) => [c.caseId, c.seconds.toFixed(1), c.error === undefined ? (c.file as string) : `FAILED: ${c.error}`])));
+        print(formatTableFit(['case', 'seconds', 'result'], report.cases.map((c) => [c.caseId, c.seconds.toFixed(1), c.error === undefined ? (c.file as string) : `FAILED: ${c.error}`])));
         print('');
         print(`${report.cases.length - report.failed} of ${report.cases.length} cases written to ${report.outDir} (checkpoint ${report.checkpoint}${report.tta ? ', TTA' : ', no TTA'})`);
       }

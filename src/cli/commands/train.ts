@@ -8,9 +8,12 @@ import * as path from 'node:path';
 import { globalOptions } from '../context.js';
 import { parseIntOption, resolveSettings, parseListOption, type SettingSpec } from '../settings.js';
 import { RuntimeFailure, UsageError } from '../../util/errors.js';
-import { info, print, printJson, formatTable, warn } from '../../util/log.js';
-import { selectBackend, describeBackend, type BackendRequest } from '../../engine/backend.js';
+import { info, print, printJson, warn } from '../../util/log.js';
+import { selectBackend, type BackendRequest } from '../../engine/backend.js';
+import { backendBanner } from '../banner.js';
+import { formatTableFit } from '../width.js';
 import { parseLossOptions } from '../../losses/registry.js';
+import { lossOptionsFromConfig } from '../../losses/options.js';
 import {
   checkTrainOptions, trainRun, trainWithLrSearch, resolveLearningRates, TRAIN_DEFAULTS, CHECKPOINT_KINDS, SELECTION_MODES,
   type CheckpointKind, type SelectionMode, type TrainOptions, type TrainOutcome,
@@ -37,6 +40,7 @@ const SPECS: SettingSpec[] = [
   { key: 'results' },
   { key: 'synthDir' },
   { key: 'lossOpt', default: [] },
+  { key: 'lossOptions' },
   { key: 'resume', default: false },
   { key: 'restart', default: false },
   { key: 'deterministic', default: false },
@@ -82,11 +86,11 @@ export function register(program: Command): void {
     .option('--preprocessed <dir>', 'preprocessed root (env SEGLOSS_PREPROCESSED, default ./.segloss/preprocessed)')
     .option('--results <dir>', 'results root (env SEGLOSS_RESULTS, default ./results)')
     .option('--synth-dir <dir>', 'where toy tasks are synthesized (env SEGLOSS_SYNTH)')
-    .option('--config <file>', 'YAML file with any of these settings (flags win)')
+    .option('--config <file>', 'YAML file with any of these settings in snake_case, plus loss_options: {name: value} (flags win; configs/schema/train.schema.json)')
     .action(async (_flags: unknown, cmd: Command) => {
       const g = globalOptions(cmd);
       const configFile = cmd.opts<{ config?: string }>().config;
-      const s = resolveSettings(cmd, SPECS, configFile);
+      const s = resolveSettings(cmd, SPECS, configFile, 'train');
       // Flags arrive as strings: apply each setting's parser (which names the option in errors).
       for (const spec of SPECS) if (spec.parse !== undefined && typeof s[spec.key] === 'string') s[spec.key] = spec.parse(s[spec.key] as string);
       // A task reference (registered id, task YAML, dataset folder, nnU-Net id) names its folders by its id.
@@ -98,7 +102,11 @@ export function register(program: Command): void {
       const lrRaw = s['lr'] === undefined ? undefined : String(s['lr']);
       const rates = resolveLearningRates(lrRaw, loss, profile);
       const lossOpt = s['lossOpt'];
-      const lossOptions = parseLossOptions(Array.isArray(lossOpt) ? lossOpt.map(String) : typeof lossOpt === 'string' ? parseListOption(lossOpt) : []);
+      // the file's loss_options mapping, then --loss-opt pairs (file or flags), the latter winning
+      const lossOptions = {
+        ...lossOptionsFromConfig(s['lossOptions'], `${configFile ?? '--config'}: loss_options`),
+        ...parseLossOptions(Array.isArray(lossOpt) ? lossOpt.map(String) : typeof lossOpt === 'string' ? parseListOption(lossOpt) : []),
+      };
       const pretrainLr = s['pretrainLr'] === undefined ? undefined : Number(s['pretrainLr']);
       if (pretrainLr !== undefined && !(pretrainLr > 0)) throw new UsageError(`--pretrain-lr: expected a positive number, got '${String(s['pretrainLr'])}'`);
 
@@ -127,17 +135,16 @@ export function register(program: Command): void {
       if (pretrainLr !== undefined) options.pretrainLearningRate = pretrainLr;
       if (typeof s['pretrained'] === 'string') options.pretrained = path.resolve(s['pretrained']);
       if (rates !== undefined && rates.length > 1 && options.pretrainOnly === true) throw new UsageError('--pretrain-only trains one model: give a single --lr');
-      // Every argument is checked before the backend starts and before any data work.
+      // Every argument is checked before the backend starts (and its banner) and before any data work.
       checkTrainOptions(rates !== undefined && rates.length === 1 ? { ...options, learningRate: rates[0] as number } : options);
-      const backend = await selectBackend(g.backend as BackendRequest);
-      info(describeBackend(backend));
+      info(backendBanner(await selectBackend(g.backend as BackendRequest)));
 
       if (rates === undefined || rates.length === 1 || options.pretrainOnly === true) {
         if (rates !== undefined) options.learningRate = rates[0] as number;
         const outcome = await trainRun(options);
         if (g.json) printJson(outcome);
         else {
-          print(formatTable(['lr', 'status', 'best val Dice', 'best epoch', 'epochs', 'time', 'data wait', 'note'], [row(outcome)]));
+          print(formatTableFit(['lr', 'status', 'best val Dice', 'best epoch', 'epochs', 'time', 'data wait', 'note'], [row(outcome)]));
           print(`run: ${outcome.runDir}`);
         }
         if (outcome.status === 'failed') throw new RuntimeFailure(`${task}/${loss}: ${outcome.reason ?? 'training failed'}`);
@@ -146,7 +153,7 @@ export function register(program: Command): void {
       const search = await trainWithLrSearch({ ...options, learningRates: rates });
       if (g.json) printJson(search);
       else {
-        print(formatTable(['lr', 'status', 'best val Dice', 'best epoch', 'epochs', 'time', 'data wait', 'note'], search.runs.map(row)));
+        print(formatTableFit(['lr', 'status', 'best val Dice', 'best epoch', 'epochs', 'time', 'data wait', 'note'], search.runs.map(row)));
         print(search.best === null
           ? 'no learning rate produced a model'
           : `best learning rate on ${selection === 'paper' ? 'the test split (selection paper)' : `the validation fold ${search.fold}`}: ${formatLearningRate(search.best.learningRate)} (mean foreground Dice ${search.best.bestValDice.toFixed(4)})`);
