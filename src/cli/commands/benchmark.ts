@@ -10,7 +10,7 @@ import { benchmarkStateDir, cellState, retriedByNextRun, type CellState } from '
 import { rankingDir, type Cell } from '../../study/grid.js';
 import { cellsToJsonl, groupSbatchArguments, writeSlurm } from '../../study/emit.js';
 import { computeLrChoice, describeLrChoice, readLrChoice, writeLrChoice } from '../../study/lr-choice.js';
-import { addReplicateColumns, buildProvenanceEntry } from '../../study/provenance.js';
+import { addReplicateColumns, testProvenanceEntry } from '../../study/provenance.js';
 import { ProgressReporter, runProgress, shortCellName, type CellProgress } from '../../study/progress.js';
 import { compactLeaderboard, fitLine, fitTable } from '../../study/narrow.js';
 import { CONFIG_LIMITS, MAX_SEED } from '../../study/config.js';
@@ -289,7 +289,7 @@ function registerStudySteps(program: Command): void {
       const replicate = { seed: g.seed, fold: flags.fold as number };
       const choice = readLrChoice(results, flags.task, flags.loss);
       if (choice === undefined) throw new InputError(results, `no learning-rate choice for ${flags.task}/${flags.loss} (run \`segloss study choose-lr\` first)`);
-      const entry = buildProvenanceEntry(results, choice, replicate, flags.checkpoint);
+      const entry = testProvenanceEntry(results, choice, replicate, flags.checkpoint);
       // No entry when no rate finished: nothing was tested, and the file says so by being empty.
       const file = writeProvenanceFile(out, entry === undefined ? [] : [entry]);
       const csv = path.join(out, path.basename(testResultsFile(results, flags.task, flags.loss, replicate.fold, replicate.seed)));
