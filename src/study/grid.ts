@@ -139,6 +139,15 @@ export function rankingDir(paths: GridPaths): string {
   return rankingDirectory(paths.results);
 }
 
+/**
+ * What `--task` of the commands that read the task's data (preprocess, train) gets: the YAML's
+ * reference (a task YAML, a dataset folder, an nnU-Net id), which every process resolves to the
+ * same id (resolveTask); the other commands and every folder use the id.
+ */
+function taskArgument(config: BenchmarkConfig, task: string): string {
+  return config.taskRefs[task] ?? task;
+}
+
 function commonFlags(options: GridOptions, seed: number): string[] {
   const flags = ['--seed', String(seed), '--quiet'];
   if (options.backend !== undefined) flags.push('--backend', options.backend);
@@ -147,7 +156,7 @@ function commonFlags(options: GridOptions, seed: number): string[] {
 
 function trainFlags(config: BenchmarkConfig, paths: GridPaths, task: string, loss: string, fold: number): string[] {
   const flags = [
-    'train', '--task', task, '--loss', loss, '--fold', String(fold), '--profile', config.profile,
+    'train', '--task', taskArgument(config, task), '--loss', loss, '--fold', String(fold), '--profile', config.profile,
     '--preprocessed', paths.preprocessed, '--results', paths.results,
   ];
   if (paths.data !== undefined) flags.push('--data', paths.data);
@@ -221,7 +230,7 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
       dataDir = path.join(paths.synth, task);
       commands.push([...global, 'synth', '--task', task, '--cases', String(config.synthCases), '--out', dataDir]);
     }
-    const preprocess = [...global, 'preprocess', '--task', task, '--profile', config.profile, '--out', preprocessedDir(paths, task)];
+    const preprocess = [...global, 'preprocess', '--task', taskArgument(config, task), '--profile', config.profile, '--out', preprocessedDir(paths, task)];
     if (dataDir !== undefined) preprocess.push('--data', dataDir);
     commands.push(preprocess);
     cells.push({ id: `prepare:${task}`, kind: 'prepare', task, dependsOn: [], commands, continueOnFailure: false });
