@@ -23,6 +23,7 @@ import * as path from 'node:path';
 import type { BenchmarkConfig } from './config.js';
 import { UsageError } from '../util/errors.js';
 import { PROVENANCE_FILE_NAME } from '../util/provenance.js';
+import { PUBLISHED_TASK_IDS } from '../rank/published.js';
 import {
   formatLearningRate, lossDirectory, preprocessedTaskDirectory, pretrainDirectory, rankingDirectory, runDirectory, testEvaluationDirectory,
   testPredictionsDirectory, testResultsFile,
@@ -339,10 +340,25 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
       ...global, 'rank', '--results', ...rankInputs(paths, cells),
       '--out', rankingDir(paths), '--metrics', config.ranking.metrics.join(','), '--alpha', String(config.ranking.alpha),
       '--bootstrap', String(config.ranking.bootstrap),
+      ...rankExtras(config, options),
     ]],
     continueOnFailure: false,
   });
   return cells;
+}
+
+/**
+ * The rank cell's flags beyond the metrics: `--published auto` when every task is one of the
+ * study's (the published means exist for them, src/rank/published.ts), and `--synthetic-tasks`
+ * naming the grid's synthetic tasks, so that a demonstration's leaderboard says what it is.
+ */
+function rankExtras(config: BenchmarkConfig, options: GridOptions): string[] {
+  const extras: string[] = [];
+  const studyTasks = new Set(Object.values(PUBLISHED_TASK_IDS));
+  if (config.tasks.length > 0 && config.tasks.every((t) => studyTasks.has(t))) extras.push('--published', 'auto');
+  const synthetic = config.tasks.filter((t) => options.isSynthetic(t));
+  if (synthetic.length > 0) extras.push('--synthetic-tasks', synthetic.join(','));
+  return extras;
 }
 
 /** The evaluation results the rank cell reads: one results.csv per tested (task, loss, replicate). */

@@ -187,5 +187,17 @@ test('tasks: a path to an nnU-Net v2 dataset folder plans its cells, folders nam
   assert.equal(after(args('prepare', 'preprocess'), '--task'), dataset);
   assert.equal(after(args('train', 'train'), '--task'), dataset);
   assert.equal(after(args('test', 'evaluate'), '--task'), 'Dataset042_Kidney');
+  assert.equal(cells.at(-1)!.commands[0]!.some((a) => a === '--published' || a === '--synthetic-tasks'), false);
   assert.equal(after(args('test', 'evaluate'), '--out'), path.join(results, 'Dataset042_Kidney', 'dice', 'test', 'fold-0', 'seed-3', 'evaluation'));
+});
+
+test('grid: the rank cell names synthetic tasks (a demonstration) and compares with the published means only when every task is the study\'s', () => {
+  const rankArgs = (c: ReturnType<typeof config>) => (planGrid(c, paths, options).at(-1)?.commands[0] ?? []).join(' ');
+  const toy = rankArgs(config());
+  assert.match(toy, / --synthetic-tasks toy-liver,toy-pancreas$/);
+  assert.doesNotMatch(toy, /--published/);
+  const study = rankArgs(config({ tasks: ['liver'] }));
+  assert.match(study, / --published auto$/);
+  assert.doesNotMatch(study, /--synthetic-tasks/);
+  assert.doesNotMatch(rankArgs(config({ tasks: ['liver', 'toy-liver'] })), /--published/);
 });
