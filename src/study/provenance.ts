@@ -5,11 +5,10 @@
  * learning-rate scores of the loss's lr-choice.json (./lr-choice.ts), the scores the rate was
  * chosen on.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { RUN_FILES, runDirectory } from '../util/layout.js';
 import type { LearningRateScore, ProvenanceEntry } from '../util/provenance.js';
-import { writeFileAtomic } from '../util/atomic.js';
 import { buildProvenanceEntry } from '../eval/provenance.js';
 import type { LrChoice, Replicate } from './lr-choice.js';
 
@@ -36,19 +35,4 @@ export function testProvenanceEntry(
   const runDir = runDirectory(resultsRoot, choice.task, choice.loss, choice.chosen, replicate.fold, replicate.seed);
   if (!existsSync(path.join(runDir, RUN_FILES.config))) return undefined;
   return buildProvenanceEntry(runDir, { ...(checkpoint !== undefined ? { kind: checkpoint } : {}), epoch: null }, choiceLrScores(choice, replicate));
-}
-
-/**
- * Add `seed` and `fold` columns to a results.csv (CONTRACTS.md) unless it has them already
- * (newer `segloss evaluate` writes them itself). Returns whether the file changed.
- */
-export async function addReplicateColumns(file: string, seed: number, fold: number): Promise<boolean> {
-  const text = readFileSync(file, 'utf8');
-  const lines = text.split('\n');
-  const header = (lines[0] ?? '').split(',');
-  if (header.includes('seed') && header.includes('fold')) return false;
-  if (header.includes('seed') || header.includes('fold')) return false;
-  const out = lines.map((line, i) => (line === '' ? line : i === 0 ? `${line},seed,fold` : `${line},${seed},${fold}`));
-  await writeFileAtomic(file, out.join('\n'));
-  return true;
 }

@@ -10,7 +10,7 @@ import { parseBenchmarkConfig } from '../../src/study/config.js';
 import { planGrid, type GridOptions, type GridPaths } from '../../src/study/grid.js';
 import { planBenchmark } from '../../src/study/plan.js';
 import { chooseRate, computeLrChoice, meanReplicateScore, writeLrChoice, readLrChoice } from '../../src/study/lr-choice.js';
-import { addReplicateColumns, testProvenanceEntry } from '../../src/study/provenance.js';
+import { testProvenanceEntry } from '../../src/study/provenance.js';
 import { writeRunStatus } from '../../src/util/run-status.js';
 import { lrChoiceFile, resolveRunDirectory, runDirectory, pretrainDirectory, RUN_FILES } from '../../src/util/layout.js';
 import { UsageError } from '../../src/util/errors.js';
@@ -168,15 +168,6 @@ test('provenance: steps, budget, epochs, stop reason, checkpoint epoch, seconds 
   writeRunStatus(run, { state: 'done', epoch: 3, seconds: 33, bestValDice: 0.7, steps: 31, budgetSteps: 80, stopReason: 'lr-floor', bestEpoch: 1 } as never);
   const final = testProvenanceEntry(results, choice, { seed: 5, fold: 1 }, 'final');
   assert.deepEqual([final?.steps, final?.budgetSteps, final?.stopReason, final?.checkpoint], [71, 120, 'lr-floor', { kind: 'final', epoch: 2 }]);
-});
-
-test('results.csv gets seed and fold columns once', async () => {
-  const file = path.join(tempDir('segloss-csv-'), 'results.csv');
-  writeFileSync(file, 'task,loss,case,metric,value\ntoy-liver,dice,c1,dsc,0.5\n');
-  assert.equal(await addReplicateColumns(file, 7, 2), true);
-  assert.equal(readFileSync(file, 'utf8'), 'task,loss,case,metric,value,seed,fold\ntoy-liver,dice,c1,dsc,0.5,7,2\n');
-  assert.equal(await addReplicateColumns(file, 7, 2), false);
-  assert.equal(readFileSync(file, 'utf8'), 'task,loss,case,metric,value,seed,fold\ntoy-liver,dice,c1,dsc,0.5,7,2\n');
 });
 
 test('configs/paper.yaml: `--emit jsonl` lists DiceBD and DiceHD fine-tuning at exactly footnote 7\'s rates, with selection paper and checkpoint final', () => {
