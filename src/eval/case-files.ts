@@ -6,6 +6,7 @@
  */
 import type { Vec3 } from '../util/vec3.js';
 import { readNifti } from '../data/nifti.js';
+import { applyLabelMap } from '../data/labels.js';
 import { InputError } from '../util/errors.js';
 import { evaluateCase, type CaseMetrics } from './case-metrics.js';
 import { checkSameGrid } from './grid-check.js';
@@ -22,6 +23,8 @@ export interface CaseTask {
   /** The labels the reference and the prediction may contain besides 0. */
   declared: DeclaredLabels;
   toleranceMm: number;
+  /** The task's label_map (dataset value → task value), applied to the reference before anything else. */
+  referenceLabelMap?: Record<number, number>;
 }
 
 export interface CaseResult {
@@ -62,8 +65,9 @@ export async function referenceLabels(gtFiles: readonly string[]): Promise<numbe
 }
 
 export async function evaluateCaseFiles(task: CaseTask): Promise<CaseResult> {
-  const gt = await readNifti(task.gtFile, { kind: 'label' });
-  if (gt.shape.length > 3 && (gt.shape[3] ?? 1) > 1) throw new InputError(task.gtFile, `case ${task.caseId}: ground truth has ${gt.shape[3]} channels, expected a 3D label map`);
+  const raw = await readNifti(task.gtFile, { kind: 'label' });
+  if (raw.shape.length > 3 && (raw.shape[3] ?? 1) > 1) throw new InputError(task.gtFile, `case ${task.caseId}: ground truth has ${raw.shape[3]} channels, expected a 3D label map`);
+  const gt = { ...raw, data: applyLabelMap(raw.data, task.referenceLabelMap) as LabelData };
   checkDeclaredLabels(task.gtFile, 'reference', task.caseId, gt.data, task.declared);
   const shape = gt.shape.slice(0, 3) as Vec3;
   let predData: LabelData;

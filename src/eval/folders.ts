@@ -74,6 +74,8 @@ export interface EvaluateFoldersOptions {
   outDir: string;
   /** Shown in messages and summary.json when `groundTruth` is used (e.g. "test split of <dataset>"). */
   groundTruthSource?: string;
+  /** The task's label_map (dataset value → task value) to apply to every reference (a split's plan has one when the task merges labels). */
+  referenceLabelMap?: Record<number, number>;
   /** Ground-truth cases to score (default: every case of gtDir), e.g. the cases.txt `segloss predict` writes. */
   cases?: string[];
   /**
@@ -288,7 +290,11 @@ export async function evaluateFolders(options: EvaluateFoldersOptions): Promise<
   const requested = options.labels === undefined ? undefined : [...new Set(options.labels)].sort((a, b) => a - b);
   const declared = await declaredLabels(options.declaredLabels, requested, ids.map((id) => gtCases.get(id) as string), gtSource);
   const labels = requested ?? declared.values;
-  const tasks: CaseTask[] = ids.map((id) => ({ caseId: id, gtFile: gtCases.get(id) as string, predFile: predCases.get(id), labels, declared, toleranceMm }));
+  const referenceLabelMap = options.referenceLabelMap;
+  const tasks: CaseTask[] = ids.map((id) => ({
+    caseId: id, gtFile: gtCases.get(id) as string, predFile: predCases.get(id), labels, declared, toleranceMm,
+    ...(referenceLabelMap !== undefined ? { referenceLabelMap } : {}),
+  }));
   const workers = Math.max(1, Math.min(options.workers ?? os.availableParallelism(), tasks.length));
   const byCase = new Map<string, CaseResult>();
   const onDone = (r: CaseResult) => {

@@ -4,7 +4,10 @@
  * epochs, seconds; the newer fields steps, budgetSteps, bestEpoch and stopReason when present),
  * log.jsonl (the learning curve), the learning-rate search of its loss, fold and seed (the file of
  * `segloss train --lr search`, else the sibling runs lr-*\/fold-k/seed-s/ the benchmark trains one by
- * one) and, for a fine-tuning schedule, the pre-training run it started from.
+ * one) unless the caller gives the scores (the benchmark gives those of its lr-choice.json, the
+ * scores its choice over replicates was made on) and, for a fine-tuning schedule, the pre-training
+ * run it started from. This is the one provenance builder: `segloss evaluate` and the benchmark's
+ * test cells both call it.
  *
  * Older runs lack the newer status fields: steps = epochs × iterations, budget = planned epochs ×
  * iterations, stopReason from the state (done after all epochs: 'budget', before: 'early-stop').
@@ -20,6 +23,8 @@ import type { CheckpointKind } from './run-info.js';
 interface RunConfigFields {
   identity: { task: string; loss: string; seed: number; fold: number; learningRate: number; iterations: number; pretrainFrom?: string | null };
   epochs: number;
+  /** The checkpoint `predict` tests by default (CONTRACTS.md; older runs lack it: 'best'). */
+  checkpoint?: CheckpointKind;
 }
 
 /** What provenance reads of status.json (the newer fields optional: older runs lack them). */
@@ -150,17 +155,24 @@ export function learningRateScores(runDir: string, config: RunConfigFields): Lea
 }
 
 /**
- * The provenance entry of the network of `runDir` tested with `checkpoint` (kind, and its epoch
- * when known; for `best` without a known epoch the status's bestEpoch or the log's last new best).
+ * The provenance entry of the network of `runDir` tested with `checkpoint` (kind — when not given,
+ * the run's config.json `checkpoint`, else 'best' as `predict` — and its epoch when known; for
+ * `best` without a known epoch the status's bestEpoch or the log's last new best). `lrScores`: the
+ * learning-rate scores when the caller knows them, else learningRateScores(runDir, …).
  */
-export function buildProvenanceEntry(runDir: string, checkpoint: { kind: CheckpointKind; epoch: number | null }): ProvenanceEntry {
+export function buildProvenanceEntry(
+  runDir: string,
+  checkpoint: { kind?: CheckpointKind; epoch: number | null },
+  lrScores?: LearningRateScore[],
+): ProvenanceEntry {
   const config = readConfig(runDir);
   const status = readStatus(runDir);
   const log = readLog(runDir);
   const own = stageTotals(config, status, log);
+  const kind = checkpoint.kind ?? config.checkpoint ?? 'best';
   let epoch = checkpoint.epoch;
   if (epoch === null) {
-    if (checkpoint.kind === 'best') epoch = status.bestEpoch ?? [...log].reverse().find((e) => e.newBest === true)?.epoch ?? null;
+    if (kind === 'best') epoch = status.bestEpoch ?? [...log].reverse().find((e) => e.newBest === true)?.epoch ?? null;
     else epoch = log[log.length - 1]?.epoch ?? null;
   }
   const entry: ProvenanceEntry = {
@@ -169,12 +181,12 @@ export function buildProvenanceEntry(runDir: string, checkpoint: { kind: Checkpo
     seed: config.identity.seed,
     fold: config.identity.fold,
     learningRate: config.identity.learningRate,
-    lrScores: learningRateScores(runDir, config),
+    lrScores: lrScores ?? learningRateScores(runDir, config),
     steps: own.steps,
     budgetSteps: own.budgetSteps,
     epochs: own.epochs,
     stopReason: stopReasonOf(status, config.epochs),
-    checkpoint: { kind: checkpoint.kind, epoch },
+    checkpoint: { kind, epoch },
     seconds: own.seconds,
     valCurve: log.map((e) => ({ epoch: e.epoch, valDice: typeof e.valDice === 'number' ? e.valDice : null })),
   };

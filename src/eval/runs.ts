@@ -24,8 +24,17 @@ export function splitCaseIds(preprocessedDir: string, split: SplitName, fold = 0
   return [...f.val];
 }
 
-/** Ground-truth label files of a split (from the raw dataset the plan was made from) and the plan's foreground labels. */
-export function splitGroundTruth(preprocessedDir: string, split: SplitName, fold = 0): { files: Map<string, string>; labels: number[]; source: string } {
+/**
+ * Ground-truth label files of a split (from the raw dataset the plan was made from), the plan's
+ * foreground labels, and the plan's label_map: the raw files hold dataset values, which
+ * preprocessing mapped to the task's before training (e.g. MSD liver's 0/1/2 → the study's 0/1),
+ * so evaluation must map the references the same way.
+ */
+export function splitGroundTruth(
+  preprocessedDir: string,
+  split: SplitName,
+  fold = 0,
+): { files: Map<string, string>; labels: number[]; source: string; labelMap?: Record<number, number> } {
   const plans = loadPlans(preprocessedDir);
   const ids = splitCaseIds(preprocessedDir, split, fold);
   const ds = loadDataset(plans.dataset_dir);
@@ -36,8 +45,10 @@ export function splitGroundTruth(preprocessedDir: string, split: SplitName, fold
     if (label === undefined) throw new InputError(plans.dataset_dir, `case ${id} of the ${split} split has no label file in the dataset`);
     files.set(id, label);
   }
+  const labelMap = plans.label_map === undefined ? undefined : Object.fromEntries(Object.entries(plans.label_map).map(([k, v]) => [Number(k), v]));
   return {
     files,
+    ...(labelMap !== undefined && Object.keys(labelMap).length > 0 ? { labelMap } : {}),
     labels: plans.labels.map((l) => l.value).filter((v) => v !== 0),
     source: `${split === 'test' ? 'test' : `fold-${fold} validation`} split of ${plans.dataset_dir}`,
   };

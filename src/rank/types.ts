@@ -77,7 +77,7 @@ export interface EffectRow {
   significant: boolean;
 }
 
-export type WarningCode = 'too-few-cases' | 'single-replicate' | 'under-trained' | 'unequal-compute' | 'lr-at-grid-edge';
+export type WarningCode = 'too-few-cases' | 'single-replicate' | 'under-trained' | 'unequal-compute' | 'lr-at-grid-edge' | 'synthetic-data';
 
 export interface RankWarning {
   code: WarningCode;

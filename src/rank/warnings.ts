@@ -13,6 +13,8 @@
  *   by the smallest is ≥ 1.5 (a smallest of 0 with a largest above 0 counts too).
  * - `lr-at-grid-edge` (needs provenance): at least two learning rates were searched and the chosen
  *   one is the largest or the smallest of them.
+ * - `synthetic-data`: the caller says some tasks are synthetic (`rank --synthetic-tasks`; the
+ *   benchmark passes its toy tasks): the leaderboard demonstrates the pipeline, not the losses.
  */
 import { printable } from '../util/text.js';
 import type { ProvenanceSummary, RankWarning, Replicate } from './types.js';
@@ -127,4 +129,14 @@ export function rankingWarnings(input: WarningInput): RankWarning[] {
     }
   }
   return warnings;
+}
+
+/** The `synthetic-data` warning for these tasks (their results come from synthetic volumes). */
+export function syntheticDataWarning(tasks: readonly string[]): RankWarning {
+  const names = tasks.map((t) => nm(t)).join(', ');
+  return {
+    code: 'synthetic-data',
+    message: `${tasks.length === 1 ? 'task' : 'tasks'} ${names}: synthetic data — a demonstration of the pipeline; these results say nothing about how the losses compare on real images`,
+    ...(tasks.length === 1 ? { task: tasks[0] as string } : {}),
+  };
 }

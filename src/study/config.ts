@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { existsSync } from 'node:fs';
-import { InputError } from '../util/errors.js';
+import { InputError, errorMessage } from '../util/errors.js';
 import { readYamlFile } from '../util/yaml.js';
 import { warn } from '../util/log.js';
 import { CONFIG_DIR } from '../util/paths.js';
@@ -18,7 +18,10 @@ export interface BenchmarkConfig {
   /** Path of the YAML file it was read from. */
   file: string;
   description: string;
+  /** Task ids (they name the task's folders). */
   tasks: string[];
+  /** Per task id, the reference the YAML gave (a registered id, a task YAML, a dataset folder, an nnU-Net id): what `--task` of its commands gets. */
+  taskRefs: Record<string, string>;
   losses: string[];
   /** Learning rates searched per loss; the best on the validation fold is tested (paper §3.2). */
   learningRates: number[];
@@ -157,22 +160,44 @@ function choiceValue<T extends string>(file: string, key: string, value: unknown
 export const MAX_SEED = 2 ** 32 - 1;
 
 /**
- * Parse and validate a benchmark config. `validLosses`/`validTasks` are the registries' ids;
- * they are passed in so this module stays independent of the registries.
+ * The id of a `tasks:` entry: with a list of valid ids, the entry itself when listed; with a
+ * resolver (resolveTask of src/data/tasks.ts, any task reference), the id it resolves to — its
+ * error then names the config file.
+ */
+function taskIdOf(file: string, ref: string, validTasks: TaskRegistry): string {
+  if (typeof validTasks === 'function') {
+    try {
+      return validTasks(ref);
+    } catch (err) {
+      throw new InputError(file, `tasks: ${errorMessage(err)}`);
+    }
+  }
+  if (!validTasks.includes(ref)) throw new InputError(file, `unknown task '${ref}' (valid: ${validTasks.join(', ')})`);
+  return ref;
+}
+
+/** The valid task ids, or a resolver from any task reference to its id (throwing when it names none). */
+export type TaskRegistry = readonly string[] | ((ref: string) => string);
+
+/**
+ * Parse and validate a benchmark config. `validLosses`/`validTasks` are the registries' ids (or,
+ * for tasks, a resolver); they are passed in so this module stays independent of the registries.
  */
 export function parseBenchmarkConfig(
   file: string,
   raw: Raw,
-  registries: { validLosses: readonly string[]; validTasks: readonly string[] },
+  registries: { validLosses: readonly string[]; validTasks: TaskRegistry },
 ): BenchmarkConfig {
   checkKeys(file, '', raw, TOP_KEYS);
   // Accepted so that older configurations still load, but every run is seeded now (its seed names its directory).
   if (raw['deterministic'] !== undefined) warn(`${file}: 'deterministic' is deprecated and has no effect: every run is seeded with --seed`);
-  const tasks = stringList(file, 'tasks', raw['tasks']);
-  for (const t of tasks) {
-    if (!registries.validTasks.includes(t)) throw new InputError(file, `unknown task '${t}' (valid: ${registries.validTasks.join(', ')})`);
+  const taskRefs: Record<string, string> = {};
+  for (const ref of stringList(file, 'tasks', raw['tasks'])) {
+    const id = taskIdOf(file, ref, registries.validTasks);
+    if (taskRefs[id] !== undefined) throw new InputError(file, `'tasks' lists a task twice${id === ref ? '' : ` (${id})`}`);
+    taskRefs[id] = ref;
   }
-  if (new Set(tasks).size !== tasks.length) throw new InputError(file, `'tasks' lists a task twice`);
+  const tasks = Object.keys(taskRefs);
   const losses = stringList(file, 'losses', raw['losses']);
   for (const l of losses) {
     if (!registries.validLosses.includes(l)) throw new InputError(file, `unknown loss '${l}' (valid: ${registries.validLosses.join(', ')})`);
@@ -223,6 +248,7 @@ export function parseBenchmarkConfig(
     file,
     description: raw['description'] === undefined ? '' : String(raw['description']),
     tasks,
+    taskRefs,
     losses,
     learningRates,
     finetuneLearningRates,
@@ -266,7 +292,7 @@ export function resolveConfigPath(config: string | undefined): string {
 
 export function loadBenchmarkConfig(
   config: string | undefined,
-  registries: { validLosses: readonly string[]; validTasks: readonly string[] },
+  registries: { validLosses: readonly string[]; validTasks: TaskRegistry },
 ): BenchmarkConfig {
   const file = resolveConfigPath(config);
   return parseBenchmarkConfig(file, readYamlFile(file), registries);

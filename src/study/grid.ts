@@ -23,6 +23,7 @@ import * as path from 'node:path';
 import type { BenchmarkConfig } from './config.js';
 import { UsageError } from '../util/errors.js';
 import { PROVENANCE_FILE_NAME } from '../util/provenance.js';
+import { PUBLISHED_TASK_IDS } from '../rank/published.js';
 import {
   formatLearningRate, lossDirectory, preprocessedTaskDirectory, pretrainDirectory, rankingDirectory, runDirectory, testEvaluationDirectory,
   testPredictionsDirectory, testResultsFile,
@@ -139,6 +140,15 @@ export function rankingDir(paths: GridPaths): string {
   return rankingDirectory(paths.results);
 }
 
+/**
+ * What `--task` of the commands that read the task's data (preprocess, train) gets: the YAML's
+ * reference (a task YAML, a dataset folder, an nnU-Net id), which every process resolves to the
+ * same id (resolveTask); the other commands and every folder use the id.
+ */
+function taskArgument(config: BenchmarkConfig, task: string): string {
+  return config.taskRefs[task] ?? task;
+}
+
 function commonFlags(options: GridOptions, seed: number): string[] {
   const flags = ['--seed', String(seed), '--quiet'];
   if (options.backend !== undefined) flags.push('--backend', options.backend);
@@ -147,7 +157,7 @@ function commonFlags(options: GridOptions, seed: number): string[] {
 
 function trainFlags(config: BenchmarkConfig, paths: GridPaths, task: string, loss: string, fold: number): string[] {
   const flags = [
-    'train', '--task', task, '--loss', loss, '--fold', String(fold), '--profile', config.profile,
+    'train', '--task', taskArgument(config, task), '--loss', loss, '--fold', String(fold), '--profile', config.profile,
     '--preprocessed', paths.preprocessed, '--results', paths.results,
   ];
   if (paths.data !== undefined) flags.push('--data', paths.data);
@@ -221,7 +231,7 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
       dataDir = path.join(paths.synth, task);
       commands.push([...global, 'synth', '--task', task, '--cases', String(config.synthCases), '--out', dataDir]);
     }
-    const preprocess = [...global, 'preprocess', '--task', task, '--profile', config.profile, '--out', preprocessedDir(paths, task)];
+    const preprocess = [...global, 'preprocess', '--task', taskArgument(config, task), '--profile', config.profile, '--out', preprocessedDir(paths, task)];
     if (dataDir !== undefined) preprocess.push('--data', dataDir);
     commands.push(preprocess);
     cells.push({ id: `prepare:${task}`, kind: 'prepare', task, dependsOn: [], commands, continueOnFailure: false });
@@ -330,10 +340,25 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
       ...global, 'rank', '--results', ...rankInputs(paths, cells),
       '--out', rankingDir(paths), '--metrics', config.ranking.metrics.join(','), '--alpha', String(config.ranking.alpha),
       '--bootstrap', String(config.ranking.bootstrap),
+      ...rankExtras(config, options),
     ]],
     continueOnFailure: false,
   });
   return cells;
+}
+
+/**
+ * The rank cell's flags beyond the metrics: `--published auto` when every task is one of the
+ * study's (the published means exist for them, src/rank/published.ts), and `--synthetic-tasks`
+ * naming the grid's synthetic tasks, so that a demonstration's leaderboard says what it is.
+ */
+function rankExtras(config: BenchmarkConfig, options: GridOptions): string[] {
+  const extras: string[] = [];
+  const studyTasks = new Set(Object.values(PUBLISHED_TASK_IDS));
+  if (config.tasks.length > 0 && config.tasks.every((t) => studyTasks.has(t))) extras.push('--published', 'auto');
+  const synthetic = config.tasks.filter((t) => options.isSynthetic(t));
+  if (synthetic.length > 0) extras.push('--synthetic-tasks', synthetic.join(','));
+  return extras;
 }
 
 /** The evaluation results the rank cell reads: one results.csv per tested (task, loss, replicate). */

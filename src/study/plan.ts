@@ -10,7 +10,8 @@ import {
 } from './grid.js';
 import type { ArtifactLayout } from './state.js';
 import { LOSS_IDS, canonicalLossOptions, getLossDefinition } from '../losses/registry.js';
-import { listTasks, getTask } from '../data/tasks.js';
+import { existsSync } from 'node:fs';
+import { resolveTask } from '../data/tasks.js';
 import { benchmarkRoot } from '../util/layout.js';
 import { preprocessedRoot, resultsRoot, synthRoot } from '../util/paths.js';
 import { UsageError } from '../util/errors.js';
@@ -48,7 +49,12 @@ function restrict(values: number[], only: number[] | undefined, key: string): nu
 }
 
 export function planBenchmark(flags: PlanFlags): BenchmarkPlan {
-  const loaded = loadBenchmarkConfig(flags.config, { validLosses: LOSS_IDS, validTasks: listTasks().map((t) => t.id) });
+  // `tasks:` takes any task reference (resolveTask: a registered id, a task YAML, a dataset folder,
+  // an nnU-Net id under --data / $SEGLOSS_DATA / $nnUNet_raw); its id names the task's folders.
+  const taskOptions = flags.data === undefined ? {} : { data: flags.data };
+  const parsed = loadBenchmarkConfig(flags.config, { validLosses: LOSS_IDS, validTasks: (ref) => resolveTask(ref, taskOptions).id });
+  // A path is made absolute: the cells' commands may run elsewhere (Slurm, another working directory).
+  const loaded = { ...parsed, taskRefs: Object.fromEntries(Object.entries(parsed.taskRefs).map(([id, ref]) => [id, ref !== id && existsSync(ref) ? path.resolve(ref) : ref])) };
   // Loss options under their current names: a deprecated name warns once here, not in every cell.
   const lossOptions = Object.fromEntries(Object.entries(loaded.lossOptions).map(([id, o]) => [id, canonicalLossOptions(o, `${resolveConfigPath(flags.config)}: loss_options.${id}`)]));
   const config: BenchmarkConfig = { ...loaded, lossOptions };
@@ -72,7 +78,7 @@ export function planBenchmark(flags: PlanFlags): BenchmarkPlan {
       seeds,
       folds,
       backend: flags.backend,
-      isSynthetic: (t) => getTask(t).synthetic,
+      isSynthetic: (t) => resolveTask(t, taskOptions).synthetic,
       pretrainLossOf,
       usesFinetuneRates: (loss) => getLossDefinition(loss).schedule?.finetuneRates === true,
     },

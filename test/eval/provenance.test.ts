@@ -95,6 +95,15 @@ test('buildProvenanceEntry: the LR-search file wins over sibling runs; new statu
   assert.deepEqual([entry.steps, entry.budgetSteps, entry.stopReason, entry.seconds, entry.checkpoint.epoch], [14 + 9, 20 + 10, 'lr-floor', 31 + 12, 0]);
 });
 
+test('buildProvenanceEntry: learning-rate scores the caller gives (the benchmark\'s lr-choice.json) replace the search; the kind defaults to the run\'s config', () => {
+  const { run } = makeResults();
+  const given = [{ learningRate: 1e-4, score: 0.625 }, { learningRate: 1e-5, score: null }];
+  const entry = buildProvenanceEntry(run, { epoch: null }, given);
+  assert.deepEqual(entry, { ...EXPECTED_BASE, lrScores: given, checkpoint: { kind: 'best', epoch: 1 } });
+  writeJson(path.join(run, 'config.json'), { ...runConfig('dicebd', 1e-4, 1, 7, 5, 4, null), checkpoint: 'final' });
+  assert.deepEqual(buildProvenanceEntry(run, { epoch: null }).checkpoint, { kind: 'final', epoch: 2 });
+});
+
 /** A reference and a prediction of one 2 × 2 × 1 case: G = {0, 1}, P = {1}: DSC 2/3. */
 function writeCase(dir: string): { gt: string; pred: string } {
   const affine: Affine = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]];

@@ -63,4 +63,16 @@ test('a cell whose training diverges is reported failed and ranked with N/A (DSC
   assert.ok(results.filter((row) => row[metric] === 'hd95').some((row) => row[value] === 'inf'));
   const leaderboard = readFileSync(path.join(dir, 'results', 'diverge', 'ranking', 'leaderboard.csv'), 'utf8');
   assert.match(leaderboard, /\ntversky,|,tversky,/);
+  // The rank cell read the tests' provenance.json: dice's from its run (2 epochs × 3 iterations at
+  // 3e-4); the diverged tversky has none (nothing was tested). The toy task makes it a demonstration.
+  const json = JSON.parse(readFileSync(path.join(dir, 'results', 'diverge', 'ranking', 'leaderboard.json'), 'utf8')) as {
+    provenance: { task: string; loss: string; steps: number; budgetSteps: number; learningRate: number; lrScores: { learningRate: number }[] }[] | { unknown: true };
+    warnings: { code: string; message: string }[];
+  };
+  assert.ok(Array.isArray(json.provenance), JSON.stringify(json.provenance));
+  const dice = json.provenance.find((p) => p.loss === 'dice');
+  assert.deepEqual([dice?.task, dice?.steps, dice?.budgetSteps, dice?.learningRate, dice?.lrScores.map((s) => s.learningRate)], ['toy-multiorgan', 6, 6, 3e-4, [3e-4]]);
+  assert.deepEqual(json.warnings.filter((w) => w.code === 'synthetic-data').map((w) => w.message), [
+    'task toy-multiorgan: synthetic data — a demonstration of the pipeline; these results say nothing about how the losses compare on real images',
+  ]);
 });

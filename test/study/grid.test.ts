@@ -5,10 +5,11 @@ import { planGrid, parseOnly, type GridPaths, type GridOptions } from '../../src
 import { formatLearningRate } from '../../src/util/layout.js';
 import { cellShellLine, cellsToJsonl, shellQuote } from '../../src/study/emit.js';
 import { InputError } from '../../src/util/errors.js';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { makeVolume, writeNiftiSync } from '../../src/data/nifti.js';
 import * as path from 'node:path';
 import { planBenchmark } from '../../src/study/plan.js';
-import { tempDir } from '../helpers.js';
+import { runSegloss, tempDir } from '../helpers.js';
 
 const registries = { validLosses: ['ce', 'dice', 'dicece', 'dicebd', 'lovasz', 'dicehd'], validTasks: ['toy-liver', 'toy-pancreas', 'liver'] };
 const paths: GridPaths = { synth: '/s', preprocessed: '/p', results: '/r' };
@@ -160,4 +161,43 @@ test('plan: loss_options under deprecated camelCase names reach the cells under 
   const flags = (loss: string) => plan.cells.find((c) => c.kind === 'train' && c.loss === loss)!.commands.at(-1)!.join(' ');
   assert.match(flags('dice'), /--loss-opt batch_dice=false/);
   assert.match(flags('dicebd'), /--loss-opt alpha_start=0.5/);
+});
+
+test('tasks: a path to an nnU-Net v2 dataset folder plans its cells, folders named by the resolved id', () => {
+  const dir = tempDir('segloss-plan-dataset-');
+  const dataset = path.join(dir, 'data', 'Dataset042_Kidney');
+  const affine = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] as const;
+  for (const id of ['kid_1', 'kid_2']) {
+    writeNiftiSync(path.join(dataset, 'imagesTr', `${id}_0000.nii.gz`), makeVolume(new Float32Array(8), [2, 2, 2], affine.map((r) => [...r]) as never));
+    writeNiftiSync(path.join(dataset, 'labelsTr', `${id}.nii.gz`), makeVolume(new Uint8Array(8), [2, 2, 2], affine.map((r) => [...r]) as never));
+  }
+  writeFileSync(path.join(dataset, 'dataset.json'), JSON.stringify({ channel_names: { 0: 'CT' }, labels: { background: 0, kidney: 1 }, numTraining: 2, file_ending: '.nii.gz' }));
+  const file = path.join(dir, 'kidney.yaml');
+  // Relative to the working directory, as the other paths of a benchmark config.
+  writeFileSync(file, 'tasks: [data/Dataset042_Kidney]\nlosses: [dice]\nlearning_rates: [3e-4]\n');
+  const out = path.join(dir, 'cells.jsonl');
+  const results = path.join(dir, 'results');
+  const r = runSegloss(['--seed', '3', 'benchmark', '--config', file, '--emit', 'jsonl', '--out', out, '--results', results], { cwd: dir });
+  assert.equal(r.status, 0, r.stderr);
+  const cells = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; kind: string; task: string | null; commands: string[][] });
+  assert.deepEqual(cells.map((c) => c.id), ['prepare:Dataset042_Kidney', 'train:Dataset042_Kidney:dice:3e-4:fold-0:seed-3', 'test:Dataset042_Kidney:dice:fold-0:seed-3', 'rank']);
+  const args = (kind: string, name: string) => cells.find((c) => c.kind === kind)!.commands.find((a) => a.includes(name))!;
+  const after = (a: string[], flag: string) => a[a.indexOf(flag) + 1];
+  // The commands that read the data get the dataset folder (absolute); the folders use the id.
+  assert.equal(after(args('prepare', 'preprocess'), '--task'), dataset);
+  assert.equal(after(args('train', 'train'), '--task'), dataset);
+  assert.equal(after(args('test', 'evaluate'), '--task'), 'Dataset042_Kidney');
+  assert.equal(cells.at(-1)!.commands[0]!.some((a) => a === '--published' || a === '--synthetic-tasks'), false);
+  assert.equal(after(args('test', 'evaluate'), '--out'), path.join(results, 'Dataset042_Kidney', 'dice', 'test', 'fold-0', 'seed-3', 'evaluation'));
+});
+
+test('grid: the rank cell names synthetic tasks (a demonstration) and compares with the published means only when every task is the study\'s', () => {
+  const rankArgs = (c: ReturnType<typeof config>) => (planGrid(c, paths, options).at(-1)?.commands[0] ?? []).join(' ');
+  const toy = rankArgs(config());
+  assert.match(toy, / --synthetic-tasks toy-liver,toy-pancreas$/);
+  assert.doesNotMatch(toy, /--published/);
+  const study = rankArgs(config({ tasks: ['liver'] }));
+  assert.match(study, / --published auto$/);
+  assert.doesNotMatch(study, /--synthetic-tasks/);
+  assert.doesNotMatch(rankArgs(config({ tasks: ['liver', 'toy-liver'] })), /--published/);
 });

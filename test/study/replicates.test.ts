@@ -10,7 +10,7 @@ import { parseBenchmarkConfig } from '../../src/study/config.js';
 import { planGrid, type GridOptions, type GridPaths } from '../../src/study/grid.js';
 import { planBenchmark } from '../../src/study/plan.js';
 import { chooseRate, computeLrChoice, meanReplicateScore, writeLrChoice, readLrChoice } from '../../src/study/lr-choice.js';
-import { addReplicateColumns, buildProvenanceEntry } from '../../src/study/provenance.js';
+import { testProvenanceEntry } from '../../src/study/provenance.js';
 import { writeRunStatus } from '../../src/util/run-status.js';
 import { lrChoiceFile, resolveRunDirectory, runDirectory, pretrainDirectory, RUN_FILES } from '../../src/util/layout.js';
 import { UsageError } from '../../src/util/errors.js';
@@ -134,7 +134,9 @@ test('lr choice over replicates is written with every score, and predict/--pretr
 test('provenance: steps, budget, epochs, stop reason, checkpoint epoch, seconds and curve from the run files, the pre-training added', () => {
   const results = tempDir('segloss-provenance-');
   const pre = pretrainDirectory(results, 'toy-liver', 'dice', 1, 5);
-  fakeRun(pre, { state: 'done', epoch: 4, seconds: 40 }, { identity: { loss: 'dice', iterations: 10 }, epochs: 4 });
+  // config.json as training writes it (the identity the shared builder, src/eval/provenance.ts, requires).
+  const identity = (loss: string, learningRate: number) => ({ task: 'toy-liver', loss, seed: 5, fold: 1, learningRate, iterations: 10 });
+  fakeRun(pre, { state: 'done', epoch: 4, seconds: 40 }, { identity: identity('dice', 3e-4), epochs: 4 });
   const run = runDirectory(results, 'toy-liver', 'dicebd', 1e-5, 1, 5);
   const log = [
     { epoch: 0, valDice: 0.5, newBest: true },
@@ -142,10 +144,10 @@ test('provenance: steps, budget, epochs, stop reason, checkpoint epoch, seconds 
     { epoch: 2, valDice: null, newBest: false },
   ];
   // Stopped after 3 of 8 planned epochs: an older status file without stopReason or steps.
-  fakeRun(run, { state: 'done', epoch: 3, seconds: 33, bestValDice: 0.7 }, { identity: { loss: 'dicebd', iterations: 10, pretrainFrom: path.join(pre, RUN_FILES.best) }, epochs: 8 }, log);
+  fakeRun(run, { state: 'done', epoch: 3, seconds: 33, bestValDice: 0.7 }, { identity: { ...identity('dicebd', 1e-5), pretrainFrom: path.join(pre, RUN_FILES.best) }, epochs: 8 }, log);
   fakeRun(runDirectory(results, 'toy-liver', 'dicebd', 1e-6, 1, 5), { state: 'failed', reason: 'NaN' });
   const choice = computeLrChoice(results, 'toy-liver', 'dicebd', [1e-5, 1e-6], [{ seed: 5, fold: 1 }]);
-  const entry = buildProvenanceEntry(results, choice, { seed: 5, fold: 1 });
+  const entry = testProvenanceEntry(results, choice, { seed: 5, fold: 1 });
   assert.deepEqual(entry, {
     task: 'toy-liver',
     loss: 'dicebd',
@@ -164,17 +166,8 @@ test('provenance: steps, budget, epochs, stop reason, checkpoint epoch, seconds 
   });
   // Newer status fields win over what is derived; the final checkpoint is the last logged epoch.
   writeRunStatus(run, { state: 'done', epoch: 3, seconds: 33, bestValDice: 0.7, steps: 31, budgetSteps: 80, stopReason: 'lr-floor', bestEpoch: 1 } as never);
-  const final = buildProvenanceEntry(results, choice, { seed: 5, fold: 1 }, 'final');
+  const final = testProvenanceEntry(results, choice, { seed: 5, fold: 1 }, 'final');
   assert.deepEqual([final?.steps, final?.budgetSteps, final?.stopReason, final?.checkpoint], [71, 120, 'lr-floor', { kind: 'final', epoch: 2 }]);
-});
-
-test('results.csv gets seed and fold columns once', async () => {
-  const file = path.join(tempDir('segloss-csv-'), 'results.csv');
-  writeFileSync(file, 'task,loss,case,metric,value\ntoy-liver,dice,c1,dsc,0.5\n');
-  assert.equal(await addReplicateColumns(file, 7, 2), true);
-  assert.equal(readFileSync(file, 'utf8'), 'task,loss,case,metric,value,seed,fold\ntoy-liver,dice,c1,dsc,0.5,7,2\n');
-  assert.equal(await addReplicateColumns(file, 7, 2), false);
-  assert.equal(readFileSync(file, 'utf8'), 'task,loss,case,metric,value,seed,fold\ntoy-liver,dice,c1,dsc,0.5,7,2\n');
 });
 
 test('configs/paper.yaml: `--emit jsonl` lists DiceBD and DiceHD fine-tuning at exactly footnote 7\'s rates, with selection paper and checkpoint final', () => {

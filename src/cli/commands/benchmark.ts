@@ -12,12 +12,12 @@ import { benchmarkStateDir, cellState, retriedByNextRun, type CellState } from '
 import { rankingDir, type Cell } from '../../study/grid.js';
 import { cellsToJsonl, groupSbatchArguments, writeSlurm } from '../../study/emit.js';
 import { computeLrChoice, describeLrChoice, readLrChoice, writeLrChoice } from '../../study/lr-choice.js';
-import { addReplicateColumns, buildProvenanceEntry } from '../../study/provenance.js';
+import { testProvenanceEntry } from '../../study/provenance.js';
 import { ProgressReporter, runProgress, shortCellName, type CellProgress } from '../../study/progress.js';
 import { compactLeaderboard, fitLine, fitTable } from '../../study/narrow.js';
 import { CONFIG_LIMITS, MAX_SEED } from '../../study/config.js';
 import { writeFileAtomic } from '../../util/atomic.js';
-import { slurmDirectory, testResultsFile } from '../../util/layout.js';
+import { slurmDirectory } from '../../util/layout.js';
 import { writeProvenanceFile } from '../../util/provenance.js';
 import { info, print, printJson, warn } from '../../util/log.js';
 import { InputError, InterruptedError, RuntimeFailure, UsageError } from '../../util/errors.js';
@@ -278,14 +278,14 @@ function registerStudySteps(program: Command): void {
     });
   study
     .command('provenance')
-    .description("write provenance.json of one replicate's test and add seed/fold columns to its results.csv")
+    .description("write provenance.json of one replicate's test (evaluate writes the seed/fold columns of its results.csv)")
     .requiredOption('--results <dir>', 'results root of the benchmark')
     .requiredOption('--task <id>', 'task')
     .requiredOption('--loss <id>', 'loss')
     .requiredOption('--fold <k>', 'fold of the replicate (its seed is the global --seed)', parseIntOption('--fold'))
     .requiredOption('--out <dir>', "the test's evaluation directory")
     .option('--checkpoint <kind>', 'the checkpoint prediction used: best or final (default: the run\'s config, else best)')
-    .action(async (flags: StudyFlags, cmd: Command) => {
+    .action((flags: StudyFlags, cmd: Command) => {
       const g = globalOptions(cmd);
       if (flags.checkpoint !== undefined && flags.checkpoint !== 'best' && flags.checkpoint !== 'final') throw new UsageError(`--checkpoint: expected best or final, got '${String(flags.checkpoint)}'`);
       const results = path.resolve(flags.results);
@@ -293,12 +293,10 @@ function registerStudySteps(program: Command): void {
       const replicate = { seed: g.seed, fold: flags.fold as number };
       const choice = readLrChoice(results, flags.task, flags.loss);
       if (choice === undefined) throw new InputError(results, `no learning-rate choice for ${flags.task}/${flags.loss} (run \`segloss study choose-lr\` first)`);
-      const entry = buildProvenanceEntry(results, choice, replicate, flags.checkpoint);
+      const entry = testProvenanceEntry(results, choice, replicate, flags.checkpoint);
       // No entry when no rate finished: nothing was tested, and the file says so by being empty.
       const file = writeProvenanceFile(out, entry === undefined ? [] : [entry]);
-      const csv = path.join(out, path.basename(testResultsFile(results, flags.task, flags.loss, replicate.fold, replicate.seed)));
-      const added = existsSync(csv) ? await addReplicateColumns(csv, replicate.seed, replicate.fold) : false;
-      if (g.json) printJson({ file, entries: entry === undefined ? 0 : 1, seedFoldColumnsAdded: added });
-      else info(`provenance: ${file}${added ? `; seed and fold columns added to ${csv}` : ''}`);
+      if (g.json) printJson({ file, entries: entry === undefined ? 0 : 1 });
+      else info(`provenance: ${file}`);
     });
 }

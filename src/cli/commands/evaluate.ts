@@ -65,6 +65,7 @@ export function register(program: Command): void {
         predDir: opts.pred,
         ...(opts.gt !== undefined ? { gtDir: opts.gt } : {}),
         ...(split !== undefined ? { groundTruth: split.files, groundTruthSource: split.source } : {}),
+        ...(split?.labelMap !== undefined ? { referenceLabelMap: split.labelMap } : {}),
         ...(split !== undefined ? { declaredLabels: { values: split.labels, source: `the plan (${path.join(opts.preprocessed as string, 'plans.json')})` } } : {}),
         outDir: opts.out,
         missing: opts.strict === true ? 'error' : opts.scoreMissing === true ? 'empty' : 'skip',

@@ -8,6 +8,7 @@ import { readResultsCsv, resolveResultsFiles } from '../../rank/results.js';
 import { readProvenanceFile, type ProvenanceEntry } from '../../util/provenance.js';
 import { DEFAULT_RANK_OPTIONS, rankResults } from '../../rank/ranking.js';
 import { writeRankingOutputs } from '../../rank/outputs.js';
+import { syntheticDataWarning } from '../../rank/warnings.js';
 import { chooseTable, comparePublished, PUBLISHED_TABLE_NAMES, type PublishedTableName } from '../../rank/published.js';
 import { UsageError } from '../../util/errors.js';
 import { printable } from '../../util/text.js';
@@ -21,6 +22,7 @@ interface RankFlags {
   alpha?: number;
   bootstrap?: number;
   published?: string | boolean;
+  syntheticTasks?: string[];
 }
 
 /** `--published` alone = auto; otherwise one of the shipped tables or auto. */
@@ -41,6 +43,7 @@ export function register(program: Command): void {
     .option('--alpha <p>', 'significance level of the two-sided Wilcoxon test (default 0.05)', parseNumberOption('--alpha'))
     .option('--bootstrap <n>', 'bootstrap resamples of the cases (and replicates) for the stability analysis and the effect-size intervals, 0 = none (default 1000)', parseIntOption('--bootstrap'))
     .option('--published [table]', `compare with the study's published means: ${PUBLISHED_TABLE_NAMES.join(', ')} or auto (default auto); writes published.csv`)
+    .option('--synthetic-tasks <list>', 'tasks whose results come from synthetic data, comma separated: the leaderboard carries a synthetic-data warning (the benchmark passes its toy tasks)', parseListOption)
     .action(async (flags: RankFlags, cmd: Command) => {
       const g = globalOptions(cmd);
       const published = publishedChoice(flags.published);
@@ -57,6 +60,7 @@ export function register(program: Command): void {
       };
       info(`ranking ${rows.length} result rows${options.bootstrap > 0 ? ` (bootstrap: ${options.bootstrap} resamples, seed ${options.seed})` : ''}`);
       const ranking = rankResults(rows, options);
+      if (flags.syntheticTasks !== undefined && flags.syntheticTasks.length > 0) ranking.warnings.unshift(syntheticDataWarning(flags.syntheticTasks));
       for (const w of ranking.warnings) warn(`[${w.code}] ${w.message}`);
       if (published !== undefined) {
         const table = chooseTable(ranking, published);
