@@ -166,6 +166,9 @@ function trainFlags(config: BenchmarkConfig, paths: GridPaths, task: string, los
   if (config.training.valBatches !== undefined) flags.push('--val-batches', String(config.training.valBatches));
   if (config.pretrainLearningRate !== undefined) flags.push('--pretrain-lr', formatLearningRate(config.pretrainLearningRate));
   for (const [key, value] of Object.entries(config.lossOptions[loss] ?? {})) flags.push('--loss-opt', `${key}=${String(value)}`);
+  // The protocol keys (docs/paper-fidelity.md): which cases train and choose, which checkpoint is tested.
+  if (config.selection !== undefined) flags.push('--selection', config.selection);
+  if (config.checkpoint !== undefined) flags.push('--checkpoint', config.checkpoint);
   return flags;
 }
 
@@ -197,6 +200,7 @@ function testCommands(
   const evaluation = testEvaluationDir(paths, task, loss, r.fold, r.seed);
   const predict = [...common, 'predict', '--run', lossDir(paths, task, loss), '--fold', String(r.fold), '--split', 'test', '--out', predictions];
   if (config.evaluation.tta) predict.push('--tta');
+  if (config.checkpoint !== undefined) predict.push('--checkpoint', config.checkpoint);
   const provenance = [...common, 'study', 'provenance', '--results', paths.results, '--task', task, '--loss', loss, '--fold', String(r.fold), '--out', evaluation];
   if (config.checkpoint !== undefined) provenance.push('--checkpoint', config.checkpoint);
   return [
