@@ -133,6 +133,14 @@ function describe(root: unknown, errors: readonly ErrorObject[]): string {
       const n = (err.params as { limit: number }).limit;
       return `${where}expected at least ${n} item${n === 1 ? '' : 's'}, got ${(value as unknown[]).length}`;
     }
+    case 'maxItems': {
+      const n = (err.params as { limit: number }).limit;
+      return `${where}expected at most ${n} item${n === 1 ? '' : 's'}, got ${(value as unknown[]).length}`;
+    }
+    case 'uniqueItems': {
+      const { i } = err.params as { i: number; j: number };
+      return `${where}lists ${show((value as unknown[])[i])} twice`;
+    }
     case 'type': case 'const': case 'enum': case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum':
       return `${where}expected ${expected(schema)}, got ${show(value)}`;
     default:
