@@ -46,8 +46,8 @@ test('schema errors: one line, the file, the dotted key and the problem', () => 
     ['benchmark', { ...smoke, folds: [1, 2, 1] }, 'folds: lists 1 twice'],
     ['benchmark', { ...smoke, seeds: 'one' }, 'seeds: expected an integer ≥ 0 and ≤ 4294967295 or a list, got "one"'],
     ['benchmark', { ...smoke, seeds: Array.from({ length: 101 }, (_, i) => i) }, 'seeds: expected at most 100 items, got 101'],
-    ['task', { id: 'x', description: 'd', modality: 'PET', labels: { 0: 'bg' }, dataPath: 'X' }, 'modality: expected one of CT, MRI, got "PET"'],
-    ['task', { id: 'x', description: 'd', modality: 'CT', labels: { 0: 'bg', liver: 1 }, dataPath: 'X' }, "labels.liver: unknown key 'liver' (valid: keys matching ^[0-9]+$)"],
+    ['task', { id: 'x', description: 'd', modality: 'PET', labels: { 0: 'bg' }, data_path: 'X' }, 'modality: expected one of CT, MRI, got "PET"'],
+    ['task', { id: 'x', description: 'd', modality: 'CT', labels: { 0: 'bg', liver: 1 }, data_path: 'X' }, "labels.liver: unknown key 'liver' (valid: keys matching ^[0-9]+$)"],
     ['planning-profile', { overrides: [{ match: 'toy-*', base_features: -8 }] }, 'overrides[0].base_features: expected a positive number, got -8'],
     ['planning-profile', { batch_size: 0 }, 'batch_size: expected a positive integer, got 0'],
     ['train', { val_batches: 'two' }, 'val_batches: expected a positive integer, got "two"'],
@@ -129,4 +129,19 @@ test('CLI: a snake_case train config trains (batch_dice from loss_options record
   const config = readFileSync(path.join(dir, 'r', 'toy-liver', 'dice', 'lr-3e-4', 'fold-0', 'seed-12345', 'config.json'), 'utf8');
   assert.match(config, /"batch_dice": false/);
   assert.match(config, /"include_background": true/);
+});
+
+test('CLI: a task YAML in camelCase (dataPath) still resolves, with one deprecation line per key', () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'organ.yaml');
+  writeFileSync(file, 'modality: CT\nlabels:\n  0: background\n  1: organ\ndataPath: /data/Dataset501_Organ\nsynthetic: false\n');
+  const r = runSegloss(['task', 'init', file]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, `warning: ${file}: setting dataPath is deprecated; use data_path\n`);
+  assert.match(r.stdout, /^data_path: \/data\/Dataset501_Organ$/m);
+  // both spellings of one key: refused
+  writeFileSync(file, 'modality: CT\nlabels:\n  0: background\ndata_path: a\ndataPath: a\n');
+  const r2 = runSegloss(['task', 'init', file]);
+  assert.equal(r2.status, 2, r2.stderr);
+  assert.equal(r2.stderr, `segloss: ${file}: dataPath and data_path are the same setting; give only data_path\n`);
 });
