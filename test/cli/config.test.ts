@@ -48,6 +48,8 @@ test('schema errors: one line, the file, the dotted key and the problem', () => 
     ['benchmark', { ...smoke, seeds: Array.from({ length: 101 }, (_, i) => i) }, 'seeds: expected at most 100 items, got 101'],
     ['task', { id: 'x', description: 'd', modality: 'PET', labels: { 0: 'bg' }, data_path: 'X' }, 'modality: expected one of CT, MRI, got "PET"'],
     ['task', { id: 'x', description: 'd', modality: 'CT', labels: { 0: 'bg', liver: 1 }, data_path: 'X' }, "labels.liver: unknown key 'liver' (valid: keys matching ^[0-9]+$)"],
+    ['task', { id: 'x', description: 'd', modality: 'CT', labels: { 0: 'bg' }, data_path: 'X', label_map: { 2: 'one' } }, 'label_map.2: expected an integer ≥ 0, got "one"'],
+    ['task', { id: 'x', description: 'd', modality: 'CT', labels: { 0: 'bg' }, data_path: 'X', aliases: ['A', ''] }, 'aliases[1]: expected a non-empty string'],
     ['planning-profile', { overrides: [{ match: 'toy-*', base_features: -8 }] }, 'overrides[0].base_features: expected a positive number, got -8'],
     ['planning-profile', { batch_size: 0 }, 'batch_size: expected a positive integer, got 0'],
     ['train', { val_batches: 'two' }, 'val_batches: expected a positive integer, got "two"'],
