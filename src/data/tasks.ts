@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { CONFIG_DIR, PACKAGE_ROOT, synthRoot } from '../util/paths.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { readYamlFile } from '../util/yaml.js';
+import { validateConfig } from '../util/config-schema.js';
 import { loadDataset, type Dataset, type DatasetLabel } from './dataset.js';
 import { synthesizeDataset, isToyTask, GENERATOR_VERSION, type SynthProvenance } from './synth/toy.js';
 
@@ -298,7 +299,10 @@ function resolveUnregistered(ref: string, options: { data?: string }): TaskSpec 
   if (/\.ya?ml$/i.test(ref)) {
     const file = path.resolve(ref);
     if (!existsSync(file)) throw new InputError(file, 'task file does not exist');
-    return parseTask(file, readYamlFile(file, undefined, { snakeCase: true }), 'yaml');
+    const raw = readYamlFile(file, undefined, { snakeCase: true });
+    // id and description may be left out here (parseTask fills them in); every other key meets the schema
+    validateConfig('task', file, { id: 'id', description: 'description', ...raw });
+    return parseTask(file, raw, 'yaml');
   }
   if (isDatasetFolder(ref)) return taskFromDataset(ref);
   const found = findNnunetDataset(ref, dataRoots(options.data));

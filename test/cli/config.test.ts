@@ -141,6 +141,11 @@ test('CLI: a task YAML in camelCase (dataPath) still resolves, with one deprecat
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, `warning: ${file}: setting dataPath is deprecated; use data_path\n`);
   assert.match(r.stdout, /^data_path: \/data\/Dataset501_Organ$/m);
+  // a task YAML given by path meets the schema too (its id and description may be left out)
+  writeFileSync(file, 'modality: CT\nlabels:\n  0: background\ndata_path: a\nsynth_cases: -1\n');
+  const r1 = runSegloss(['task', 'init', file]);
+  assert.equal(r1.status, 2, r1.stderr);
+  assert.equal(r1.stderr, `segloss: ${file}: synth_cases: expected an integer ≥ 0, got -1\n`);
   // both spellings of one key: refused
   writeFileSync(file, 'modality: CT\nlabels:\n  0: background\ndata_path: a\ndataPath: a\n');
   const r2 = runSegloss(['task', 'init', file]);
