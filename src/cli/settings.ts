@@ -5,9 +5,11 @@
  */
 import type { Command } from 'commander';
 import { InputError, UsageError, errorMessage } from '../util/errors.js';
-import { readYamlFile } from '../util/yaml.js';
-import { validateConfig, type ConfigKind } from '../util/config-schema.js';
-import { warn } from '../util/log.js';
+import { readYamlFile, snakeCaseKeys, snakeToCamel, camelToSnake } from '../util/yaml.js';
+import type { ConfigKind } from '../util/config-schema.js';
+
+// the YAML dialect's key names live in util (task YAMLs use them too); re-exported for the commands
+export { camelToSnake, snakeToCamel, snakeCaseKeys };
 
 export type SettingValue = string | number | boolean | string[] | number[] | Record<string, unknown>;
 
@@ -22,32 +24,6 @@ export interface SettingSpec {
 
 export function kebabToCamel(key: string): string {
   return key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-}
-
-export function snakeToCamel(key: string): string {
-  return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
-
-export function camelToSnake(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-/**
- * The YAML keys of a settings file in the one dialect of segloss's config files, snake_case (the
- * names of MONAI and nnU-Net where they exist). camelCase and kebab-case keys of earlier versions
- * are renamed with a one-line deprecation warning each; a key given in two spellings is an error.
- */
-export function snakeCaseKeys(file: string, yaml: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [rawKey, value] of Object.entries(yaml)) {
-    const key = camelToSnake(rawKey).replace(/-/g, '_');
-    if (key !== rawKey) {
-      if (Object.prototype.hasOwnProperty.call(yaml, key)) throw new InputError(file, `${rawKey} and ${key} are the same setting; give only ${key}`);
-      warn(`${file}: setting ${rawKey} is deprecated; use ${key}`);
-    }
-    out[key] = value;
-  }
-  return out;
 }
 
 /**
@@ -66,8 +42,7 @@ export function resolveSettings(
   for (const s of specs) result[s.key] = s.default;
 
   if (yamlFile !== undefined) {
-    const yaml = snakeCaseKeys(yamlFile, readYamlFile(yamlFile));
-    if (kind !== undefined) validateConfig(kind, yamlFile, yaml);
+    const yaml = readYamlFile(yamlFile, kind, { snakeCase: true });
     const known = new Map(specs.map((s) => [s.key, s]));
     for (const [rawKey, value] of Object.entries(yaml)) {
       const key = snakeToCamel(rawKey);

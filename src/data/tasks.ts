@@ -6,9 +6,9 @@
  * - toy tasks: `<synth root>/<task>` ($SEGLOSS_SYNTH or ./.segloss/synth; `synthDir` overrides),
  *   synthesized on first use (a non-default seed or case count gets its own folder
  *   `<task>-s<seed>-n<cases>` so that different settings never overwrite each other);
- * - real tasks: `<data>/<dataPath>` for `options.data`, then $SEGLOSS_DATA, then $nnUNet_raw (each
+ * - real tasks: `<data>/<data_path>` for `options.data`, then $SEGLOSS_DATA, then $nnUNet_raw (each
  *   root also under the task's nnU-Net folder names, `aliases`: Task03_Liver, Dataset003_Liver), then
- *   the task's `fallbackPath` relative to the package root (hippocampus: ../shared/data/...).
+ *   the task's `fallback_path` relative to the package root (hippocampus: ../shared/data/...).
  *
  * A task reference (`resolveTask`) is a registered id, a path to a task YAML, a path to a dataset
  * folder (MSD or nnU-Net v2 layout; the task is built from its dataset.json), or an nnU-Net id
@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { CONFIG_DIR, PACKAGE_ROOT, synthRoot } from '../util/paths.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { readYamlFile } from '../util/yaml.js';
+import { validateConfig } from '../util/config-schema.js';
 import { loadDataset, type Dataset, type DatasetLabel } from './dataset.js';
 import { synthesizeDataset, isToyTask, GENERATOR_VERSION, type SynthProvenance } from './synth/toy.js';
 
@@ -99,7 +100,7 @@ function parseTask(file: string, raw: Record<string, unknown>, origin: 'registry
     return v;
   };
   const description = origin === 'yaml' && raw['description'] === undefined ? `task ${id} from ${file}` : (str('description') as string);
-  const spec: TaskSpec = { id, description, modality, labels, dataPath: str('dataPath') as string, synthetic, file, origin };
+  const spec: TaskSpec = { id, description, modality, labels, dataPath: str('data_path') as string, synthetic, file, origin };
   const labelMap = parseLabelMap(file, raw['label_map'], labels);
   if (labelMap !== undefined) spec.labelMap = labelMap;
   const split = str('split', false);
@@ -111,12 +112,12 @@ function parseTask(file: string, raw: Record<string, unknown>, origin: 'registry
   }
   const download = str('download', false);
   if (download !== undefined) spec.download = download.replace(/\s+/g, ' ');
-  const fallback = str('fallbackPath', false);
+  const fallback = str('fallback_path', false);
   if (fallback !== undefined) spec.fallbackPath = fallback;
   if (synthetic) {
     if (!isToyTask(id)) throw new InputError(file, `synthetic task '${id}' has no generator (toy tasks: toy-liver, toy-livertumor, toy-pancreas, toy-multiorgan)`);
-    spec.synthCases = intField('synthCases') ?? 20;
-    spec.synthSeed = intField('synthSeed') ?? 2021;
+    spec.synthCases = intField('synth_cases') ?? 20;
+    spec.synthSeed = intField('synth_seed') ?? 2021;
   } else if (download === undefined && origin === 'registry') {
     throw new InputError(file, "a real task needs 'download' (where to get the data and how to lay it out)");
   }
@@ -160,7 +161,7 @@ function registry(): Map<string, TaskSpec> {
   }
   for (const f of files) {
     const file = path.join(TASKS_DIR, f);
-    const spec = parseTask(file, readYamlFile(file, 'task'));
+    const spec = parseTask(file, readYamlFile(file, 'task', { snakeCase: true }));
     map.set(spec.id, spec);
   }
   cache = map;
@@ -184,9 +185,9 @@ export interface EnsureOptions {
   data?: string;
   /** Synth root overriding $SEGLOSS_SYNTH (toy tasks). */
   synthDir?: string;
-  /** Toy tasks: seed (default: the task's synthSeed, i.e. the embedded default data). */
+  /** Toy tasks: seed (default: the task's synth_seed, i.e. the embedded default data). */
   seed?: number;
-  /** Toy tasks: number of cases (default: the task's synthCases). */
+  /** Toy tasks: number of cases (default: the task's synth_cases). */
   cases?: number;
   /** Toy tasks: progress callback while synthesizing. */
   onCase?: (done: number, total: number) => void;
@@ -201,7 +202,7 @@ export function dataRoots(data?: string): string[] {
 export function dataCandidates(spec: TaskSpec, data?: string): string[] {
   if (spec.dataDir !== undefined) return [spec.dataDir];
   const out: string[] = [];
-  // A task YAML given by path: its dataPath may be absolute or relative to the YAML's folder.
+  // A task YAML given by path: its data_path may be absolute or relative to the YAML's folder.
   if (spec.origin === 'yaml') out.push(path.resolve(path.dirname(spec.file), spec.dataPath));
   for (const root of dataRoots(data)) for (const name of [spec.dataPath, ...(spec.aliases ?? [])]) out.push(path.resolve(root, name));
   if (spec.fallbackPath !== undefined) out.push(path.resolve(PACKAGE_ROOT, spec.fallbackPath));
@@ -298,7 +299,10 @@ function resolveUnregistered(ref: string, options: { data?: string }): TaskSpec 
   if (/\.ya?ml$/i.test(ref)) {
     const file = path.resolve(ref);
     if (!existsSync(file)) throw new InputError(file, 'task file does not exist');
-    return parseTask(file, readYamlFile(file), 'yaml');
+    const raw = readYamlFile(file, undefined, { snakeCase: true });
+    // id and description may be left out here (parseTask fills them in); every other key meets the schema
+    validateConfig('task', file, { id: 'id', description: 'description', ...raw });
+    return parseTask(file, raw, 'yaml');
   }
   if (isDatasetFolder(ref)) return taskFromDataset(ref);
   const found = findNnunetDataset(ref, dataRoots(options.data));
@@ -324,7 +328,7 @@ export function taskYaml(spec: TaskSpec): string {
     `modality: ${spec.modality}`,
     'labels:',
     ...spec.labels.map((l) => `  ${l.value}: ${q(l.name)}`),
-    `dataPath: ${q(spec.dataPath)}`,
+    `data_path: ${q(spec.dataPath)}`,
     'synthetic: false',
   ];
   if (spec.labelMap !== undefined) lines.push('label_map:', ...Object.entries(spec.labelMap).map(([k, v]) => `  ${k}: ${v}`));

@@ -81,13 +81,13 @@ test('resolveTask: registered id, dataset folder (nnU-Net v2), nnU-Net ids under
   await writeNnunetV2Dataset(path.join(root, 'Dataset004_Other'), ['o_1', 'o_2']);
   assert.throws(() => findNnunetDataset('4', [root]), (e: unknown) => e instanceof InputError && /ambiguous: Dataset004_Other, Task04_Hippocampus/.test(e.message));
 
-  // A task YAML given by path: dataPath relative to the YAML, label_map and split read from it.
+  // A task YAML given by path: data_path relative to the YAML, label_map and split read from it.
   const yamlDir = path.join(root, 'tasks');
   mkdirSync(yamlDir);
   writeFileSync(path.join(yamlDir, 'splits.json'), JSON.stringify({ folds: [{ train: ['org_001'], val: ['org_002'] }] }));
   writeFileSync(
     path.join(yamlDir, 'organ.yaml'),
-    'modality: CT\nlabels:\n  0: background\n  1: organ\ndataPath: ../Dataset501_Organ\nsynthetic: false\nlabel_map:\n  2: 1\nsplit: splits.json\n',
+    'modality: CT\nlabels:\n  0: background\n  1: organ\ndata_path: ../Dataset501_Organ\nsynthetic: false\nlabel_map:\n  2: 1\nsplit: splits.json\n',
   );
   const fromYaml = resolveTask(path.join(yamlDir, 'organ.yaml'));
   assert.equal(fromYaml.id, 'organ');
@@ -123,7 +123,7 @@ test('segloss task init prints the task YAML built from dataset.json, and that Y
     description: 'Dataset501_Organ (nnU-Net v2 layout, 3 training cases; channels CT)',
     modality: 'CT',
     labels: { 0: 'background', 1: 'organ', 2: 'core' },
-    dataPath: dir,
+    data_path: dir,
     synthetic: false,
   });
   const file = path.join(root, 'organ.yaml');

@@ -94,7 +94,7 @@ test('an nnU-Net v2 folder and its Dataset501 id preprocess into one cache named
   assert.equal(JSON.parse(readFileSync(path.join(summary.out, 'source.json'), 'utf8')).dataset, realpathSync(path.join(raw, 'Dataset501_Organ')));
   // A task YAML over the same folder that merges the core into the organ: a two-class cache of its own.
   const yaml = path.join(root, 'organ-merged.yaml');
-  writeFileSync(yaml, `modality: CT\nlabels:\n  0: background\n  1: organ\ndataPath: raw/Dataset501_Organ\nsynthetic: false\nlabel_map:\n  2: 1\n`);
+  writeFileSync(yaml, `modality: CT\nlabels:\n  0: background\n  1: organ\ndata_path: raw/Dataset501_Organ\nsynthetic: false\nlabel_map:\n  2: 1\n`);
   const merged = runSegloss(['--json', 'preprocess', '--task', yaml], { env });
   assert.equal(merged.status, 0, merged.stderr);
   const m = loadPlans(JSON.parse(merged.stdout).out);

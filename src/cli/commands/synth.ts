@@ -28,12 +28,12 @@ export function register(program: Command): void {
     .command('synth')
     .description(`write a synthetic CT-like toy dataset (MSD layout, ${TOY_SHAPE.join('x')} voxels at ${TOY_SPACING_MM.join('x')} mm)`)
     .requiredOption('--task <id>', `toy task: ${Object.keys(TOY_TASKS).join(', ')}`)
-    .option('--cases <n>', 'number of cases (default: the task\'s synthCases, 20)', parseIntOption('--cases'))
+    .option('--cases <n>', 'number of cases (default: the task\'s synth_cases, 20)', parseIntOption('--cases'))
     .requiredOption('--out <dir>', 'output folder (replaced atomically; must be new, empty or an earlier synth output)')
     .addHelpText(
       'after',
       '\nThe same --seed gives byte-identical files. Without --seed (or SEGLOSS_SEED) the task\'s\n' +
-        'synthSeed is used, which reproduces the embedded default data of `segloss benchmark`.\n\n' +
+        'synth_seed is used, which reproduces the embedded default data of `segloss benchmark`.\n\n' +
         'Example:\n  segloss synth --task toy-liver --cases 20 --out data/toy-liver --seed 7',
     )
     .action(async (opts: { task: string; cases?: number; out: string }, cmd: Command) => {
