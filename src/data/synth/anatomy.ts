@@ -14,6 +14,15 @@ import type { Rng } from '../../util/rng.js';
 
 export const K_WEIGHT = 1.5;
 
+/**
+ * Shape-space point of voxel (i, j, k) of a grid `scale` times as fine per axis as the reference
+ * 48×48×24 grid the organ shapes are defined on (scale 2/3 for the 32×32×16 toy volume): voxel
+ * centres map to the reference grid's coordinates, so the same anatomy fills any grid size.
+ */
+export function voxelPoint(i: number, j: number, k: number, scale = 1): Point {
+  return [(i + 0.5) / scale - 0.5, (j + 0.5) / scale - 0.5, K_WEIGHT * ((k + 0.5) / scale - 0.5)];
+}
+
 export type OrganName =
   | 'liver'
   | 'spleen'
@@ -132,7 +141,7 @@ export function unwarpedDistance(shape: Shape, p: Point): number {
 
 /**
  * Carve `count` voxels for organ `index` into `anatomy`: the free candidates (anatomy 0 and
- * `allowed` true) with the smallest shape distance. Only voxels with f < `maxDistance` are
+ * `allowed` true) with the smallest shape distance (at voxelPoint with `scale`). Only voxels with f < `maxDistance` are
  * considered, which bounds the work and keeps the organ compact. Returns the number carved.
  */
 export function carve(
@@ -143,6 +152,7 @@ export function carve(
   count: number,
   allowed: (n: number) => boolean,
   maxDistance = 3,
+  scale = 1,
 ): number {
   const [ni, nj, nk] = shape;
   // For an ellipsoid f is a norm of the (linearly scaled) displacement, so f changes by at most
@@ -154,7 +164,7 @@ export function carve(
     for (let j = 0; j < nj; j++) {
       for (let i = 0; i < ni; i++, n++) {
         if (anatomy[n] !== 0 || !allowed(n)) continue;
-        const p: Point = [i, j, K_WEIGHT * k];
+        const p = voxelPoint(i, j, k, scale);
         if (unwarpedDistance(organ, p) > maxDistance + slack) continue;
         const f = shapeDistance(organ, p);
         if (f < maxDistance) {
