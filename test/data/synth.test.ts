@@ -95,7 +95,7 @@ test('foreground ratios follow Table 1: liver 42:1, tumour 576:1 inside the live
   assert.ok(within(multi.get(3) as number, 100, 0.15), `stomach ${multi.get(3)}`);
 });
 
-test('intensities are CT-like; the spleen is about 40 HU brighter than the liver, the tumour about 95 HU', () => {
+test('intensities are CT-like; the spleen is about 85 HU brighter than the liver, the tumour about 95 HU', () => {
   const c = synthesizeToyCase('toy-liver', 2021, 0);
   let min = Infinity;
   let max = -Infinity;
@@ -113,10 +113,10 @@ test('intensities are CT-like; the spleen is about 40 HU brighter than the liver
   assert.ok(max > 300 && max < 3072, `bone present, max ${max}`);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   assert.ok(mean(liver) > 40 && mean(liver) < 160, `liver mean ${mean(liver)}`);
-  // Nominal spleen 135 vs liver 95 HU, each ±10 HU per case (toy.ts ORGAN_HU), blurred towards
-  // their surroundings at the edges: the difference lies well inside 10…70 HU.
+  // Nominal spleen 180 vs liver 95 HU, each ±10 HU per case (toy.ts ORGAN_HU), blurred towards
+  // their surroundings at the edges (the small spleen loses more): the difference lies within 30…120 HU.
   const diff = mean(spleen) - mean(liver);
-  assert.ok(diff > 10 && diff < 70, `spleen ${mean(spleen)} vs liver ${mean(liver)}`);
+  assert.ok(diff > 30 && diff < 120, `spleen ${mean(spleen)} vs liver ${mean(liver)}`);
   // The lesion is 80–110 HU above its liver; 26 voxels lose contrast to the blur, but keep over 40.
   const t = synthesizeToyCase('toy-livertumor', 2021, 0);
   const inTumour: number[] = [];
