@@ -2,7 +2,8 @@
  * A toy abdomen: organ shapes as smoothly deformed ellipsoids and tubes, carved into a voxel grid
  * with an exact voxel count per organ (so foreground:background ratios match the paper's Table 1).
  *
- * Shapes are defined in a "metric voxel" space p = (i, j, 1.5·k): the in-plane voxel is 0.8 mm and
+ * Shapes are defined in a "metric voxel" space p = (i, j, 1.5·k) of a 48×48×24 reference grid
+ * (voxelPoint maps the voxels of a coarser grid into it): the in-plane voxel is 0.8 mm and
  * the slice 2.5 mm, so a slice step is about three in-plane steps; weighting k by 1.5 instead of
  * 3.1 keeps the toy organs several slices thick (they are much smaller than real organs).
  *

@@ -247,6 +247,8 @@ export function synthesizeToyCase(taskId: ToyTaskId, seed: number, caseIndex: nu
       }
     }
   }
+  // The same partial-volume blur in millimetres as v2's [0.2, 0.2, 0.12] on the reference grid,
+  // so fewer voxel widths on the coarser grid.
   blur3(img, shape, [0.2 * TOY_GRID_SCALE, 0.2 * TOY_GRID_SCALE, 0.12 * TOY_GRID_SCALE]);
   const noiseSd = rng.uniform(6, 10); // v2: 12–18 HU
   const out = new Int16Array(total);
