@@ -115,19 +115,19 @@ test('every bad NIfTI and dataset input is reported at once, naming case and fil
   // 7./8. header data size does not match the file
   f = imageOf(dir, id(7));
   mutateRaw(f, (raw) => raw.subarray(0, raw.length - 100));
-  expected.push([f, /header declares 48×48×24 int16 voxels .* file is truncated/]);
+  expected.push([f, /header declares 32×32×16 int16 voxels .* file is truncated/]);
   f = imageOf(dir, id(8));
   mutateRaw(f, (raw) => Buffer.concat([raw, Buffer.alloc(10)]));
   expected.push([f, /file has extra data/]);
   // 9./10. mismatched image/label geometry: shape, spacing
   f = labelOf(dir, id(9));
   const v9 = readNiftiSync(f, { kind: 'label' });
-  writeNiftiSync(f, withData(v9, new Uint8Array(48 * 48 * 23), [48, 48, 23]));
-  expected.push([f, /label shape \[48, 48, 23\] does not match image shape \[48, 48, 24\]/]);
+  writeNiftiSync(f, withData(v9, new Uint8Array(32 * 32 * 15), [32, 32, 15]));
+  expected.push([f, /label shape \[32, 32, 15\] does not match image shape \[32, 32, 16\]/]);
   f = labelOf(dir, id(10));
   const v10 = readNiftiSync(f, { kind: 'label' });
   writeNiftiSync(f, makeVolume(v10.data, v10.shape, diagonalAffine([0.8, 0.8, 3.0])));
-  expected.push([f, /label spacing \[0\.8, 0\.8, 3\] mm does not match image spacing \[0\.8, 0\.8, 2\.5\] mm/]);
+  expected.push([f, /label spacing \[0\.8, 0\.8, 3\] mm does not match image spacing \[1\.2, 1\.2, 3\.75\] mm/]);
   // 11. undeclared label values
   f = labelOf(dir, id(11));
   const v11 = readNiftiSync(f, { kind: 'label' });
@@ -173,11 +173,11 @@ test('a gzip bomb image (a valid image followed by 1 GiB of gzip members of zero
   const zeros = zlib.gzipSync(Buffer.alloc(2 ** 20), { level: 9 });
   writeFileSync(bomb, Buffer.concat([zlib.gzipSync(zlib.gunzipSync(readFileSync(bomb))), ...Array.from({ length: 1024 }, () => zeros)]));
   const report = checkFails(dir);
-  expectProblem(report, bomb, /^header declares 48×48×24 int16 voxels \(110592 bytes at offset 352\) but the file has extra data: more than 176128 bytes after the header \(not inflated further\)$/);
+  expectProblem(report, bomb, /^header declares 32×32×16 int16 voxels \(32768 bytes at offset 352\) but the file has extra data: more than 98304 bytes after the header \(not inflated further\)$/);
   assert.equal(report.problems.length, 1, JSON.stringify(report.problems));
   const table = runSegloss(['check', dir]);
   assert.equal(table.status, 2);
-  assert.match(table.stdout, /toyliver_001 .*extra data: more than 176128 bytes/);
+  assert.match(table.stdout, /toyliver_001 .*extra data: more than 98304 bytes/);
   assert.doesNotMatch(table.stderr, /\n\s+at /);
 });
 

@@ -2,7 +2,8 @@
  * A toy abdomen: organ shapes as smoothly deformed ellipsoids and tubes, carved into a voxel grid
  * with an exact voxel count per organ (so foreground:background ratios match the paper's Table 1).
  *
- * Shapes are defined in a "metric voxel" space p = (i, j, 1.5·k): the in-plane voxel is 0.8 mm and
+ * Shapes are defined in a "metric voxel" space p = (i, j, 1.5·k) of a 48×48×24 reference grid
+ * (voxelPoint maps the voxels of a coarser grid into it): the in-plane voxel is 0.8 mm and
  * the slice 2.5 mm, so a slice step is about three in-plane steps; weighting k by 1.5 instead of
  * 3.1 keeps the toy organs several slices thick (they are much smaller than real organs).
  *
@@ -13,6 +14,15 @@
 import type { Rng } from '../../util/rng.js';
 
 export const K_WEIGHT = 1.5;
+
+/**
+ * Shape-space point of voxel (i, j, k) of a grid `scale` times as fine per axis as the reference
+ * 48×48×24 grid the organ shapes are defined on (scale 2/3 for the 32×32×16 toy volume): voxel
+ * centres map to the reference grid's coordinates, so the same anatomy fills any grid size.
+ */
+export function voxelPoint(i: number, j: number, k: number, scale = 1): Point {
+  return [(i + 0.5) / scale - 0.5, (j + 0.5) / scale - 0.5, K_WEIGHT * ((k + 0.5) / scale - 0.5)];
+}
 
 export type OrganName =
   | 'liver'
@@ -132,7 +142,7 @@ export function unwarpedDistance(shape: Shape, p: Point): number {
 
 /**
  * Carve `count` voxels for organ `index` into `anatomy`: the free candidates (anatomy 0 and
- * `allowed` true) with the smallest shape distance. Only voxels with f < `maxDistance` are
+ * `allowed` true) with the smallest shape distance (at voxelPoint with `scale`). Only voxels with f < `maxDistance` are
  * considered, which bounds the work and keeps the organ compact. Returns the number carved.
  */
 export function carve(
@@ -143,6 +153,7 @@ export function carve(
   count: number,
   allowed: (n: number) => boolean,
   maxDistance = 3,
+  scale = 1,
 ): number {
   const [ni, nj, nk] = shape;
   // For an ellipsoid f is a norm of the (linearly scaled) displacement, so f changes by at most
@@ -154,7 +165,7 @@ export function carve(
     for (let j = 0; j < nj; j++) {
       for (let i = 0; i < ni; i++, n++) {
         if (anatomy[n] !== 0 || !allowed(n)) continue;
-        const p: Point = [i, j, K_WEIGHT * k];
+        const p = voxelPoint(i, j, k, scale);
         if (unwarpedDistance(organ, p) > maxDistance + slack) continue;
         const f = shapeDistance(organ, p);
         if (f < maxDistance) {
