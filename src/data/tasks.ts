@@ -352,6 +352,11 @@ function readProvenance(dir: string): SynthProvenance | undefined {
  * generator version changed); real tasks must exist, else a one-line InputError says where to
  * download the data and how to lay it out.
  */
+/** The folder name of toy data made with non-default generator settings: keyed by them, so no two settings share a folder. */
+export function synthFolderName(dataPath: string, seed: number, cases: number): string {
+  return `${dataPath}-s${seed}-n${cases}`;
+}
+
 export async function ensureTaskData(taskRef: string | TaskSpec, options: EnsureOptions = {}): Promise<string> {
   const spec = typeof taskRef === 'string' ? resolveTask(taskRef, options.data === undefined ? {} : { data: options.data }) : taskRef;
   if (spec.dataDir !== undefined) return spec.dataDir;
@@ -359,7 +364,7 @@ export async function ensureTaskData(taskRef: string | TaskSpec, options: Ensure
     const seed = options.seed ?? (spec.synthSeed as number);
     const cases = options.cases ?? (spec.synthCases as number);
     const isDefault = seed === spec.synthSeed && cases === spec.synthCases;
-    const dir = path.join(synthRoot(options.synthDir), isDefault ? spec.dataPath : `${spec.dataPath}-s${seed}-n${cases}`);
+    const dir = path.join(synthRoot(options.synthDir), isDefault ? spec.dataPath : synthFolderName(spec.dataPath, seed, cases));
     const p = readProvenance(dir);
     if (p !== undefined && p.generator === 'segloss-synth' && p.version === GENERATOR_VERSION && p.task === spec.id && p.seed === seed && p.cases === cases) return dir;
     const synthOptions: { cases: number; seed: number; onCase?: (done: number, total: number) => void } = { cases, seed };

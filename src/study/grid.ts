@@ -24,6 +24,7 @@ import type { BenchmarkConfig } from './config.js';
 import { UsageError } from '../util/errors.js';
 import { PROVENANCE_FILE_NAME } from '../util/provenance.js';
 import { PUBLISHED_TASK_IDS } from '../rank/published.js';
+import { synthFolderName } from '../data/tasks.js';
 import {
   formatLearningRate, lossDirectory, preprocessedTaskDirectory, pretrainDirectory, rankingDirectory, runDirectory, testEvaluationDirectory,
   testPredictionsDirectory, testResultsFile,
@@ -155,12 +156,22 @@ function commonFlags(options: GridOptions, seed: number): string[] {
   return flags;
 }
 
-function trainFlags(config: BenchmarkConfig, paths: GridPaths, task: string, loss: string, fold: number): string[] {
+/**
+ * The data folder of a task in this grid: for a synthetic task, its own folder keyed by the grid's
+ * generator settings (synthFolderName: seed and case count), so the grid's data and the default toy
+ * data of `segloss train --task toy-…` never overwrite each other; otherwise the data root.
+ */
+function gridDataDir(config: BenchmarkConfig, paths: GridPaths, options: GridOptions, task: string): string | undefined {
+  return options.isSynthetic(task) ? path.join(paths.synth, synthFolderName(task, options.seed, config.synthCases)) : paths.data;
+}
+
+function trainFlags(config: BenchmarkConfig, paths: GridPaths, options: GridOptions, task: string, loss: string, fold: number): string[] {
   const flags = [
     'train', '--task', taskArgument(config, task), '--loss', loss, '--fold', String(fold), '--profile', config.profile,
     '--preprocessed', paths.preprocessed, '--results', paths.results,
   ];
-  if (paths.data !== undefined) flags.push('--data', paths.data);
+  const dataDir = gridDataDir(config, paths, options, task);
+  if (dataDir !== undefined) flags.push('--data', dataDir);
   if (config.training.epochs !== undefined) flags.push('--epochs', String(config.training.epochs));
   if (config.training.iterations !== undefined) flags.push('--iterations', String(config.training.iterations));
   if (config.training.valBatches !== undefined) flags.push('--val-batches', String(config.training.valBatches));
@@ -230,9 +241,8 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
   const learningRatesOf = (loss: string) => (options.usesFinetuneRates(loss) ? config.finetuneLearningRates : config.learningRates);
   for (const task of config.tasks) {
     const commands: string[][] = [];
-    let dataDir = paths.data;
-    if (options.isSynthetic(task)) {
-      dataDir = path.join(paths.synth, task);
+    const dataDir = gridDataDir(config, paths, options, task);
+    if (options.isSynthetic(task) && dataDir !== undefined) {
       commands.push([...global, 'synth', '--task', task, '--cases', String(config.synthCases), '--out', dataDir]);
     }
     const preprocess = [...global, 'preprocess', '--task', taskArgument(config, task), '--profile', config.profile, '--out', preprocessedDir(paths, task)];
@@ -258,7 +268,7 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
           seed: r.seed,
           fold: r.fold,
           dependsOn: [`prepare:${task}`],
-          commands: [[...commonFlags(options, r.seed), ...trainFlags(config, paths, task, base, r.fold), '--pretrain-only']],
+          commands: [[...commonFlags(options, r.seed), ...trainFlags(config, paths, options, task, base, r.fold), '--pretrain-only']],
           continueOnFailure: false,
           ...(protocol !== undefined ? { protocol } : {}),
         });
@@ -277,7 +287,7 @@ export function planGrid(config: BenchmarkConfig, paths: GridPaths, options: Gri
           const id = trainCellId(task, loss, lr, r);
           trainIds.push(id);
           const common = commonFlags(options, r.seed);
-          const train = [...common, ...trainFlags(config, paths, task, loss, r.fold), '--lr', formatLearningRate(lr)];
+          const train = [...common, ...trainFlags(config, paths, options, task, loss, r.fold), '--lr', formatLearningRate(lr)];
           const commands: string[][] = [];
           if (inGrid(base)) {
             // Fine-tuning starts from the base loss's run of this replicate at the base loss's chosen rate.
