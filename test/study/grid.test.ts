@@ -201,3 +201,20 @@ test('grid: the rank cell names synthetic tasks (a demonstration) and compares w
   assert.doesNotMatch(study, /--synthetic-tasks/);
   assert.doesNotMatch(rankArgs(config({ tasks: ['liver', 'toy-liver'] })), /--published/);
 });
+
+test('grid: a synthetic task gets its own data folder keyed by seed and case count, and every training cell trains on it', () => {
+  const cells = planGrid(config({ synth: { cases: 40 } }), paths, options);
+  // The global seed 7 and 40 cases: never the folder `segloss train --task toy-liver` synthesizes its
+  // default 20 cases (seed 2021) into, <synth>/toy-liver (ensureTaskData), so neither overwrites the other.
+  const prepare = cells.find((c) => c.id === 'prepare:toy-liver');
+  const synth = prepare?.commands.find((args) => args.includes('synth'));
+  assert.equal(synth?.[synth.indexOf('--out') + 1], '/s/toy-liver-s7-n40');
+  const preprocess = prepare?.commands.find((args) => args.includes('preprocess'));
+  assert.equal(preprocess?.[preprocess.indexOf('--data') + 1], '/s/toy-liver-s7-n40');
+  const trainings = cells.filter((c) => c.task === 'toy-liver' && (c.kind === 'train' || c.kind === 'pretrain'));
+  assert.ok(trainings.length > 0);
+  for (const cell of trainings) {
+    const train = cell.commands.find((args) => args.includes('train'));
+    assert.equal(train?.[train.indexOf('--data') + 1], '/s/toy-liver-s7-n40', cell.id);
+  }
+});

@@ -307,22 +307,22 @@ test('CLI: bad loss id and bad learning rates are usage errors (exit 2); --resum
   assert.match(r3.stderr, /no checkpoint to resume/);
 });
 
-test('CLI: a loss that becomes NaN exits 1 and marks the run failed (Tversky with α = β = smooth = 0 on an absent class)', () => {
+test('CLI: a loss that becomes NaN exits 1 and marks the run failed (weighted CE with every class weight 0: 0/0)', () => {
   const results = path.join(root, 'r6');
   const r = runSegloss([
-    '--quiet', 'train', '--task', 'toy-multiorgan', '--loss', 'tversky', '--loss-opt', 'alpha=0', '--loss-opt', 'beta=0', '--loss-opt', 'smooth=0',
+    '--quiet', 'train', '--task', 'toy-multiorgan', '--loss', 'wce', '--loss-opt', 'class_weights=0,0,0,0',
     '--epochs', '2', '--iterations', '3', '--val-batches', '1', '--deterministic', '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', results,
   ]);
   assert.equal(r.status, 1, r.stderr);
   // --deterministic is still accepted, with a warning: every run is seeded anyway.
   assert.match(r.stderr, /^warning: --deterministic is deprecated and has no effect: every run is seeded with --seed \(now 12345\)$/m);
   assert.match(r.stderr, /diverged: training loss is NaN in epoch 0/);
-  const status = readRunStatus(runDirectory(results, 'toy-multiorgan', 'tversky', 3e-4, 0, SEED))!;
+  const status = readRunStatus(runDirectory(results, 'toy-multiorgan', 'wce', 3e-4, 0, SEED))!;
   assert.equal(status.state, 'failed');
   assert.equal(status.epoch, 0);
   // Diverged before any checkpoint: re-running reports the failure again without training.
   const again = runSegloss([
-    '--quiet', 'train', '--task', 'toy-multiorgan', '--loss', 'tversky', '--loss-opt', 'alpha=0', '--loss-opt', 'beta=0', '--loss-opt', 'smooth=0',
+    '--quiet', 'train', '--task', 'toy-multiorgan', '--loss', 'wce', '--loss-opt', 'class_weights=0,0,0,0',
     '--epochs', '2', '--iterations', '3', '--val-batches', '1', '--synth-dir', shared.synth, '--preprocessed', shared.preprocessed, '--results', results,
   ]);
   assert.equal(again.status, 1);
