@@ -1,4 +1,6 @@
 /** Shared test helpers: run the CLI as a user would, temporary directories, shared data paths. */
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
@@ -55,6 +57,19 @@ export interface ReportCheck {
  * Open a report.html in headless Chromium (Debian's, driven by playwright-core). Returns undefined
  * when Chromium is not installed; callers fail in CI (CI=true) and skip locally.
  */
+/**
+ * checkReportInBrowser for a test: without Chromium the test is skipped, except in CI (CI=true),
+ * where .ci/run installs Debian's chromium and its absence is a failure.
+ */
+export async function checkReportInBrowserOrSkip(t: TestContext, file: string, probe?: string): Promise<ReportCheck | undefined> {
+  const check = await checkReportInBrowser(file, probe);
+  if (check === undefined) {
+    if (process.env['CI'] === 'true') assert.fail(`${CHROMIUM} is missing: CI must install Debian's chromium (apt-get install -y chromium)`);
+    t.skip(`${CHROMIUM} not installed (the test fails instead when CI=true)`);
+  }
+  return check;
+}
+
 export async function checkReportInBrowser(file: string, probe?: string): Promise<ReportCheck | undefined> {
   const { existsSync } = await import('node:fs');
   if (!existsSync(CHROMIUM)) return undefined;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CHROMIUM, REPO_ROOT, checkReportInBrowser, runSegloss, tempDir } from '../helpers.js';
+import { REPO_ROOT, checkReportInBrowserOrSkip, runSegloss, tempDir } from '../helpers.js';
 import { readResultsCsv } from '../../src/rank/results.js';
 import { rankResults } from '../../src/rank/ranking.js';
 import { writeRankingOutputs } from '../../src/rank/outputs.js';
@@ -243,12 +243,8 @@ test('report.html with warnings, effects, provenance and published numbers rende
     tau: document.querySelector('#published-tau')?.textContent ?? null,
     outside: Array.from(document.querySelectorAll('#published-table td.outside')).map((td) => td.parentElement.cells[2].textContent),
   })`;
-  const check = await checkReportInBrowser(path.join(demoOut, 'report.html'), probe);
-  if (check === undefined) {
-    if (process.env['CI'] === 'true') assert.fail(`${CHROMIUM} is missing: CI must install Debian's chromium (apt-get install -y chromium)`);
-    t.skip(`${CHROMIUM} not installed (the test fails instead when CI=true)`);
-    return;
-  }
+  const check = await checkReportInBrowserOrSkip(t, path.join(demoOut, 'report.html'), probe);
+  if (check === undefined) return;
   assert.deepEqual(check.problems, []);
   assert.equal(new Set(check.svgIds).size, check.svgIds.length);
   assert.ok(check.overflowPx <= 0, `page is ${check.overflowPx}px wider than the window`);
@@ -310,12 +306,8 @@ test('segloss rank on run folders with provenance.json and two seeds: the report
     first: Array.from(document.querySelectorAll('#leaderboard tbody tr:first-child td')).map((td) => td.textContent),
     unknown: document.querySelector('#provenance-unknown') !== null,
   })`;
-  const check = await checkReportInBrowser(path.join(out, 'report.html'), probe);
-  if (check === undefined) {
-    if (process.env['CI'] === 'true') assert.fail(`${CHROMIUM} is missing: CI must install Debian's chromium (apt-get install -y chromium)`);
-    t.skip(`${CHROMIUM} not installed (the test fails instead when CI=true)`);
-    return;
-  }
+  const check = await checkReportInBrowserOrSkip(t, path.join(out, 'report.html'), probe);
+  if (check === undefined) return;
   assert.deepEqual(check.problems, []);
   const p = check.probe as { provenance: string[][]; curves: number; header: string[]; first: string[]; unknown: boolean };
   assert.equal(p.unknown, false);
@@ -339,12 +331,8 @@ test('segloss rank --published on the published means themselves: every differen
     scatters: Array.from(document.querySelectorAll('figure[id^="fig-published_"] svg')).length,
     navTasks: Array.from(document.querySelectorAll('nav a')).map((a) => a.getAttribute('href')).filter((h) => h.startsWith('#task-')).map((h) => document.querySelector(h) !== null),
   })`;
-  const check = await checkReportInBrowser(path.join(out, 'report.html'), probe);
-  if (check === undefined) {
-    if (process.env['CI'] === 'true') assert.fail(`${CHROMIUM} is missing: CI must install Debian's chromium (apt-get install -y chromium)`);
-    t.skip(`${CHROMIUM} not installed (the test fails instead when CI=true)`);
-    return;
-  }
+  const check = await checkReportInBrowserOrSkip(t, path.join(out, 'report.html'), probe);
+  if (check === undefined) return;
   assert.deepEqual(check.problems, []);
   const p = check.probe as { rows: string[][]; tau: string[]; scatters: number; navTasks: boolean[] };
   // 20 losses × 4 tasks × DSC/NSD, each reproduced mean equal to the published one.

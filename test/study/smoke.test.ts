@@ -21,7 +21,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { BIN, CHROMIUM, REPO_ROOT, checkReportInBrowser, runSegloss, tempDir, timeless } from '../helpers.js';
+import { BIN, REPO_ROOT, checkReportInBrowserOrSkip, runSegloss, tempDir, timeless } from '../helpers.js';
 import { readRunLog } from '../../src/train/trainer.js';
 import { runDirectory, testEvaluationDirectory, testResultsFile } from '../../src/util/layout.js';
 import { DEFAULT_SEED } from '../../src/util/rng.js';
@@ -132,12 +132,8 @@ test('segloss benchmark killed mid-grid and re-run ends with every cell done and
   assert.equal(status.status, 0, status.stderr);
   const states = JSON.parse(status.stdout) as { counts: Record<string, number>; cells: { id: string; state: string; reason?: string }[] };
   assert.deepEqual(states.cells.filter((c) => c.state !== 'done'), []);
-  const check = await checkReportInBrowser(report);
-  if (check === undefined) {
-    if (process.env['CI'] === 'true') assert.fail(`${CHROMIUM} is missing: CI must install Debian's chromium`);
-    t.skip(`${CHROMIUM} not installed`);
-    return;
-  }
+  const check = await checkReportInBrowserOrSkip(t, report);
+  if (check === undefined) return;
   assert.deepEqual(check.problems, []);
   assert.equal(check.firstLoss, rows[1]?.[1]);
 });
