@@ -3,17 +3,9 @@ import * as path from 'node:path';
 import { RUN_FILES } from '../util/layout.js';
 import type { RunStatus } from '../util/run-status.js';
 import { hasCheckpoint, readCheckpointState } from './checkpoints.js';
-import type { TrainOutcome } from './types.js';
+import type { RunIdentity, TrainOutcome } from './types.js';
 
-/** Which run an outcome is about. */
-export interface RunIdentity {
-  runDir: string;
-  task: string;
-  loss: string;
-  learningRate: number;
-  fold: number;
-  seed: number;
-}
+export type { RunIdentity };
 
 export function runOutcome(run: RunIdentity, status: RunStatus, skipped: boolean, dataWaitShare: number | null): TrainOutcome {
   const outcome: TrainOutcome = {

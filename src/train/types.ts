@@ -74,13 +74,17 @@ export interface TrainOptions {
   onEpoch?: (entry: EpochLogEntry) => void;
 }
 
-export interface TrainOutcome {
+/** Which run an outcome is about. */
+export interface RunIdentity {
   runDir: string;
   task: string;
   loss: string;
   learningRate: number;
   fold: number;
   seed: number;
+}
+
+export interface TrainOutcome extends RunIdentity {
   status: 'done' | 'failed';
   reason?: string;
   /** Mean foreground validation Dice of checkpoint/best (null without any foreground Dice). */
