@@ -1,6 +1,6 @@
 /** The one-line backend banner of `train` and `predict` (the full story is in `segloss doctor`). */
 import type { BackendInfo } from '../engine/backend.js';
-import { outputColumns, truncate } from './width.js';
+import { outputColumns, truncate } from '../util/width.js';
 
 /** The package a skip reason is about: its first word when that is an npm package name. */
 function skippedPackage(reason: string): string {

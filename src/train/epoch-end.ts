@@ -8,9 +8,11 @@ import * as path from 'node:path';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { RUN_FILES } from '../util/layout.js';
 import { outputOptions } from '../util/log.js';
+import { outputColumns } from '../util/width.js';
 import { writeRunStatus } from '../util/run-status.js';
 import { writeCheckpoint, type CheckpointState } from './checkpoints.js';
 import { renderCurveSvg, type CurvePoint } from './curve.js';
+import { formatEpochLine } from './epoch-line.js';
 import type { ValidationResult } from './epoch.js';
 import { runLogText } from './run-log.js';
 import { endEpoch } from './schedule.js';
@@ -78,10 +80,5 @@ export async function saveEpoch(session: RunSession, entry: EpochLogEntry): Prom
     ? { state: 'done', reason: schedule.stopReason ?? `reached ${settings.epochs} epochs`, epoch: schedule.epoch, bestValDice: schedule.bestValDice, seconds, ...counters, stopReason: finishedStopReason(schedule.stopReason) }
     : { state: 'running', epoch: schedule.epoch, bestValDice: schedule.bestValDice, seconds, pid: process.pid, ...counters });
   settings.onEpoch?.(entry);
-  if (settings.epochSummaries && !outputOptions().json) {
-    const dice = entry.valDicePerClass.map((d) => (d === null ? '–' : d.toFixed(3))).join('/');
-    process.stderr.write(
-      `${session.title} · epoch ${entry.epoch}: train ${entry.trainLoss.toFixed(4)} · val ${entry.valLoss.toFixed(4)} · Dice ${dice} · lr ${entry.learningRate.toExponential(1)} · ${entry.seconds.toFixed(1)} s · data wait ${(100 * entry.dataWaitShare).toFixed(0)}%${entry.newBest ? ' · best' : ''}\n`,
-    );
-  }
+  if (settings.epochSummaries && !outputOptions().json) process.stderr.write(`${formatEpochLine(session.label, entry, outputColumns(process.stderr))}\n`);
 }

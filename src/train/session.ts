@@ -39,8 +39,10 @@ export interface RunSession extends PreparedRun {
   rng: Rng;
   /** Voxel spacing in tensor order (D, H, W), for losses that measure distances. */
   spacingDhw: [number, number, number];
-  /** "task · loss · lr · fold · seed", the heading of progress lines and of the curve. */
+  /** "task · loss · lr · fold · seed", the heading of the learning curve. */
   title: string;
+  /** "task loss lr f<fold>/s<seed>", the run as the benchmark's progress names it: the start of each epoch line. */
+  label: string;
   /** Training seconds of earlier sessions, and when this one started (performance.now()). */
   priorSeconds: number;
   sessionStart: number;
@@ -135,6 +137,7 @@ export async function restoreOrInitialise(run: PreparedRun): Promise<RunSession>
     model, optimizer, stream, scheduleConfig: config.schedule, schedule, log, seed, rng,
     spacingDhw: [spacing[2], spacing[1], spacing[0]],
     title: `${settings.task} · ${run.request.loss.id}${run.request.stage === 'pretrain' ? ' (pre-training)' : ''} · lr ${formatLearningRate(run.request.learningRate)} · fold ${settings.fold} · seed ${settings.seed}`,
+    label: `${settings.task} ${run.request.loss.id}${run.request.stage === 'pretrain' ? ' (pre-training)' : ''} ${formatLearningRate(run.request.learningRate)} f${settings.fold}/s${settings.seed}`,
     priorSeconds,
     sessionStart: performance.now(),
     sessionWait: 0,

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runSegloss, tempDir } from '../helpers.js';
-import { formatTableFit, wrapText, truncate, fitColumnWidths } from '../../src/cli/width.js';
+import { formatTableFit, wrapText, truncate, fitColumnWidths } from '../../src/util/width.js';
 import { backendBanner } from '../../src/cli/banner.js';
 
 function overlong(text: string, width = 100): string[] {

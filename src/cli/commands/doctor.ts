@@ -5,7 +5,7 @@ import { globalOptions } from '../context.js';
 import { probeBackends, selectBackend, describeBackend } from '../../engine/backend.js';
 import { print, printJson } from '../../util/log.js';
 import { dataRoot, preprocessedRoot, resultsRoot } from '../../util/paths.js';
-import { formatTableFit, outputColumns, wrapText } from '../width.js';
+import { formatTableFit, outputColumns, wrapText } from '../../util/width.js';
 import { cudaReport } from '../cuda.js';
 
 export function register(program: Command): void {

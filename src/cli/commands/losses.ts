@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { globalOptions } from '../context.js';
 import { selectBackend } from '../../engine/backend.js';
 import { print, printJson, info, formatTable } from '../../util/log.js';
-import { formatTableFit, outputColumns, wrapText } from '../width.js';
+import { formatTableFit, outputColumns, wrapText } from '../../util/width.js';
 import { RuntimeFailure, UsageError } from '../../util/errors.js';
 import { getLossDefinition, listLosses, type LossOptionSpec } from '../../losses/registry.js';
 import { verifyReferenceFile } from '../../losses/verify.js';

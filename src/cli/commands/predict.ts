@@ -5,7 +5,7 @@ import { parseIntOption, parseNumberOption } from '../settings.js';
 import { predictCases, type CheckpointChoice } from '../../eval/predict.js';
 import { selectBackend } from '../../engine/backend.js';
 import { backendBanner } from '../banner.js';
-import { formatTableFit } from '../width.js';
+import { formatTableFit } from '../../util/width.js';
 import { RuntimeFailure, UsageError } from '../../util/errors.js';
 import { info, print, printJson, progressBar, warn } from '../../util/log.js';
 

@@ -11,7 +11,7 @@ import { RuntimeFailure, UsageError } from '../../util/errors.js';
 import { info, print, printJson, warn } from '../../util/log.js';
 import { selectBackend, type BackendRequest } from '../../engine/backend.js';
 import { backendBanner } from '../banner.js';
-import { formatTableFit } from '../width.js';
+import { formatTableFit } from '../../util/width.js';
 import { parseLossOptions } from '../../losses/registry.js';
 import { lossOptionsFromConfig } from '../../losses/options.js';
 import {
