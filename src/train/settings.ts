@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { BackendRequest } from '../engine/backend.js';
-import { getTask } from '../data/tasks.js';
+import { resolveTask } from '../data/tasks.js';
 import { loadSplits } from '../preprocess/plans.js';
 import { UsageError } from '../util/errors.js';
 import { preprocessedTaskDirectory } from '../util/layout.js';
@@ -88,7 +88,7 @@ function checkTaskAndFold(task: string, fold: number, selection: SelectionMode, 
   const dir = preprocessedTaskDirectory(preprocessedRoot(where.preprocessed), task);
   const splitsFile = path.join(dir, 'splits.json');
   const preprocessed = existsSync(path.join(dir, 'plans.json')) && existsSync(splitsFile);
-  if (!preprocessed && !(where.data !== undefined && existsSync(path.join(where.data, 'dataset.json')))) getTask(task);
+  if (!preprocessed && !(where.data !== undefined && existsSync(path.join(where.data, 'dataset.json')))) resolveTask(task, { data: where.data });
   if (selection === 'paper') {
     // The study trained nnU-Net V1's fold 0 of its 5-fold split: the 80/20 split, nothing else.
     if (fold !== 0) throw new UsageError(`--fold: selection 'paper' trains on every non-test case (the study's 80/20 split), so only fold 0 exists, got ${fold}`);
