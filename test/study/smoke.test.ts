@@ -132,10 +132,31 @@ test('segloss benchmark killed mid-grid and re-run ends with every cell done and
   assert.equal(status.status, 0, status.stderr);
   const states = JSON.parse(status.stdout) as { counts: Record<string, number>; cells: { id: string; state: string; reason?: string }[] };
   assert.deepEqual(states.cells.filter((c) => c.state !== 'done'), []);
-  const check = await checkReportInBrowserOrSkip(t, report);
+  // The report of a benchmark says what it rests on: the warnings banner and how every loss was trained.
+  const probe = `({
+    warnings: Array.from(document.querySelectorAll('#warnings li')).map((li) => li.textContent),
+    provenance: Array.from(document.querySelectorAll('#provenance tr')).slice(1).map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)),
+  })`;
+  const check = await checkReportInBrowserOrSkip(t, report, probe);
   if (check === undefined) return;
   assert.deepEqual(check.problems, []);
   assert.equal(check.firstLoss, rows[1]?.[1]);
+  const p = check.probe as { warnings: string[]; provenance: string[][] };
+  const codes = p.warnings.map((w) => w.split(' ')[0]).sort();
+  // Synthetic toy data, one seed, 3 test cases (no pair can reach p < 0.05), DiceBD's 2 × 24 steps against 24.
+  assert.deepEqual(codes, ['single-replicate', 'synthetic-data', 'too-few-cases', 'unequal-compute'], p.warnings.join('\n'));
+  const byLoss = new Map(p.provenance.map((cells) => [cells[1], cells]));
+  assert.deepEqual([...byLoss.keys()].sort(), [...MINI_LOSSES].sort());
+  const steps = EPOCHS * 6;
+  for (const loss of MINI_LOSSES) {
+    const cells = byLoss.get(loss) as string[];
+    assert.equal(cells[0], TASK);
+    // DiceBD counts its Dice pre-training: twice the steps of the others, and twice the budget.
+    const n = loss === 'dicebd' ? 2 * steps : steps;
+    assert.equal(cells[2], `${n} / ${n} (100 %)`, `${loss}: steps / budget`);
+    assert.equal(cells[5], '3e-3', `${loss}: learning rate`);
+    assert.equal(cells[7], `1 (seed ${DEFAULT_SEED}; fold ${FOLD})`, `${loss}: replicates`);
+  }
 });
 
 test('every training cell the kill interrupted ends exactly as an uninterrupted training of it', { timeout: 30 * MINUTE }, async () => {
