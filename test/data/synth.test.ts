@@ -95,6 +95,22 @@ test('foreground ratios follow Table 1: liver 42:1, tumour 576:1 inside the live
   assert.ok(within(multi.get(3) as number, 100, 0.15), `stomach ${multi.get(3)}`);
 });
 
+test('a labelled stomach is filled with oral contrast (no gas pocket); an unlabelled one keeps its gas', () => {
+  // Gas in a label would set the CT normalisation's lower clip near −600 HU (nnU-Net V1 clips at the
+  // 0.5th percentile of the labelled voxels) and compress every soft-tissue contrast.
+  const stomachIndex = ORGANS.indexOf('stomach') + 1;
+  const gasVoxels = (task: 'toy-multiorgan' | 'toy-liver') => {
+    let gas = 0;
+    for (let n = 0; n < 5; n++) {
+      const c = synthesizeToyCase(task, 2021, n);
+      for (let x = 0; x < c.image.length; x++) if (c.anatomy[x] === stomachIndex && (c.image[x] as number) < -500) gas++;
+    }
+    return gas;
+  };
+  assert.equal(gasVoxels('toy-multiorgan'), 0);
+  assert.ok(gasVoxels('toy-liver') > 20, 'the unlabelled stomach of toy-liver has its gas pocket');
+});
+
 test('intensities are CT-like; the spleen is about 85 HU brighter than the liver, the tumour about 95 HU', () => {
   const c = synthesizeToyCase('toy-liver', 2021, 0);
   let min = Infinity;

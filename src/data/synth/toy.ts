@@ -38,7 +38,7 @@ export const TOY_SPACING_MM: Vec3 = [1.2, 1.2, 3.75];
  */
 export const TOY_GRID_SCALE = TOY_SHAPE[0] / 48;
 /** Version of the generator; stored in dataset.json so a cached toy dataset is remade when it changes. */
-export const GENERATOR_VERSION = 3;
+export const GENERATOR_VERSION = 4;
 
 export type ToyTaskId = 'toy-liver' | 'toy-livertumor' | 'toy-pancreas' | 'toy-multiorgan';
 
@@ -100,14 +100,15 @@ export function toyTask(id: string): ToyTaskDefinition {
 /** Mean Hounsfield units of each organ (portal-venous phase), before per-case variation. */
 const ORGAN_HU: Record<OrganName, number> = {
   liver: 95,
-  // 85 HU above the liver (v2: 10, the same organ to a threshold): the labelled spleen must be
-  // told apart within a smoke cell's 80 steps (it still mostly is not; docs/benchmark.md).
+  // 85 HU above the liver (v2: 10, the same organ to a threshold). Within a smoke cell's 80 steps
+  // the labelled spleen is still mostly not learned (docs/benchmark.md, toy tasks).
   spleen: 180,
   kidney_left: 150,
   kidney_right: 150,
   gallbladder: 15,
   esophagus: 45,
   // Positive oral contrast (v2: 30 HU, water): the labelled stomach stood out only by its gas.
+  // Where the stomach is a label it is filled (no gas pocket, generator v4; see the intensities below).
   stomach: 250,
   // Brighter than the liver (pancreatic-phase enhancement), so the small organ stands out from the
   // fat/bowel clutter after the partial-volume blur (generator v3; v2 had 85, between the two).
@@ -136,7 +137,9 @@ function organShapes(rng: Rng, shift: Point, scale: number): Record<OrganName, S
   return {
     liver: ell(at(33, 26, 22), [9, 8, 10], -0.35),
     gallbladder: ell(at(31, 33, 13), [2, 2.5, 3], 0.3),
-    spleen: ell(at(13, 17, 23), [4, 7, 7], 0.5),
+    // Generator v4: rounder (v3: [4, 7, 7] centred a slice higher). The flat v3 spleen lay against
+    // the body wall, 4–6 voxels thick, and the blur took its mean from 180 to ~140 HU, the liver's range.
+    spleen: ell(at(13, 17, 22), [6, 6.5, 6], 0.5),
     kidney_left: ell(at(14, 12, 15), [3.5, 5, 8], 0.4),
     kidney_right: ell(at(34, 12, 12), [3.5, 5, 8], -0.4),
     stomach: ell(at(16, 30, 23), [7, 5, 6], -0.3),
@@ -214,6 +217,7 @@ export function synthesizeToyCase(taskId: ToyTaskId, seed: number, caseIndex: nu
   const organHu = ORGANS.map((o) => ORGAN_HU[o] + 10 * rng.normal());
   const tumourHu = organHu[liverIndex - 1]! + rng.uniform(80, 110);
   const stomachIndex = ORGANS.indexOf('stomach') + 1;
+  const stomachLabelled = task.labels.some((l) => l.source === 'stomach');
   const stomachTop = shapes.stomach.kind === 'ellipsoid' ? shapes.stomach.center : ([0, 0, 0] as Point);
   const img = new Float32Array(total);
   for (let k = 0, n = 0; k < nk; k++) {
@@ -239,8 +243,11 @@ export function synthesizeToyCase(taskId: ToyTaskId, seed: number, caseIndex: nu
         const organ = anatomy[n] as number;
         if (organ > 0) {
           v = (organHu[organ - 1] as number) + 9 * t;
-          // Gas in the stomach fundus: the anterior-superior part of the stomach.
-          if (organ === stomachIndex && p[1] > stomachTop[1] + 2 && p[2] > stomachTop[2] + 1) v = -850 + 30 * t;
+          // Gas in the stomach fundus (the anterior-superior part) where the stomach is not a label. In
+          // a label the gas would set the CT normalisation's lower clip (0.5th percentile of the
+          // labelled voxels, nnU-Net V1) near −600 HU instead of +30 and shrink every soft-tissue
+          // contrast the network sees by about 1.7× (foreground SD 101 → 59 HU).
+          if (organ === stomachIndex && !stomachLabelled && p[1] > stomachTop[1] + 2 && p[2] > stomachTop[2] + 1) v = -850 + 30 * t;
         }
         if (tumour[n] === 1) v = tumourHu + 12 * t;
         img[n] = v;
