@@ -45,12 +45,18 @@ test('a single-label task shows one Dice and no per-class list; no data wait bel
   assert.equal(line, 'toy-liver dice 1e-2 f0/s2 · epoch 3 · train 0.4123 · val 0.4012 · Dice 0.500 · lr 3.0e-3 · 12.3 s');
 });
 
+test('a typical run at 100 columns: compact numbers before the label is cut', () => {
+  const e = entry({ epoch: 6, trainLoss: -0.73254, valLoss: -0.82261, valDicePerClass: [0.951], valDice: 0.951, seconds: 20.1, dataWaitShare: 0 });
+  // 34 + 3 + 67 = 104 with 4 decimals and tenths of seconds; 3 decimals and whole seconds make 100.
+  assert.equal(formatEpochLine('toy-liver dicetopk 3e-3 f0/s12345', e, 100), 'toy-liver dicetopk 3e-3 f0/s12345 · epoch 6 · train -0.733 · val -0.823 · Dice 0.951 · 20 s · best');
+});
+
 test('a narrow terminal shortens the label with an ellipsis, then drops it', () => {
-  // The shortest body is 64 characters; 80 columns leave 13 for the label.
-  assert.equal(formatEpochLine(LABEL, entry(), 80), 'hippocampus … · epoch 3 · train 0.4123 · val 0.4012 · Dice 0.801 · 12.3 s · best');
-  // 75 columns would leave 8: the label goes and the body is cut.
-  assert.equal(formatEpochLine(LABEL, entry(), 75), 'epoch 3 · train 0.4123 · val 0.4012 · Dice 0.801 · 12.3 s · best');
-  assert.equal(formatEpochLine(LABEL, entry(), 40), 'epoch 3 · train 0.4123 · val 0.4012 · D…');
+  // The shortest body is 60 characters; 80 columns leave 17 for the label.
+  assert.equal(formatEpochLine(LABEL, entry(), 80), 'hippocampus dice… · epoch 3 · train 0.412 · val 0.401 · Dice 0.801 · 12 s · best');
+  // 74 columns would leave 11: the label goes and the body is cut.
+  assert.equal(formatEpochLine(LABEL, entry(), 74), 'epoch 3 · train 0.412 · val 0.401 · Dice 0.801 · 12 s · best');
+  assert.equal(formatEpochLine(LABEL, entry(), 40), 'epoch 3 · train 0.412 · val 0.401 · Dic…');
 });
 
 test('N/A Dice (no foreground in the validation batches) prints as a dash', () => {
