@@ -132,12 +132,14 @@ export async function restoreOrInitialise(run: PreparedRun): Promise<RunSession>
   const pool = workers > 0 ? sharedWorkerPool(workers) : null;
   const stream = new BatchStream(data.train, data.val, batchConfig, settings.iterations, settings.valBatches, schedule.epoch, pool, Math.max(2, 2 * workers));
 
+  const lossName = `${run.request.loss.id}${run.request.stage === 'pretrain' ? ' (pre-training)' : ''}`;
+  const rate = formatLearningRate(run.request.learningRate);
   const session: RunSession = {
     ...run,
     model, optimizer, stream, scheduleConfig: config.schedule, schedule, log, seed, rng,
     spacingDhw: [spacing[2], spacing[1], spacing[0]],
-    title: `${settings.task} · ${run.request.loss.id}${run.request.stage === 'pretrain' ? ' (pre-training)' : ''} · lr ${formatLearningRate(run.request.learningRate)} · fold ${settings.fold} · seed ${settings.seed}`,
-    label: `${settings.task} ${run.request.loss.id}${run.request.stage === 'pretrain' ? ' (pre-training)' : ''} ${formatLearningRate(run.request.learningRate)} f${settings.fold}/s${settings.seed}`,
+    title: `${settings.task} · ${lossName} · lr ${rate} · fold ${settings.fold} · seed ${settings.seed}`,
+    label: `${settings.task} ${lossName} ${rate} f${settings.fold}/s${settings.seed}`,
     priorSeconds,
     sessionStart: performance.now(),
     sessionWait: 0,
