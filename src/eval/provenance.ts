@@ -23,6 +23,8 @@ import type { CheckpointKind } from './run-info.js';
 interface RunConfigFields {
   identity: { task: string; loss: string; seed: number; fold: number; learningRate: number; iterations: number; pretrainFrom?: string | null };
   epochs: number;
+  /** The training profile the run was planned with (its uncapped epochs and iterations). */
+  profile?: { name?: string; epochs?: number; iterations?: number };
   /** The checkpoint `predict` tests by default (CONTRACTS.md; older runs lack it: 'best'). */
   checkpoint?: CheckpointKind;
 }
@@ -103,10 +105,16 @@ export function stopReasonOf(status: RunStatusFields, plannedEpochs: number): st
   }
 }
 
-/** Steps, budget, epochs and seconds of one stage (a run or a pre-training run). */
-function stageTotals(config: RunConfigFields, status: RunStatusFields, log: LogLine[]): { steps: number; budgetSteps: number; epochs: number; seconds: number } {
+/** Steps, budget (the run's and its profile's), epochs and seconds of one stage (a run or a pre-training run). */
+function stageTotals(
+  config: RunConfigFields,
+  status: RunStatusFields,
+  log: LogLine[],
+): { steps: number; budgetSteps: number; profileSteps: number | undefined; epochs: number; seconds: number } {
   const epochs = status.epoch ?? log.length;
+  const p = config.profile;
   return {
+    profileSteps: p !== undefined && Number.isInteger(p.epochs) && Number.isInteger(p.iterations) ? (p.epochs as number) * (p.iterations as number) : undefined,
     steps: status.steps ?? epochs * config.identity.iterations,
     budgetSteps: status.budgetSteps ?? config.epochs * config.identity.iterations,
     epochs,
@@ -188,6 +196,7 @@ export function buildProvenanceEntry(
     stopReason: stopReasonOf(status, config.epochs),
     checkpoint: { kind, epoch },
     seconds: own.seconds,
+    ...(own.profileSteps !== undefined ? { profileSteps: own.profileSteps } : {}),
     valCurve: log.map((e) => ({ epoch: e.epoch, valDice: typeof e.valDice === 'number' ? e.valDice : null })),
   };
   const from = config.identity.pretrainFrom;
@@ -199,6 +208,10 @@ export function buildProvenanceEntry(
       entry.pretrain = { loss: preConfig.identity.loss, steps: pre.steps, seconds: pre.seconds };
       entry.steps += pre.steps;
       entry.budgetSteps += pre.budgetSteps;
+      if (entry.profileSteps !== undefined) {
+        if (pre.profileSteps !== undefined) entry.profileSteps += pre.profileSteps;
+        else delete entry.profileSteps;
+      }
       entry.seconds += pre.seconds;
     }
   }

@@ -3,7 +3,7 @@
  * (docs/ranking.md, "Provenance"). The entries come from `provenance.json` files beside the
  * results (src/util/provenance.ts, one entry per replicate) or from `RankOptions.provenance`.
  *
- * Aggregation over a loss's replicates: steps, budgetSteps and epochs = the largest (steps already
+ * Aggregation over a loss's replicates: steps, budgetSteps, profileSteps and epochs = the largest (steps already
  * count a pre-training stage); seconds = the sum (the compute spent); stopReason = the distinct
  * reasons, sorted, joined by ", "; lrScores = per rate tried, the mean of the replicates' non-null
  * scores (null when every replicate failed at it); the checkpoint epoch when all replicates agree,
@@ -57,6 +57,7 @@ export function summariseProvenance(entries: ProvenanceEntry[], tasks: string[],
       loss: first.loss,
       steps: Math.max(...list.map((e) => e.steps)),
       budgetSteps: Math.max(...list.map((e) => e.budgetSteps)),
+      profileSteps: list.every((e) => e.profileSteps !== undefined) ? Math.max(...list.map((e) => e.profileSteps as number)) : null,
       epochs: Math.max(...list.map((e) => e.epochs)),
       stopReason: distinct(list.map((e) => e.stopReason)).sort().join(', '),
       learningRate: first.learningRate,

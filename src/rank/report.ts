@@ -164,6 +164,12 @@ function replicateText(p: ProvenanceSummary): string {
   return `${p.replicates.length}${seeds.length > 0 ? ` (seed ${seeds.join(', ')}` : ' ('}${folds.length > 0 ? `${seeds.length > 0 ? '; ' : ''}fold ${folds.join(', ')})` : ')'}`.replace(' ()', '');
 }
 
+/** `part` as a percentage of `whole`: one decimal below 10 %, whole percent above. */
+function percentText(part: number, whole: number): string {
+  const pct = (100 * part) / whole;
+  return `${pct < 10 ? pct.toFixed(1) : Math.round(pct)} %`;
+}
+
 /** The provenance section: one row per task × loss, or the sentence saying it is unknown. */
 function provenanceSection(ranking: Ranking, curves: string): string {
   const head = '<h2 id="provenance-section">How the networks were trained</h2>';
@@ -173,7 +179,9 @@ function provenanceSection(ranking: Ranking, curves: string): string {
   const order = new Map(ranking.leaderboard.map((e, i) => [e.loss, i]));
   const entries = [...ranking.provenance].sort((a, b) => ranking.tasks.indexOf(a.task) - ranking.tasks.indexOf(b.task) || (order.get(a.loss) ?? 0) - (order.get(b.loss) ?? 0));
   const rows: Cell[][] = entries.map((p) => {
-    const share = p.budgetSteps > 0 ? ` (${Math.round((100 * p.steps) / p.budgetSteps)} %)` : '';
+    const share = p.budgetSteps > 0 ? ` (${percentText(p.steps, p.budgetSteps)})` : '';
+    // A capped run finishes its own budget; beside it, how much of its profile's training that is.
+    const profile = p.profileSteps !== null && p.profileSteps !== p.budgetSteps ? `; profile ${p.profileSteps} (${percentText(p.steps, p.profileSteps)})` : '';
     const tried = p.lrScores
       .map((s) => {
         const t = `${rate(s.learningRate)}: ${s.score === null ? 'n/a' : s.score.toFixed(3)}`;
@@ -183,7 +191,7 @@ function provenanceSection(ranking: Ranking, curves: string): string {
     return [
       escapeHtml(p.task),
       escapeHtml(p.loss),
-      `${p.steps} / ${p.budgetSteps}${share}`,
+      `${p.steps} / ${p.budgetSteps}${share}${profile}`,
       String(p.epochs),
       escapeHtml(p.stopReason),
       rate(p.learningRate),
@@ -195,7 +203,7 @@ function provenanceSection(ranking: Ranking, curves: string): string {
   });
   return (
     head +
-    '<p>Per task and loss: optimizer steps (including any pre-training stage) against the planned budget and epochs (the largest over its replicates), why training stopped, the learning rate used for the test and the validation score of every rate searched (mean over replicates; used rate in bold), the replicates, the checkpoint tested (its epoch when every replicate agrees), and the wall time (summed over replicates).</p>' +
+    '<p>Per task and loss: optimizer steps (including any pre-training stage) against the planned budget (and against the training profile\'s uncapped budget when a cap made them differ) and epochs (the largest over its replicates), why training stopped, the learning rate used for the test and the validation score of every rate searched (mean over replicates; used rate in bold), the replicates, the checkpoint tested (its epoch when every replicate agrees), and the wall time (summed over replicates).</p>' +
     table(['task', 'loss', 'steps / budget', 'epochs', 'stop reason', 'learning rate', 'rates tried: validation score', 'replicates', 'checkpoint', 'time'], rows, ' class="plain" id="provenance"') +
     curves
   );

@@ -92,6 +92,8 @@ export interface ProvenanceSummary {
   loss: string;
   steps: number;
   budgetSteps: number;
+  /** The steps its training profile plans uncapped (largest over replicates); null when a replicate did not record it. */
+  profileSteps: number | null;
   epochs: number;
   stopReason: string;
   learningRate: number;

@@ -93,6 +93,10 @@ export function rankingWarnings(input: WarningInput): RankWarning[] {
     const reasons: string[] = [];
     if (s.budgetSteps > 0 && s.steps < UNDER_TRAINED_FRACTION * s.budgetSteps) {
       reasons.push(`trained ${s.steps} of its ${s.budgetSteps} planned steps (${fmt((100 * s.steps) / s.budgetSteps)} % < ${100 * UNDER_TRAINED_FRACTION} %)`);
+    } else if (s.profileSteps !== null && s.profileSteps > 0 && s.steps < UNDER_TRAINED_FRACTION * s.profileSteps) {
+      // A capped run (benchmark `training: { epochs }`, `--epochs`) can finish its own budget and
+      // still be a fraction of what its profile trains: a ranking of early learning speed.
+      reasons.push(`trained ${s.steps} of the ${s.profileSteps} steps its training profile plans (${fmt((100 * s.steps) / s.profileSteps)} % < ${100 * UNDER_TRAINED_FRACTION} %)`);
     }
     const rising = s.valCurves.filter((c) => isRising(c.points));
     if (rising.length > 0) {

@@ -29,8 +29,14 @@ export interface ProvenanceEntry {
   lrScores: LearningRateScore[];
   /** Optimizer steps of the tested network, including a pre-training stage it started from. */
   steps: number;
-  /** Optimizer steps its profile planned (epochs × iterations, plus the pre-training's). */
+  /** Optimizer steps the run was told to train (its epochs × iterations, plus the pre-training's). */
   budgetSteps: number;
+  /**
+   * Optimizer steps its training profile plans when nothing is capped (the profile's epochs ×
+   * iterations, plus the pre-training's): a benchmark's `training: { epochs }` or `--epochs` cap
+   * `budgetSteps`, not this. Absent for runs that did not record their profile.
+   */
+  profileSteps?: number;
   /** Epochs finished by the tested network's own stage. */
   epochs: number;
   /** Why training stopped: 'budget' (all epochs), 'early-stop', 'lr-floor', 'failed', … */

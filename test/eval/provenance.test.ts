@@ -95,6 +95,21 @@ test('buildProvenanceEntry: the LR-search file wins over sibling runs; new statu
   assert.deepEqual([entry.steps, entry.budgetSteps, entry.stopReason, entry.seconds, entry.checkpoint.epoch], [14 + 9, 20 + 10, 'lr-floor', 31 + 12, 0]);
 });
 
+test('buildProvenanceEntry: profileSteps = the recorded profile\'s epochs × iterations, the pre-training\'s added; absent when a stage lacks it', () => {
+  const { run, pre } = makeResults();
+  const withProfile = (dir: string, epochs: number, iterations: number) => {
+    const file = path.join(dir, 'config.json');
+    const config = JSON.parse(readFileSync(file, 'utf8')) as object;
+    writeJson(file, { ...config, profile: { name: 'cpu', epochs, iterations } });
+  };
+  withProfile(run, 200, 50);
+  assert.equal(buildProvenanceEntry(run, { kind: 'best', epoch: null }).profileSteps, undefined, 'the pre-training has no profile recorded');
+  withProfile(pre, 100, 50);
+  const entry = buildProvenanceEntry(run, { kind: 'best', epoch: null });
+  assert.equal(entry.profileSteps, 200 * 50 + 100 * 50);
+  assert.equal(entry.budgetSteps, 4 * 5 + 10, 'the run\'s own (capped) budget is unchanged');
+});
+
 test('buildProvenanceEntry: learning-rate scores the caller gives (the benchmark\'s lr-choice.json) replace the search; the kind defaults to the run\'s config', () => {
   const { run } = makeResults();
   const given = [{ learningRate: 1e-4, score: 0.625 }, { learningRate: 1e-5, score: null }];

@@ -180,6 +180,8 @@ function demoRanking(): Ranking {
         loss,
         steps: 600 + 100 * l,
         budgetSteps: 1000,
+        // Loss A's runs were capped at 1000 of the profile's 10 000 steps; the others ran uncapped.
+        profileSteps: l === 0 ? 10_000 : 1000,
         epochs: 6,
         stopReason: 'budget',
         learningRate: 3e-4,
@@ -270,7 +272,7 @@ test('report.html with warnings, effects, provenance and published numbers rende
   }
   assert.equal(p.violinPoints, 2 * 3 * 3 * 6, 'every case of every loss on all six violins');
   assert.equal(p.provenanceRows.length, 6);
-  assert.deepEqual(p.provenanceRows[0], ['t1', 'A', '600 / 1000 (60 %)', '6', 'budget', '3e-4', '3e-3: 0.410, 3e-4: 0.620, 3e-5: n/a', '1 (seed 1; fold 0)', 'best (epoch 5)', '95 s']);
+  assert.deepEqual(p.provenanceRows[0], ['t1', 'A', '600 / 1000 (60 %); profile 10000 (6.0 %)', '6', 'budget', '3e-4', '3e-3: 0.410, 3e-4: 0.620, 3e-5: n/a', '1 (seed 1; fold 0)', 'best (epoch 5)', '95 s']);
   assert.deepEqual(p.curves.sort(), ['fig-learning_curves_t1', 'fig-learning_curves_t2']);
   assert.deepEqual(p.publishedRows[1], ['t1', 'DSC', 'B', '0.8800', '0.8767 [0.8700, 0.8850]', '-0.0033', 'a caveat <b>escaped</b>']);
   assert.equal(p.publishedScatter, 1);

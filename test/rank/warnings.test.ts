@@ -94,6 +94,20 @@ test('under-trained: steps below 20 % of the budget, or a validation curve still
   assert.equal(msg, 'A on t: its validation score was still rising at the end (seed 1 fold 0)');
 });
 
+test('under-trained: a capped run that finished its own budget but trained < 20 % of what its profile plans', () => {
+  const base = rows(6, [1]);
+  // Both losses capped alike (no unequal-compute): 1000 of their own 1000 steps, of a profile's 5000 or 5010.
+  const capped = (profileSteps: number) => rankResults(base, { ...opts, provenance: [entry({ profileSteps }), entry({ loss: 'B', profileSteps })] }).warnings;
+  assert.deepEqual(codes(capped(5000)), ['single-replicate']); // 1000 = 20 % of 5000: not below
+  const at = capped(5010);
+  assert.deepEqual(codes(at), ['single-replicate', 'under-trained:A', 'under-trained:B']);
+  assert.equal(at.find((w) => w.code === 'under-trained')?.message, 'A on t: trained 1000 of the 5010 steps its training profile plans (19.96 % < 20 %)');
+  // A profile unknown for one replicate: no profile judgement (the summary has profileSteps null).
+  const mixed = summariseProvenance([entry({ profileSteps: 9000 }), entry({ seed: 2 })], ['t'], ['A']);
+  assert.equal(mixed[0]?.profileSteps, null);
+  assert.equal(summariseProvenance([entry({ profileSteps: 9000 }), entry({ seed: 2, profileSteps: 8000 })], ['t'], ['A'])[0]?.profileSteps, 9000);
+});
+
 test('isRising: best of the last ⌈20 %⌉ epochs above the earlier best by more than 0.01', () => {
   assert.equal(isRising(RISING), true); // last 2: 0.75 > 0.70 + 0.01
   assert.equal(isRising(FLAT), false); // last 2: 0.8, earlier best 0.8
@@ -136,6 +150,7 @@ test('provenance summary over replicates: max steps, summed seconds, mean score 
     loss: 'A',
     steps: 1200,
     budgetSteps: 1000,
+    profileSteps: null,
     epochs: 10,
     stopReason: 'budget, early-stop',
     learningRate: 0.01,
