@@ -15,6 +15,7 @@ import { resolveTask } from '../data/tasks.js';
 import { benchmarkRoot } from '../util/layout.js';
 import { preprocessedRoot, resultsRoot, synthRoot } from '../util/paths.js';
 import { UsageError } from '../util/errors.js';
+import { PROVENANCE_FILE_NAME } from '../util/provenance.js';
 
 export interface BenchmarkPlan {
   config: BenchmarkConfig;
@@ -103,9 +104,14 @@ export function planBenchmark(flags: PlanFlags): BenchmarkPlan {
       }
     },
   };
+  // What the ranking reads: every test cell's results.csv and the provenance.json beside it (the
+  // provenance table and the under-trained/unequal-compute warnings), so a change to either makes it stale.
   const inputsOf = (cell: Cell) =>
     cell.kind === 'rank'
-      ? cells.filter((c) => c.kind === 'test').map((c) => testResults(paths, c.task as string, c.loss as string, c.fold as number, c.seed as number))
+      ? cells.filter((c) => c.kind === 'test').flatMap((c) => {
+          const results = testResults(paths, c.task as string, c.loss as string, c.fold as number, c.seed as number);
+          return [results, path.join(path.dirname(results), PROVENANCE_FILE_NAME)];
+        })
       : [];
   return { config, paths, cells, layout, inputsOf, replicates: gridReplicates(config, { seed: flags.seed, seeds, folds }) };
 }

@@ -4,10 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseBenchmarkConfig } from '../../src/study/config.js';
-import { planGrid, type GridOptions, type GridPaths } from '../../src/study/grid.js';
+import { planGrid, type Cell, type GridOptions, type GridPaths } from '../../src/study/grid.js';
+import { cellState } from '../../src/study/state.js';
 import { planBenchmark } from '../../src/study/plan.js';
 import { chooseRate, computeLrChoice, meanReplicateScore, writeLrChoice, readLrChoice } from '../../src/study/lr-choice.js';
 import { testProvenanceEntry } from '../../src/study/provenance.js';
@@ -79,6 +80,30 @@ test('plan: --seeds/--folds replace the config\'s; --only seed=/fold= restricts 
   assert.deepEqual(ids({ only: 'seed=1,seed=3,fold=0' }), ['train:toy-liver:ce:3e-4:fold-0:seed-1', 'train:toy-liver:ce:3e-4:fold-0:seed-3']);
   assert.throws(() => ids({ only: 'seed=9' }), (e: unknown) => e instanceof UsageError && e.message === "--only seed=9: the grid's seeds are 1, 2, 3");
   assert.throws(() => ids({ only: 'fold=x' }), /--only: fold=x is not a whole number/);
+});
+
+test('the ranking is stale when a test cell\'s results.csv or the provenance.json beside it is newer than the leaderboard', () => {
+  const root = tempDir('segloss-rank-stale-');
+  const file = writeConfig('tasks: [toy-liver]\nlosses: [ce]\nseeds: [1, 2]\n');
+  const plan = planBenchmark({ config: file, seed: 12345, results: path.join(root, 'r'), preprocessed: path.join(root, 'p') });
+  const rank = plan.cells.find((c) => c.kind === 'rank') as Cell;
+  const inputs = plan.inputsOf(rank);
+  const evaluation = (seed: number) => path.join(root, 'r', 'toy-liver', 'ce', 'test', 'fold-0', `seed-${seed}`, 'evaluation');
+  assert.deepEqual(inputs, [1, 2].flatMap((seed) => [path.join(evaluation(seed), 'results.csv'), path.join(evaluation(seed), 'provenance.json')]));
+  for (const f of inputs) {
+    mkdirSync(path.dirname(f), { recursive: true });
+    writeFileSync(f, '');
+  }
+  const leaderboard = plan.layout.outputFile(rank) as string;
+  mkdirSync(path.dirname(leaderboard), { recursive: true });
+  writeFileSync(leaderboard, '');
+  const past = new Date(Date.now() - 60_000);
+  for (const f of inputs) utimesSync(f, past, past);
+  const state = () => cellState(rank, plan.paths, plan.layout, plan.inputsOf).state;
+  assert.equal(state(), 'done');
+  // Re-writing a provenance.json (e.g. `segloss study provenance` after a fix) makes the ranking stale.
+  utimesSync(inputs[3] as string, new Date(), new Date(Date.now() + 1000));
+  assert.equal(state(), 'pending');
 });
 
 test('lr choice: the mean over replicates, failed replicates as 0, ties to the smaller rate', () => {
