@@ -5,6 +5,10 @@ import type { Vec3 } from '../../src/util/vec3.js';
 import type { Affine } from '../../src/data/volume.js';
 import { makeVolume, writeNifti } from '../../src/data/nifti.js';
 import { diagonalAffine } from '../../src/data/geometry.js';
+import { synthesizeDataset } from '../../src/data/synth/toy.js';
+import { preprocessDataset } from '../../src/preprocess/pipeline.js';
+import type { Plans } from '../../src/preprocess/plans.js';
+import { tempDir } from '../helpers.js';
 
 export const SHAPE: Vec3 = [10, 9, 6];
 export const SPACING: Vec3 = [1, 1, 2];
@@ -77,4 +81,17 @@ export async function writeNnunetV2Dataset(dir: string, ids: readonly string[], 
     await writeNifti(path.join(dir, 'labelsTr', `${id}.nii.gz`), makeVolume(c.label, [...SHAPE], affine), { datatype: 'uint8' });
   }
   writeFileSync(path.join(dir, 'dataset.json'), JSON.stringify({ channel_names: { '0': 'CT' }, labels, numTraining: ids.length, file_ending: '.nii.gz' }));
+}
+
+/**
+ * Six toy-liver cases (seed 3) synthesized under a fresh temporary `root` (root/raw) and
+ * preprocessed with the cpu profile (root/pre): the inputs of the prediction tests.
+ */
+export async function preprocessedToyLiver(prefix: string): Promise<{ root: string; raw: string; pre: string; plans: Plans }> {
+  const root = tempDir(prefix);
+  const raw = path.join(root, 'raw');
+  const pre = path.join(root, 'pre');
+  await synthesizeDataset('toy-liver', raw, { cases: 6, seed: 3 });
+  const plans = await preprocessDataset({ datasetDir: raw, outDir: pre, profile: 'cpu' });
+  return { root, raw, pre, plans };
 }

@@ -4,8 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { runSegloss, tempDir } from '../helpers.js';
-import { synthesizeDataset } from '../../src/data/synth/toy.js';
-import { preprocessDataset } from '../../src/preprocess/pipeline.js';
+import { preprocessedToyLiver } from '../data/small-datasets.js';
 import { preprocessForInference } from '../../src/preprocess/inference.js';
 import type { Plans } from '../../src/preprocess/plans.js';
 import { readNiftiSync } from '../../src/data/nifti.js';
@@ -23,11 +22,7 @@ let plans: Plans;
 
 before(async () => {
   await tf.setBackend('cpu');
-  root = tempDir('segloss-predict-');
-  raw = path.join(root, 'raw');
-  pre = path.join(root, 'pre');
-  await synthesizeDataset('toy-liver', raw, { cases: 6, seed: 3 });
-  plans = await preprocessDataset({ datasetDir: raw, outDir: pre, profile: 'cpu' });
+  ({ root, raw, pre, plans } = await preprocessedToyLiver('segloss-predict-'));
   // a run directory as training leaves it: config.json naming the preprocessed folder, a checkpoint
   run = path.join(root, 'results', 'toy-liver', 'ce', 'lr-3e-4', 'fold-0', 'seed-12345');
   const model = new UNet3D(plans.network, { seed: 1 });

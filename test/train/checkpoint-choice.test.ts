@@ -11,8 +11,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { runSegloss, tempDir } from '../helpers.js';
-import { synthesizeDataset } from '../../src/data/synth/toy.js';
-import { preprocessDataset } from '../../src/preprocess/pipeline.js';
+import { preprocessedToyLiver } from '../data/small-datasets.js';
 import type { Plans } from '../../src/preprocess/plans.js';
 import { readNiftiSync } from '../../src/data/nifti.js';
 import { UNet3D } from '../../src/model/unet.js';
@@ -39,11 +38,7 @@ function makeRun(name: string, config: Record<string, unknown>, state: string): 
 
 before(async () => {
   await tf.setBackend('cpu');
-  root = tempDir('segloss-checkpoint-');
-  raw = path.join(root, 'raw');
-  pre = path.join(root, 'pre');
-  await synthesizeDataset('toy-liver', raw, { cases: 6, seed: 3 });
-  plans = await preprocessDataset({ datasetDir: raw, outDir: pre, profile: 'cpu' });
+  ({ root, raw, pre, plans } = await preprocessedToyLiver('segloss-checkpoint-'));
   input = path.join(root, 'input');
   mkdirSync(input, { recursive: true });
   copyFileSync(path.join(raw, 'imagesTr', `${CASE}.nii.gz`), path.join(input, `${CASE}.nii.gz`));
