@@ -121,6 +121,9 @@ test('segloss benchmark killed mid-grid and re-run ends with every cell done and
   const ranking = path.join(killedResults, 'ranking');
   const report = path.join(ranking, 'report.html');
   assert.ok(r.rerun.stdout.includes(`report: ${report}`), r.rerun.stdout.slice(-500));
+  // The ranking's warnings follow the leaderboard on stderr, as `segloss rank` prints them.
+  assert.match(r.rerun.stderr, /^warning: \[synthetic-data\] task toy-liver: synthetic data/m);
+  assert.match(r.rerun.stderr, /^warning: \[too-few-cases\] task toy-liver has 3 test case\(s\)/m);
   const rows = leaderboardRows(ranking);
   assert.deepEqual(rows[0]?.slice(0, 3), ['rank', 'loss', 'rank_score']);
   assert.deepEqual(rows.slice(1).map((row) => row[1]).sort(), [...MINI_LOSSES].sort());

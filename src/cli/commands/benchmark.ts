@@ -21,6 +21,7 @@ import { slurmDirectory } from '../../util/layout.js';
 import { writeProvenanceFile } from '../../util/provenance.js';
 import { info, print, printJson, warn } from '../../util/log.js';
 import { InputError, InterruptedError, RuntimeFailure, UsageError } from '../../util/errors.js';
+import type { RankWarning } from '../../rank/types.js';
 
 interface BenchmarkFlags {
   config?: string;
@@ -98,11 +99,21 @@ function formatSeconds(seconds: number | undefined): string {
 }
 
 /** The leaderboard text (fitted to the output width) and report path of a finished ranking. */
-function finalSummary(p: BenchmarkPlan): { leaderboard: string; report: string } | undefined {
+function finalSummary(p: BenchmarkPlan): { leaderboard: string; report: string; warnings: RankWarning[] } | undefined {
   const dir = rankingDir(p.paths);
   const csv = path.join(dir, 'leaderboard.csv');
   if (!existsSync(csv)) return undefined;
-  return { leaderboard: compactLeaderboard(readFileSync(csv, 'utf8'), csv), report: path.join(dir, 'report.html') };
+  return { leaderboard: compactLeaderboard(readFileSync(csv, 'utf8'), csv), report: path.join(dir, 'report.html'), warnings: rankingWarningsOf(path.join(dir, 'leaderboard.json')) };
+}
+
+/**
+ * The warnings the rank cell wrote to leaderboard.json (its own stderr went to the cell's log), so
+ * that the benchmark prints them after the leaderboard as `segloss rank` does.
+ */
+function rankingWarningsOf(file: string): RankWarning[] {
+  if (!existsSync(file)) return [];
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { warnings?: RankWarning[] };
+  return Array.isArray(parsed.warnings) ? parsed.warnings : [];
 }
 
 function addPathOptions(command: Command): Command {
@@ -190,11 +201,12 @@ export function register(program: Command): void {
     const summary = finalSummary(p);
     if (summary === undefined) throw new RuntimeFailure(`benchmark ${p.config.name}: no ranking was produced (see ${path.join(benchmarkStateDir(p.paths), 'logs')})`);
     if (g.json) {
-      printJson({ name: p.config.name, seconds: result.seconds, failed, results: p.paths.results, ranking: rankingDir(p.paths), report: summary.report });
+      printJson({ name: p.config.name, seconds: result.seconds, failed, results: p.paths.results, ranking: rankingDir(p.paths), report: summary.report, warnings: summary.warnings });
       return;
     }
     print(summary.leaderboard);
     print('');
+    for (const w of summary.warnings) warn(`[${w.code}] ${w.message}`);
     print(`report: ${summary.report}`);
     info(`benchmark ${p.config.name} finished in ${formatSeconds(result.seconds)}`);
   });
