@@ -20,7 +20,7 @@ import { writeFileAtomic } from '../../util/atomic.js';
 import { slurmDirectory } from '../../util/layout.js';
 import { writeProvenanceFile } from '../../util/provenance.js';
 import { info, print, printJson, warn } from '../../util/log.js';
-import { InputError, InterruptedError, RuntimeFailure, UsageError } from '../../util/errors.js';
+import { InputError, InterruptedError, RuntimeFailure, UsageError, errorMessage } from '../../util/errors.js';
 import type { RankWarning } from '../../rank/types.js';
 
 interface BenchmarkFlags {
@@ -112,8 +112,13 @@ function finalSummary(p: BenchmarkPlan): { leaderboard: string; report: string; 
  */
 function rankingWarningsOf(file: string): RankWarning[] {
   if (!existsSync(file)) return [];
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { warnings?: RankWarning[] };
-  return Array.isArray(parsed.warnings) ? parsed.warnings : [];
+  let parsed: { warnings?: RankWarning[] } | null;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as { warnings?: RankWarning[] } | null;
+  } catch (err) {
+    throw new InputError(file, `not valid JSON (${errorMessage(err)})`);
+  }
+  return Array.isArray(parsed?.warnings) ? parsed.warnings : [];
 }
 
 function addPathOptions(command: Command): Command {
